@@ -1,0 +1,18 @@
+"""logitsviz web app: page config, language, navigation."""
+
+import streamlit as st
+
+from logitsviz.i18n import t
+from logitsviz.ui import explorer, widgets
+
+st.set_page_config(page_title="logitsviz", page_icon="📊", layout="wide", initial_sidebar_state="auto")
+widgets.init_language()
+
+pages = [
+    st.Page(explorer.render, title=t("nav.explorer"), icon=":material/bar_chart:", url_path="explorer", default=True),
+]
+page = st.navigation(pages)
+with st.sidebar:
+    widgets.language_switch()
+    st.caption(t("sidebar.about"))
+page.run()

@@ -1,0 +1,454 @@
+"""The softmax family: from logits to probabilities, log-probabilities and losses.
+
+Every function works along the last axis by default (``axis=-1``, like scipy,
+torch and jax), broadcasts over leading axes, never modifies its input and
+returns a new numpy array.
+
+Dtypes: float32 and float64 stay as they are; float16 is computed in float32
+and cast back (float16's exp overflows at 11.09); anything else becomes
+float64.
+
+Special values: ``-inf`` is a masked class (probability 0, log-probability
+``-inf``). NaN and ``+inf`` are not logits: a row holding one comes back as NaN,
+quietly, the way scipy and torch answer; ``logitsviz.inputs`` rejects them
+before they get here. A row of only ``-inf`` has no distribution: NaN too.
+
+The stable trick used throughout: for any constant ``c``,
+``softmax(z) == softmax(z - c)``. Choosing ``c = max(z)`` makes the largest
+exponent ``exp(0) = 1`` so nothing overflows, and at least one term of the sum
+is 1 so nothing divides by zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from logitsviz.errors import InputError
+
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "naive_softmax",
+    "sigmoid",
+    "entropy",
+    "cross_entropy",
+    "cross_entropy_grad",
+]
+
+
+# ---------------------------------------------------------------- helpers --
+
+
+def _float_array(logits: ArrayLike) -> tuple[np.ndarray, np.dtype]:
+    """Return ``(array to compute in, dtype to return)`` following the dtype rules."""
+    arr = np.asarray(logits)
+    if arr.dtype.kind == "c":
+        raise InputError("args.complex", name="logits")
+    if arr.dtype == np.float16:
+        return arr.astype(np.float32), np.dtype(np.float16)
+    if arr.dtype.kind == "f":
+        return arr, arr.dtype
+    try:
+        return arr.astype(np.float64), np.dtype(np.float64)
+    except (TypeError, ValueError):
+        raise InputError("args.not_numeric", name="logits") from None
+
+
+def _check_temperature(temperature: float) -> float:
+    try:
+        value = float(temperature)
+    except (TypeError, ValueError):
+        raise InputError("args.temperature", value=temperature) from None
+    if not (np.isfinite(value) and value > 0):
+        raise InputError("args.temperature", value=temperature)
+    return value
+
+
+def _scaled(logits: ArrayLike, temperature: float) -> tuple[np.ndarray, np.dtype]:
+    """``logits / temperature`` as a fresh array we may overwrite."""
+    z, out_dtype = _float_array(logits)
+    temperature = _check_temperature(temperature)
+    if temperature == 1.0:
+        return np.array(z, copy=True), out_dtype
+    return z / z.dtype.type(temperature), out_dtype
+
+
+def _check_axis(z: np.ndarray, axis: int) -> int:
+    if z.ndim == 0:
+        raise InputError("args.scalar", name="logits")
+    return _normalize_axis(axis, z.ndim)
+
+
+def _normalize_axis(axis: int, ndim: int) -> int:
+    if not -ndim <= axis < ndim:
+        raise InputError("args.axis", axis=axis, ndim=ndim)
+    return axis % ndim
+
+
+# ----------------------------------------------------------- the family ----
+
+
+def softmax(logits: ArrayLike, axis: int = -1, *, temperature: float = 1.0) -> np.ndarray:
+    r"""Probabilities from logits: ``exp(z_i / T) / sum_j exp(z_j / T)``, computed stably.
+
+    Parameters
+    ----------
+    logits : array_like
+        Raw scores; any real numbers, ``-inf`` for a masked class.
+    axis : int, default -1
+        The class axis.
+    temperature : float, default 1.0
+        Divide the logits by ``T > 0`` first: ``T < 1`` sharpens the
+        distribution, ``T > 1`` flattens it.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``logits``; each slice along ``axis`` lies in [0, 1] and
+        sums to 1. Rows with NaN or ``+inf``, and rows of only ``-inf``, are NaN.
+
+    Notes
+    -----
+    .. math:: p_i = \frac{e^{z_i - m}}{\sum_j e^{z_j - m}}, \quad m = \max_j z_j
+
+    Subtracting ``m`` changes nothing mathematically (it cancels between the
+    numerator and the denominator) but keeps every exponent ≤ 0, so ``exp``
+    cannot overflow.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> softmax([2.0, 1.0, 0.1]).round(3)
+    array([0.659, 0.242, 0.099])
+    >>> softmax([1000.0, 999.0, 998.0]).round(3)   # naive_softmax gives nan here
+    array([0.665, 0.245, 0.09 ])
+    >>> softmax([1.0, -np.inf])                     # a masked class
+    array([1., 0.])
+    >>> softmax([2.0, 1.0, 0.1], temperature=100).round(3)
+    array([0.337, 0.333, 0.33 ])
+    """
+    z, out_dtype = _scaled(logits, temperature)
+    axis = _check_axis(z, axis)
+    if z.size == 0:
+        return z.astype(out_dtype)
+    # NaN and inf - inf are the documented answers for bad rows: silence them here only.
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        z -= np.max(z, axis=axis, keepdims=True)  # step 1: shift so the largest is 0
+        np.exp(z, out=z)  # step 2: exponentiate, every value in (0, 1]
+        z /= np.sum(z, axis=axis, keepdims=True)  # step 3: normalise
+    return z.astype(out_dtype, copy=False)
+
+
+def log_softmax(logits: ArrayLike, axis: int = -1, *, temperature: float = 1.0) -> np.ndarray:
+    r"""Log-probabilities ``z_i - logsumexp(z)``, computed directly, never as ``log(softmax(z))``.
+
+    Parameters
+    ----------
+    logits : array_like
+        Raw scores; ``-inf`` for a masked class.
+    axis : int, default -1
+        The class axis.
+    temperature : float, default 1.0
+        Divide the logits by ``T > 0`` first.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``logits``; values ≤ 0 whose ``exp`` sums to 1. A masked
+        class gives ``-inf``; bad rows give NaN as in :func:`softmax`.
+
+    Notes
+    -----
+    .. math:: \log p_i = (z_i - m) - \log \sum_j e^{z_j - m}
+
+    ``log(softmax(z))`` loses every class whose probability underflows to 0
+    (its log becomes ``-inf``); this form keeps them exact.
+
+    Examples
+    --------
+    >>> log_softmax([1000.0, 1.0])
+    array([   0., -999.])
+    >>> import numpy as np
+    >>> with np.errstate(divide="ignore"):
+    ...     np.log(softmax([1000.0, 1.0]))          # the tail is lost
+    array([  0., -inf])
+    """
+    z, out_dtype = _scaled(logits, temperature)
+    axis = _check_axis(z, axis)
+    if z.size == 0:
+        return z.astype(out_dtype)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        z -= np.max(z, axis=axis, keepdims=True)
+        z -= np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    return z.astype(out_dtype, copy=False)
+
+
+def logsumexp(logits: ArrayLike, axis: int = -1) -> np.ndarray:
+    r"""``log(sum(exp(z)))`` along ``axis``, without overflow.
+
+    Parameters
+    ----------
+    logits : array_like
+        Values to combine; ``-inf`` entries contribute nothing.
+    axis : int, default -1
+        The axis to reduce.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``logits`` with ``axis`` removed. As in scipy: a row of only ``-inf``
+        gives ``-inf``, a row with ``+inf`` gives ``+inf``, NaN gives NaN; an
+        empty row gives ``-inf`` (the log of an empty sum).
+
+    Notes
+    -----
+    .. math:: \operatorname{LSE}(z) = m + \log \sum_j e^{z_j - m}
+
+    It is also the logit of the merged class: the probability that softmax
+    gives a group of classes equals what one class with logit
+    ``logsumexp(group)`` would get.
+
+    Examples
+    --------
+    >>> float(logsumexp([1000.0, 1000.0]))          # 1000 + log 2
+    1000.6931471805599
+    >>> import numpy as np
+    >>> with np.errstate(over="ignore"):
+    ...     float(np.log(np.sum(np.exp([1000.0, 1000.0]))))
+    inf
+    """
+    z, out_dtype = _float_array(logits)
+    axis = _check_axis(z, axis)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        if z.shape[axis] == 0:
+            return np.full(np.delete(z.shape, axis), -np.inf, dtype=out_dtype)
+        m = np.max(z, axis=axis, keepdims=True)
+        m[~np.isfinite(m)] = 0  # an all -inf or +inf row: no shift, exp gives 0 or inf as it should
+        out = np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True)) + m
+    return np.squeeze(out, axis=axis).astype(out_dtype, copy=False)
+
+
+def naive_softmax(logits: ArrayLike, axis: int = -1) -> np.ndarray:
+    """Textbook ``exp(z) / sum(exp(z))`` with no shift: overflows on purpose.
+
+    For teaching only: it shows what the shift in :func:`softmax` prevents.
+    Unlike the rest of this module it computes in the input's own precision,
+    float16 included, so each dtype overflows at its own limit
+    (``exp`` passes the largest float at z ≈ 11.09 in float16, 88.72 in
+    float32, 709.78 in float64). Overflow quietly gives ``inf / inf = nan``.
+
+    Parameters
+    ----------
+    logits : array_like
+        Raw scores.
+    axis : int, default -1
+        The class axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape and dtype rules as :func:`softmax`, except float16 stays
+        float16 throughout.
+
+    Examples
+    --------
+    >>> naive_softmax([2.0, 1.0, 0.1]).round(3)
+    array([0.659, 0.242, 0.099])
+    >>> naive_softmax([1000.0, 999.0])              # exp(1000) = inf
+    array([nan, nan])
+    """
+    arr = np.asarray(logits)
+    z = np.array(arr, dtype=arr.dtype if arr.dtype.kind == "f" else np.float64, copy=True)
+    axis = _check_axis(z, axis)
+    if z.size == 0:
+        return z
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        np.exp(z, out=z)
+        z /= np.sum(z, axis=axis, keepdims=True)
+    return z
+
+
+def sigmoid(logits: ArrayLike) -> np.ndarray:
+    r"""The logistic function ``1 / (1 + exp(-x))``, elementwise and stable for large ``|x|``.
+
+    A sigmoid reads each logit on its own as log-odds, ``x = log(p / (1 - p))``:
+    the multi-label view, where classes do not compete.
+
+    Parameters
+    ----------
+    logits : array_like
+        Log-odds; ``-inf`` gives 0, ``+inf`` gives 1, NaN gives NaN.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``logits``, values in [0, 1].
+
+    Notes
+    -----
+    For ``x < 0`` the form ``exp(x) / (1 + exp(x))`` is used, so ``exp`` only
+    ever sees ``-|x|`` and cannot overflow.
+
+    Examples
+    --------
+    >>> sigmoid([0.0, 2.0, -2.0]).round(4)
+    array([0.5   , 0.8808, 0.1192])
+    >>> sigmoid([-1000.0, 1000.0])
+    array([0., 1.])
+    """
+    x, out_dtype = _float_array(logits)
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+        out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    return out.astype(out_dtype, copy=False)
+
+
+def entropy(logits: ArrayLike, axis: int = -1, *, base: float | None = None, temperature: float = 1.0) -> np.ndarray:
+    r"""Shannon entropy of ``softmax(logits)``: ``-sum p_i log p_i``.
+
+    Parameters
+    ----------
+    logits : array_like
+        Raw scores; masked classes (``-inf``) contribute 0.
+    axis : int, default -1
+        The class axis.
+    base : float, optional
+        Logarithm base: ``None`` for nats, 2 for bits.
+    temperature : float, default 1.0
+        Divide the logits by ``T > 0`` first.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``logits`` with ``axis`` removed; between 0 (one certain class) and
+        ``log(C)`` (uniform over C classes). Bad rows give NaN.
+
+    Notes
+    -----
+    Computed from log-probabilities as ``-sum p_i log p_i`` with ``0 log 0 = 0``,
+    so a probability that underflows to 0 cannot turn the sum into NaN.
+
+    Examples
+    --------
+    >>> float(entropy([0.0, 0.0, 0.0, 0.0], base=2))  # uniform over 4: 2 bits
+    2.0
+    >>> round(float(entropy([2.0, 1.0, 0.1])), 4)
+    0.8467
+    """
+    if base is not None and not (np.isfinite(base) and base > 0 and base != 1):
+        raise InputError("args.base", value=base)
+    logp = log_softmax(logits, axis=axis, temperature=temperature)
+    work = logp.astype(np.float32) if logp.dtype == np.float16 else logp
+    axis = _normalize_axis(axis, work.ndim)
+    with np.errstate(invalid="ignore", over="ignore"):
+        p = np.exp(work)
+        terms = np.where(p > 0, p * work, np.where(np.isnan(work), np.nan, 0.0))
+        h = -np.sum(terms, axis=axis)
+        if base is not None:
+            h = h / np.log(work.dtype.type(base))
+    return np.asarray(h).astype(logp.dtype, copy=False)
+
+
+def _check_target(target: ArrayLike, batch_shape: tuple[int, ...], n_classes: int) -> np.ndarray:
+    y = np.asarray(target)
+    if y.dtype.kind == "f" and y.size and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+        y = y.astype(np.int64)
+    if y.dtype.kind not in "iu" and not (y.dtype.kind == "f" and y.size == 0):
+        raise InputError("args.target_int", value=_short(target))
+    y = y.astype(np.int64)
+    if y.shape != batch_shape:
+        try:
+            y = np.broadcast_to(y, batch_shape)
+        except ValueError:
+            raise InputError("args.target_shape", shape=y.shape, expected=batch_shape) from None
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        bad = y[(y < 0) | (y >= n_classes)].flat[0]
+        raise InputError("args.target_range", value=int(bad), n=n_classes)
+    return y
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def cross_entropy(logits: ArrayLike, target: ArrayLike, axis: int = -1) -> np.ndarray:
+    r"""Cross-entropy loss ``-log softmax(logits)[target]``, one value per row.
+
+    Parameters
+    ----------
+    logits : array_like
+        Raw scores, classes along ``axis``.
+    target : array_like of int
+        The true class of each row: shape ``logits.shape`` without ``axis``,
+        values in ``[0, C)``.
+    axis : int, default -1
+        The class axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        The loss per row (no mean taken), ≥ 0; ``+inf`` when the true class is
+        masked.
+
+    Notes
+    -----
+    Computed from :func:`log_softmax`, so a very confident wrong answer gives
+    a large finite loss (``log_softmax`` keeps the tail) instead of
+    ``-log(0) = inf``.
+
+    Examples
+    --------
+    >>> round(float(cross_entropy([2.0, 1.0, 0.1], 0)), 4)   # -log 0.659
+    0.417
+    >>> [round(float(v), 4) for v in cross_entropy([[0.0, 1000.0], [5.0, 5.0]], [0, 1])]
+    [1000.0, 0.6931]
+    """
+    logp = log_softmax(logits, axis=axis)
+    axis = _normalize_axis(axis, logp.ndim)
+    moved = np.moveaxis(logp, axis, -1)
+    y = _check_target(target, moved.shape[:-1], moved.shape[-1])
+    picked = np.take_along_axis(moved, y[..., None], axis=-1)[..., 0]
+    return -picked
+
+
+def cross_entropy_grad(logits: ArrayLike, target: ArrayLike, axis: int = -1) -> np.ndarray:
+    r"""Gradient of :func:`cross_entropy` with respect to the logits: ``softmax(z) - one_hot(y)``.
+
+    Parameters
+    ----------
+    logits : array_like
+        Raw scores, classes along ``axis``.
+    target : array_like of int
+        The true class of each row, as in :func:`cross_entropy`.
+    axis : int, default -1
+        The class axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``logits``: ``p_y - 1`` (negative) at the true class,
+        ``p_i`` (positive) elsewhere; each row sums to 0.
+
+    Notes
+    -----
+    With :math:`L = -z_y + \log\sum_j e^{z_j}`,
+    :math:`\partial L / \partial z_i = p_i - [i = y]`. Gradient descent so
+    raises the true logit and lowers the others in proportion to their
+    probability.
+
+    Examples
+    --------
+    >>> cross_entropy_grad([2.0, 1.0, 0.1], 0).round(3)
+    array([-0.341,  0.242,  0.099])
+    """
+    p = softmax(logits, axis=axis)
+    axis = _normalize_axis(axis, p.ndim)
+    moved = np.moveaxis(p, axis, -1)  # a view: writing into it writes into p
+    y = _check_target(target, moved.shape[:-1], moved.shape[-1])
+    np.put_along_axis(moved, y[..., None], np.take_along_axis(moved, y[..., None], axis=-1) - 1, axis=-1)
+    return p

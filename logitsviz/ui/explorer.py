@@ -1,0 +1,303 @@
+"""The Explorer: logits in, probabilities out, every step of softmax shown."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from logitsviz import examples, figures, inputs
+from logitsviz.errors import InputError
+from logitsviz.explain import SoftmaxSteps, softmax_steps
+from logitsviz.i18n import t
+from logitsviz.ui import state
+
+# log-spaced temperatures from 0.05 to 20, rounded to values people type
+TEMPERATURES = (
+    0.05, 0.07, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0,
+    1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0,
+)
+
+
+# ----------------------------------------------------------- callbacks ----
+
+
+def _on_preset() -> None:
+    name = st.session_state.get("preset_pick")
+    if name in examples.PRESETS:
+        state.load_preset(name)
+
+
+def _on_paste() -> None:
+    text = st.session_state.get(state.PASTE, "")
+    try:
+        labels, logits = inputs.parse_logits(text, default_label=state.default_label())
+    except InputError as err:
+        state.report(err, prefix="paste")
+        return
+    state.set_current(labels, logits, source="paste")
+
+
+def _on_upload(key: str) -> None:
+    upload = st.session_state.get(key)
+    if upload is None:
+        return
+    try:
+        labels, logits = inputs.read_vector_file(upload.getvalue(), upload.name, default_label=state.default_label())
+    except InputError as err:
+        state.report(err, prefix="upload")
+        return
+    state.set_current(labels, logits, source="upload")
+
+
+def _apply_edits(base: pd.DataFrame, changes: dict) -> pd.DataFrame:
+    """Apply ``st.data_editor``'s change record (edited, added, deleted rows) to ``base``."""
+    df = base.copy()
+    for row, edits in changes.get("edited_rows", {}).items():
+        for column, value in edits.items():
+            df.at[df.index[int(row)], column] = value
+    df = df.drop(index=[df.index[int(i)] for i in changes.get("deleted_rows", [])])
+    added = [row for row in changes.get("added_rows", []) if row]
+    if added:
+        df = pd.concat([df, pd.DataFrame(added, columns=df.columns)], ignore_index=True)
+    return df
+
+
+def _on_table_edit(key: str, base: pd.DataFrame) -> None:
+    changes = st.session_state.get(key) or {}
+    df = _apply_edits(base, changes)
+    try:
+        labels, logits = inputs.validate_pairs(
+            df["label"].tolist(), df["logit"].tolist(), default_label=state.default_label()
+        )
+    except InputError as err:
+        state.report(err, prefix="table")
+        return
+    state.set_current(labels, logits, source="table")
+
+
+# ------------------------------------------------------------ controls ----
+
+
+def input_controls(cur: state.Current) -> None:
+    """Presets, and the three ways in: table, paste, upload."""
+    st.pills(
+        t("explorer.presets"),
+        options=list(examples.PRESETS),
+        format_func=lambda name: t(f"preset.{name}"),
+        key="preset_pick",
+        on_change=_on_preset,
+        help=t("explorer.presets_help"),
+    )
+    state.show_error()
+    tab_table, tab_paste, tab_upload = st.tabs([t("explorer.tab_table"), t("explorer.tab_paste"), t("explorer.tab_upload")])
+    with tab_table:
+        n = len(cur.labels)
+        if n <= state.EDITABLE_LIMIT:
+            version = st.session_state[state.EDITOR_VERSION]
+            key = f"editor_{version}"
+            base = pd.DataFrame({"label": cur.labels, "logit": cur.logits})
+            st.data_editor(
+                base,
+                key=key,
+                num_rows="dynamic",
+                hide_index=True,
+                width="stretch",
+                height=min(38 + 35 * (n + 1), 360),
+                column_config={
+                    "label": st.column_config.TextColumn(t("explorer.col_label"), required=False),
+                    "logit": st.column_config.NumberColumn(t("explorer.col_logit"), format="%.4g", required=True),
+                },
+                on_change=_on_table_edit,
+                args=(key, base),
+            )
+            st.caption(t("explorer.table_help"))
+        else:
+            st.info(t("explorer.table_too_big", n=f"{n:,}", limit=f"{state.EDITABLE_LIMIT:,}"))
+    with tab_paste:
+        placeholder = t("explorer.paste_placeholder")
+        if not st.session_state.get(state.PASTE) and len(cur.text) > state.PASTE_LIMIT:
+            placeholder = t("explorer.paste_large", n=f"{len(cur.labels):,}")
+        st.text_area(
+            t("explorer.paste_label"),
+            key=state.PASTE,
+            height=150,
+            placeholder=placeholder,
+            on_change=_on_paste,
+            help=t("explorer.paste_help"),
+        )
+        st.caption(t("explorer.paste_caption"))
+    with tab_upload:
+        key = f"upload_{st.session_state[state.EDITOR_VERSION]}"
+        st.file_uploader(
+            t("explorer.upload_label"),
+            type=[ext.lstrip(".") for ext in inputs.SUPPORTED_EXTENSIONS],
+            key=key,
+            on_change=_on_upload,
+            args=(key,),
+            help=t("explorer.upload_help"),
+        )
+
+
+def view_controls(n_classes: int) -> tuple[float, float, int, bool]:
+    """Temperature, shift, top-N and sort; all bound to the link."""
+    temperature = st.select_slider(
+        t("explorer.temperature"),
+        options=TEMPERATURES,
+        value=1.0,
+        key="T",
+        bind="query-params",
+        help=t("explorer.temperature_help"),
+    )
+    shift = st.slider(
+        t("explorer.shift"), min_value=-20.0, max_value=20.0, value=0.0, step=0.5, key="shift",
+        bind="query-params", help=t("explorer.shift_help"),
+    )
+    c1, c2 = st.columns(2)
+    with c1:
+        top = st.number_input(
+            t("explorer.top"), min_value=3, max_value=200, value=20, step=1, key="top",
+            bind="query-params", help=t("explorer.top_help"),
+        )
+    with c2:
+        st.write("")
+        sort = st.toggle(t("explorer.sort"), value=False, key="sort", bind="query-params")
+    return float(temperature), float(shift), int(top), bool(sort)
+
+
+# --------------------------------------------------------------- views ----
+
+
+def _fmt(x: float, spec: str = ".3f") -> str:
+    if np.isnan(x):
+        return "—"
+    if np.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    return format(x, spec)
+
+
+def metrics_row(cur: state.Current, steps: SoftmaxSteps) -> None:
+    label = cur.labels[steps.argmax]
+    cols = st.columns(5)
+    cols[0].metric(t("metric.pred"), label if len(label) <= 24 else label[:23] + "…", help=t("metric.pred_help"))
+    cols[1].metric(t("metric.prob"), f"{100 * steps.top_prob:.1f}%", help=t("metric.prob_help"))
+    cols[2].metric(t("metric.entropy"), _fmt(steps.entropy_bits, ".3f") + " bits", help=t("metric.entropy_help"))
+    cols[3].metric(t("metric.perplexity"), _fmt(steps.perplexity, ".2f"), help=t("metric.perplexity_help"))
+    cols[4].metric(t("metric.margin"), _fmt(steps.margin, ".3f"), help=t("metric.margin_help"))
+
+
+def steps_table(cur: state.Current, steps: SoftmaxSteps) -> pd.DataFrame:
+    rows = {
+        t("steps.col_label"): [cur.labels[i] for i in steps.index],
+        t("steps.col_x"): steps.logits,
+        t("steps.col_z"): steps.z,
+        t("steps.col_shifted"): steps.shifted,
+        t("steps.col_exp"): steps.exps,
+        t("steps.col_p"): steps.probs,
+        t("steps.col_logp"): steps.logprobs,
+    }
+    df = pd.DataFrame(rows)
+    if steps.others_count:
+        other = {k: [None] for k in rows}
+        other[t("steps.col_label")] = [t("fig.others", k=f"{steps.others_count:,}")]
+        other[t("steps.col_p")] = [steps.others_prob]
+        df = pd.concat([df, pd.DataFrame(other)], ignore_index=True)
+    return df
+
+
+def steps_section(cur: state.Current, steps: SoftmaxSteps, temperature: float, shift: float) -> None:
+    st.subheader(t("steps.title"))
+    st.markdown(t("steps.intro"))
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        st.caption(t("steps.formula_z"))
+        st.latex(r"z_i = \frac{x_i + c}{T}")
+    with c2:
+        st.caption(t("steps.formula_p"))
+        st.latex(r"p_i = \frac{e^{z_i - m}}{\sum_j e^{z_j - m}},\quad m = \max_j z_j")
+    with c3:
+        st.caption(t("steps.formula_logp"))
+        st.latex(r"\log p_i = (z_i - m) - \log \sum_j e^{z_j - m}")
+    fmt = "%.4f"
+    df = steps_table(cur, steps)
+    st.dataframe(
+        df,
+        hide_index=True,
+        width="stretch",
+        column_config={col: st.column_config.NumberColumn(format=fmt) for col in df.columns[1:]},
+    )
+    st.markdown(
+        t(
+            "steps.sums",
+            T=f"{temperature:g}",
+            c=f"{shift:g}",
+            m=_fmt(steps.max_z, ".4f"),
+            s=_fmt(steps.exp_sum, ".4f"),
+            n=f"{steps.n_classes:,}",
+        )
+    )
+    if steps.others_count:
+        st.caption(t("steps.others_note", shown=len(steps.index), n=f"{steps.n_classes:,}", pct=f"{100 * steps.others_prob:.2f}"))
+
+
+def downloads(cur: state.Current, temperature: float, shift: float) -> None:
+    def full_table() -> pd.DataFrame:
+        from logitsviz import numerics
+
+        z = (cur.logits + shift) / temperature
+        return pd.DataFrame(
+            {"label": cur.labels, "logit": cur.logits, "z": z, "probability": numerics.softmax(z), "log_probability": numerics.log_softmax(z)}
+        )
+
+    def as_csv() -> bytes:
+        return full_table().to_csv(index=False).encode("utf-8")
+
+    def as_json() -> bytes:
+        df = full_table()
+        payload = {
+            "temperature": temperature,
+            "shift": shift,
+            "classes": [
+                {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
+                for row in df.to_dict(orient="records")
+            ],
+        }
+        return json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
+
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button(t("download.csv"), data=as_csv, file_name="logitsviz-softmax.csv", mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_csv")
+    c2.download_button(t("download.json"), data=as_json, file_name="logitsviz-softmax.json", mime="application/json", icon=":material/download:", on_click="ignore", key="dl_json")
+
+
+# ---------------------------------------------------------------- page ----
+
+
+def render() -> None:
+    cur = state.init_current()
+    st.title(t("explorer.title"))
+    st.markdown(t("explorer.subtitle"))
+    with st.expander(t("explorer.concepts_title"), expanded=False):
+        st.markdown(t("explorer.concepts"))
+
+    left, right = st.columns([5, 4], gap="large")
+    with left:
+        st.subheader(t("explorer.input_title"))
+        input_controls(cur)
+    cur = st.session_state[state.CURRENT]  # a callback may have replaced it this run
+    with right:
+        st.subheader(t("explorer.controls_title"))
+        temperature, shift, top, sort = view_controls(len(cur.labels))
+        if cur.preset == "seed":
+            st.caption(t("preset.seed.sentence"))
+        if not state.link_fits():
+            st.caption(t("explorer.link_too_long"))
+
+    steps = softmax_steps(cur.logits, temperature=temperature, shift=shift, top=top, sort=sort)
+    metrics_row(cur, steps)
+    st.plotly_chart(figures.compare_steps(cur.labels, steps), config=figures.plotly_config("logitsviz-explorer"), key="chart_compare")
+    if shift:
+        st.caption(t("explorer.shift_note", c=f"{shift:g}"))
+    steps_section(cur, steps, temperature, shift)
+    downloads(cur, temperature, shift)

@@ -1,0 +1,113 @@
+"""Session state shared by the pages: the current vector of logits and where it came from.
+
+One vector is "current" per browser session. The Explorer's table, paste box,
+file upload and presets all write it through :func:`set_current`, which also
+refreshes the other inputs and the shareable link; the other pages read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from logitsviz import examples, inputs
+from logitsviz.errors import InputError
+from logitsviz.i18n import t
+
+CURRENT = "lv_current"
+ERROR = "lv_input_error"
+EDITOR_VERSION = "lv_editor_version"
+PASTE = "paste_text"
+URL_LIMIT = 4000  # characters of logits text a link carries
+PASTE_LIMIT = 20_000  # larger inputs are not echoed into the paste box
+EDITABLE_LIMIT = 1000  # classes the table editor shows
+
+
+@dataclass(frozen=True)
+class Current:
+    labels: list[str]
+    logits: np.ndarray
+    text: str  # format_logits(labels, logits): what the paste box and the link carry
+    source: str  # "preset", "table", "paste", "upload", "link"
+    preset: str | None = None
+
+
+def default_label() -> str:
+    return t("label.default")
+
+
+def init_current() -> Current:
+    """The current vector; on a session's first run, read from the link or the seed example."""
+    if CURRENT not in st.session_state:
+        st.session_state[EDITOR_VERSION] = 0
+        params = st.query_params
+        name = params.get("preset")
+        text = params.get("logits")
+        if name in examples.PRESETS:
+            load_preset(name)
+        elif text:
+            try:
+                labels, logits = inputs.parse_logits(text, default_label=default_label())
+                set_current(labels, logits, source="link")
+            except InputError as err:
+                load_preset("seed")
+                report(err, prefix="link")
+        else:
+            load_preset("seed")
+    return st.session_state[CURRENT]
+
+
+def load_preset(name: str) -> None:
+    labels, logits = examples.preset(name)
+    set_current(labels, logits, source="preset", preset=name)
+
+
+def set_current(labels: list[str], logits: np.ndarray, *, source: str, preset: str | None = None) -> None:
+    """Make (labels, logits) current, refresh the other inputs and the link, clear any error."""
+    text = inputs.format_logits(labels, logits, default_label=default_label())
+    st.session_state[CURRENT] = Current(list(labels), np.asarray(logits, dtype=np.float64), text, source, preset)
+    st.session_state[ERROR] = None
+    st.session_state["preset_pick"] = preset  # the highlighted preset pill, none once edited
+    if source != "paste":
+        st.session_state[PASTE] = text if len(text) <= PASTE_LIMIT else ""
+    if source != "table":
+        st.session_state[EDITOR_VERSION] = st.session_state.get(EDITOR_VERSION, 0) + 1
+    sync_link()
+
+
+def sync_link() -> None:
+    """Write the current vector into the URL: the text if short, else the preset's name."""
+    cur: Current = st.session_state[CURRENT]
+    params = st.query_params
+    if cur.preset in examples.LARGE_PRESETS:
+        params.pop("logits", None)
+        params["preset"] = cur.preset
+    elif len(cur.text) <= URL_LIMIT:
+        params.pop("preset", None)
+        params["logits"] = cur.text
+    else:
+        params.pop("preset", None)
+        params.pop("logits", None)
+
+
+def link_fits() -> bool:
+    cur: Current = st.session_state[CURRENT]
+    return cur.preset in examples.LARGE_PRESETS or len(cur.text) <= URL_LIMIT
+
+
+def report(err: InputError, prefix: str | None = None) -> None:
+    """Remember an input error to show; the current vector stays as it was."""
+    st.session_state[ERROR] = (err.key, err.params, prefix)
+
+
+def show_error() -> None:
+    """Show the last input error, in the user's language, if there is one."""
+    info = st.session_state.get(ERROR)
+    if info:
+        key, params, prefix = info
+        message = t(key, **params)
+        if prefix:
+            message = t(f"error.prefix.{prefix}") + " " + message
+        st.error(message, icon="⚠️")

@@ -1,0 +1,50 @@
+"""Controls shared by every page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from logitsviz import i18n
+from logitsviz.i18n import t
+
+LANG = "lang"
+_LANG_WIDGET = "lang_switch"
+
+
+def init_language() -> str:
+    """Pick the session's language once (link, then browser locale), and apply it to this run."""
+    if LANG not in st.session_state:
+        wanted = st.query_params.get("lang")
+        st.session_state[LANG] = wanted if wanted in i18n.LANGUAGES else i18n.language_from_locale(st.context.locale)
+    lang = st.session_state[LANG]
+    i18n.set_language(lang)
+    return lang
+
+
+def _on_language_change() -> None:
+    from logitsviz.ui import state  # the current preset is re-read in the new language
+
+    choice = st.session_state.get(_LANG_WIDGET)
+    if choice in i18n.LANGUAGES:
+        st.session_state[LANG] = choice
+        i18n.set_language(choice)
+        cur = st.session_state.get(state.CURRENT)
+        if cur is not None and cur.source == "preset" and cur.preset:
+            state.load_preset(cur.preset)
+
+
+def language_switch() -> str:
+    """The language control in the sidebar; keeps ``?lang=`` in the URL."""
+    lang = st.session_state[LANG]
+    if _LANG_WIDGET not in st.session_state:
+        st.session_state[_LANG_WIDGET] = lang
+    st.sidebar.segmented_control(
+        "Language / 语言",
+        options=list(i18n.LANGUAGES),
+        format_func=i18n.LANGUAGES.get,
+        key=_LANG_WIDGET,
+        required=True,
+        on_change=_on_language_change,
+    )
+    st.query_params["lang"] = lang
+    return lang
