@@ -45,7 +45,7 @@ _WRAPPER = re.compile(r"^\s*(?:[\w.]+\.)?(?:tensor|array|Tensor)\s*\((.*)\)\s*$"
 _TRAILING_KWARGS = re.compile(r"\]\s*,\s*[A-Za-z_]\w*\s*=.*$", re.DOTALL)
 _NUMBER_SPLIT = re.compile(r"[,;\s]+")
 _PAIR = re.compile(r"^(.*)[:=]\s*(\S+)\s*$", re.DOTALL)
-_TAIL_VALUE = re.compile(r"^(.*?)[\s,:=;\t]+(\S+)$", re.DOTALL)
+_TAIL_VALUE = re.compile(r"^(.*)[\s,:=;\t]+(\S+)$", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -216,6 +216,8 @@ def _parse_bracketed(inner: str) -> np.ndarray:
     if rows > 1:
         raise InputError("input.two_dimensional", rows=rows)
     body = inner.replace("[", " ").replace("]", " ")
+    if not any(_NUMBER_SPLIT.split(body)):
+        raise InputError("input.empty")
     values = _parse_plain_numbers(body)
     if values is None:
         bad = next(tok for tok in _NUMBER_SPLIT.split(body) if tok and _to_float(tok) is None)
@@ -337,7 +339,10 @@ def _split_pairs(line: str, lineno: int) -> list[tuple[str, float]] | None:
             return [(label, _line_value(token, lineno)) for label, token in pairs]
     m = _TAIL_VALUE.match(line)
     if m and _to_float(m.group(2)) is not None:
-        label = m.group(1).strip().rstrip(":=,;\t ").strip()
+        # the label is everything before the value, less one separator ("News:", "News,")
+        label = m.group(1).strip()
+        if label[-1:] in (":", "=", ",", ";"):
+            label = label[:-1].strip()
         return [(label, _line_value(m.group(2), lineno))]
     return None
 

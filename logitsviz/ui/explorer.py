@@ -52,30 +52,18 @@ def _on_upload(key: str) -> None:
     state.set_current(labels, logits, source="upload")
 
 
-def _apply_edits(base: pd.DataFrame, changes: dict) -> pd.DataFrame:
-    """Apply ``st.data_editor``'s change record (edited, added, deleted rows) to ``base``."""
-    df = base.copy()
-    for row, edits in changes.get("edited_rows", {}).items():
-        for column, value in edits.items():
-            df.at[df.index[int(row)], column] = value
-    df = df.drop(index=[df.index[int(i)] for i in changes.get("deleted_rows", [])])
-    added = [row for row in changes.get("added_rows", []) if row]
-    if added:
-        df = pd.concat([df, pd.DataFrame(added, columns=df.columns)], ignore_index=True)
-    return df
-
-
-def _on_table_edit(key: str, base: pd.DataFrame) -> None:
-    changes = st.session_state.get(key) or {}
-    df = _apply_edits(base, changes)
+def _apply_table(edited: pd.DataFrame, cur: state.Current) -> None:
+    """Make the edited table current when it is valid and differs from what is current."""
+    # an empty number cell arrives as NaN: it means "not typed yet", not a NaN logit
+    logits = [None if isinstance(v, float) and np.isnan(v) else v for v in edited["logit"].tolist()]
     try:
-        labels, logits = inputs.validate_pairs(
-            df["label"].tolist(), df["logit"].tolist(), default_label=state.default_label()
-        )
+        labels, values = inputs.validate_pairs(edited["label"].tolist(), logits, default_label=state.default_label())
     except InputError as err:
         state.report(err, prefix="table")
         return
-    state.set_current(labels, logits, source="table")
+    if labels == cur.labels and np.array_equal(values, cur.logits):
+        return
+    state.set_current(labels, values, source="table")
 
 
 # ------------------------------------------------------------ controls ----
@@ -83,36 +71,27 @@ def _on_table_edit(key: str, base: pd.DataFrame) -> None:
 
 def input_controls(cur: state.Current) -> None:
     """Presets, and the three ways in: table, paste, upload."""
-    st.pills(
-        t("explorer.presets"),
-        options=list(examples.PRESETS),
-        format_func=lambda name: t(f"preset.{name}"),
-        key="preset_pick",
-        on_change=_on_preset,
-        help=t("explorer.presets_help"),
-    )
-    state.show_error()
+    presets_slot = st.container()  # filled last: the table below may change the current preset
+    error_slot = st.container()
     tab_table, tab_paste, tab_upload = st.tabs([t("explorer.tab_table"), t("explorer.tab_paste"), t("explorer.tab_upload")])
     with tab_table:
         n = len(cur.labels)
         if n <= state.EDITABLE_LIMIT:
-            version = st.session_state[state.EDITOR_VERSION]
-            key = f"editor_{version}"
-            base = pd.DataFrame({"label": cur.labels, "logit": cur.logits})
-            st.data_editor(
-                base,
+            key = f"editor_{st.session_state[state.EDITOR_VERSION]}"
+            base_labels, base_logits = st.session_state[state.EDITOR_BASE]
+            edited = st.data_editor(
+                pd.DataFrame({"label": base_labels, "logit": base_logits}),
                 key=key,
                 num_rows="dynamic",
                 hide_index=True,
                 width="stretch",
-                height=min(38 + 35 * (n + 1), 360),
+                height=min(38 + 35 * (len(base_labels) + 1), 360),
                 column_config={
-                    "label": st.column_config.TextColumn(t("explorer.col_label"), required=False),
-                    "logit": st.column_config.NumberColumn(t("explorer.col_logit"), format="%.4g", required=True),
+                    "label": st.column_config.TextColumn(t("explorer.col_label")),
+                    "logit": st.column_config.NumberColumn(t("explorer.col_logit"), format="%.4g"),
                 },
-                on_change=_on_table_edit,
-                args=(key, base),
             )
+            _apply_table(edited, cur)
             st.caption(t("explorer.table_help"))
         else:
             st.info(t("explorer.table_too_big", n=f"{n:,}", limit=f"{state.EDITABLE_LIMIT:,}"))
@@ -139,6 +118,17 @@ def input_controls(cur: state.Current) -> None:
             args=(key,),
             help=t("explorer.upload_help"),
         )
+    with presets_slot:
+        st.pills(
+            t("explorer.presets"),
+            options=list(examples.PRESETS),
+            format_func=lambda name: t(f"preset.{name}"),
+            key="preset_pick",
+            on_change=_on_preset,
+            help=t("explorer.presets_help"),
+        )
+    with error_slot:
+        state.show_error()
 
 
 def view_controls(n_classes: int) -> tuple[float, float, int, bool]:

@@ -19,6 +19,7 @@ from logitsviz.i18n import t
 CURRENT = "lv_current"
 ERROR = "lv_input_error"
 EDITOR_VERSION = "lv_editor_version"
+EDITOR_BASE = "lv_editor_base"  # what the table editor started from; its edits are relative to it
 PASTE = "paste_text"
 URL_LIMIT = 4000  # characters of logits text a link carries
 PASTE_LIMIT = 20_000  # larger inputs are not echoed into the paste box
@@ -73,7 +74,9 @@ def set_current(labels: list[str], logits: np.ndarray, *, source: str, preset: s
     if source != "paste":
         st.session_state[PASTE] = text if len(text) <= PASTE_LIMIT else ""
     if source != "table":
+        # a new editor (new key) starting from the new vector; table edits keep the old one
         st.session_state[EDITOR_VERSION] = st.session_state.get(EDITOR_VERSION, 0) + 1
+        st.session_state[EDITOR_BASE] = (list(labels), np.asarray(logits, dtype=np.float64))
     sync_link()
 
 

@@ -1,0 +1,234 @@
+"""The Explorer page through Streamlit's AppTest: what a user does, what the page shows."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.special as sp
+from streamlit.testing.v1 import AppTest
+
+from logitsviz import examples
+from logitsviz.i18n import t
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def run(query: dict | None = None, locale: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if query:
+        at.query_params.update(query)
+    if locale:
+        at.context["locale"] = locale
+    return at.run()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def chart_probs(at: AppTest) -> list[float]:
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return spec["data"][1]["x"]
+
+
+def chart_labels(at: AppTest) -> list[str]:
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return spec["data"][1]["y"]
+
+
+def paste(at: AppTest, text: str) -> AppTest:
+    return at.text_area(key="paste_text").input(text).run()
+
+
+# --------------------------------------------------------------- default ----
+
+
+def test_default_shows_the_seed_example():
+    at = run()
+    assert_clean(at)
+    assert not at.error
+    m = metrics(at)
+    assert m["Predicted class"] == "News"
+    assert m["Its probability"] == "65.9%"
+    np.testing.assert_allclose(chart_probs(at), [0.659001, 0.242433, 0.098566], atol=1e-6)
+    assert chart_labels(at) == ["News", "Entertainment", "Technology"]
+    assert at.query_params["logits"] == "News:2,Entertainment:1,Technology:0.1"
+    assert at.title[0].value == t("explorer.title", lang="en")
+    assert len(at.get("plotly_chart")) == 1
+    assert len(at.dataframe) >= 1  # the step table
+    assert {b.label for b in at.get("download_button")} == {"Download CSV", "Download JSON"}
+
+
+def test_step_table_holds_the_arithmetic():
+    at = run()
+    table = at.dataframe[-1].value
+    np.testing.assert_allclose(table["z − max"], [0.0, -1.0, -1.9])
+    np.testing.assert_allclose(table["p = exp / Σ"], sp.softmax([2.0, 1.0, 0.1]))
+    np.testing.assert_allclose(table["log p"], sp.log_softmax([2.0, 1.0, 0.1]))
+    assert any("1.5174" in md.value for md in at.markdown)  # Σ exp(z − max)
+
+
+# --------------------------------------------------------------- presets ----
+
+
+@pytest.mark.parametrize("name", list(examples.PRESETS))
+def test_each_preset(name):
+    at = run()
+    at.get("button_group")[0].set_value(name).run()
+    assert_clean(at)
+    assert not at.error
+    labels, logits = examples.preset(name)
+    assert metrics(at)["Predicted class"] == labels[int(np.argmax(logits))][:23] + ("…" if len(labels[int(np.argmax(logits))]) > 24 else "")
+    probs = chart_probs(at)
+    assert sum(probs) == pytest.approx(1.0)
+    if name == "random200k":
+        assert at.query_params["preset"] == "random200k" and "logits" not in at.query_params
+        assert len(probs) == 21  # top 20 + others
+        assert "199,980" in chart_labels(at)[-1]
+    else:
+        assert "logits" in at.query_params
+
+
+def test_masked_preset_gives_zero():
+    at = run({"logits": "a:1,b:-inf"})
+    assert chart_probs(at) == [1.0, 0.0]
+
+
+# ------------------------------------------------------------ the inputs ----
+
+
+def test_paste_updates_everything():
+    at = paste(run(), "cat: 3.2\ndog: 1.5\nbird: -1")
+    assert_clean(at)
+    assert metrics(at)["Predicted class"] == "cat"
+    assert chart_labels(at) == ["cat", "dog", "bird"]
+    assert at.query_params["logits"] == "cat:3.2,dog:1.5,bird:-1"
+    # the table follows the paste
+    assert at.data_editor[0].value["label"].tolist() == ["cat", "dog", "bird"]
+
+
+def test_table_edit():
+    at = run()
+    key = at.data_editor[0].key
+    at.session_state[key] = {"edited_rows": {2: {"logit": 9.0}}, "added_rows": [{"label": "Sports", "logit": 3.0}], "deleted_rows": [0]}
+    at.run()
+    assert_clean(at)
+    assert chart_labels(at) == ["Entertainment", "Technology", "Sports"]
+    np.testing.assert_allclose(chart_probs(at), sp.softmax([1.0, 9.0, 3.0]))
+    assert at.text_area(key="paste_text").value == "Entertainment:1,Technology:9,Sports:3"
+    # rerunning with the same edits changes nothing (edits are relative to the editor's start)
+    at.run()
+    assert chart_labels(at) == ["Entertainment", "Technology", "Sports"]
+
+
+def test_table_edit_missing_value_is_an_error_and_keeps_the_result():
+    at = run()
+    key = at.data_editor[0].key
+    at.session_state[key] = {"edited_rows": {}, "added_rows": [{"label": "Sports"}], "deleted_rows": []}
+    at.run()
+    assert_clean(at)
+    assert at.error and "Row 4 has no logit" in at.error[0].value
+    assert metrics(at)["Predicted class"] == "News"
+
+
+def test_upload_csv_and_npy():
+    at = run()
+    at.file_uploader[0].set_value(("mine.csv", b"label,logit\nyes,0.3\nno,1.7\n", "text/csv")).run()
+    assert_clean(at)
+    assert metrics(at)["Predicted class"] == "no"
+    buf = io.BytesIO()
+    np.save(buf, np.array([0.0, 4.0, 1.0], dtype=np.float32))
+    at.file_uploader[0].set_value(("v.npy", buf.getvalue(), "application/octet-stream")).run()
+    assert_clean(at)
+    assert metrics(at)["Predicted class"] == "class 1"
+
+
+@pytest.mark.parametrize(
+    ("how", "bad", "fragment"),
+    [
+        ("paste", "1, nan, 2", "NaN"),
+        ("paste", "1, 2, 1e999", "too large"),
+        ("paste", "1, 2, banana", "not a number"),
+        ("paste", "", "empty"),
+        ("upload", b"a,1\nb,nan\n", "line 2"),
+        ("upload", b"\xff\xfe\x00garbage", "UTF-8"),
+        ("upload", b"a,b\n", "not a number"),
+    ],
+)
+def test_bad_input_shows_error_and_keeps_last_good(how, bad, fragment):
+    at = paste(run(), "x: 1\ny: 4")
+    if how == "paste":
+        paste(at, bad)
+    else:
+        at.file_uploader[0].set_value(("bad.csv", bad, "text/csv")).run()
+    assert_clean(at)
+    assert at.error and fragment in at.error[0].value
+    assert metrics(at)["Predicted class"] == "y"  # last good input stays on screen
+    assert chart_labels(at) == ["x", "y"]
+    assert at.query_params["logits"] == "x:1,y:4"
+
+
+def test_bad_link_falls_back_to_the_seed_with_a_message():
+    at = run({"logits": "1,nan"})
+    assert_clean(at)
+    assert at.error and "link" in at.error[0].value
+    assert metrics(at)["Predicted class"] == "News"
+
+
+# ---------------------------------------------------------- the controls ----
+
+
+def test_temperature_and_shift():
+    at = run()
+    at.select_slider(key="T").set_value(0.5).run()
+    np.testing.assert_allclose(chart_probs(at), sp.softmax([4.0, 2.0, 0.2]))
+    # bound widgets write the URL from the browser, which AppTest has not; reading a link is tested below
+    before = chart_probs(at)
+    at.slider(key="shift").set_value(10.0).run()
+    np.testing.assert_allclose(chart_probs(at), before, rtol=1e-12)
+    assert any("10" in c.value for c in at.caption)
+
+
+def test_top_n_and_sort():
+    at = run({"logits": ",".join(str(v) for v in range(30))})
+    assert len(chart_probs(at)) == 21
+    at.number_input(key="top").set_value(5).run()
+    assert len(chart_probs(at)) == 6
+    assert chart_labels(at)[:5] == [f"class {i}" for i in range(25, 30)]
+    at.toggle(key="sort").set_value(True).run()
+    assert chart_labels(at)[:5] == [f"class {i}" for i in range(29, 24, -1)]
+
+
+# ------------------------------------------------------- link and language ----
+
+
+def test_query_params_restore_state():
+    at = run({"logits": "a:1,b:5,c:2", "T": "2.0", "lang": "zh", "top": "3", "sort": "true"})
+    assert_clean(at)
+    np.testing.assert_allclose(chart_probs(at), sp.softmax([2.5, 1.0, 0.5]))
+    assert chart_labels(at) == ["b", "c", "a"]
+    assert at.title[0].value == t("explorer.title", lang="zh")
+
+
+def test_language_from_browser_locale_and_switch():
+    at = run(locale="zh-CN")
+    assert at.title[0].value == "从 logits 到概率"
+    assert metrics(at)["预测类别"] == "新闻"  # the example is translated too
+    at.segmented_control(key="lang_switch").set_value("en").run()
+    assert_clean(at)
+    assert at.title[0].value == "Logits → probabilities"
+    assert metrics(at)["Predicted class"] == "News"
+    assert at.query_params["lang"] == "en"
+
+
+def test_error_message_is_translated():
+    at = paste(run(locale="zh-CN"), "1, nan")
+    assert at.error and "第 2 项" in at.error[0].value and "无法读取粘贴的内容" in at.error[0].value

@@ -1,0 +1,105 @@
+"""Step-by-step numbers and the comparison figure."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+import scipy.special as sp
+
+from logitsviz import figures
+from logitsviz.explain import softmax_steps, top_indices
+
+
+def test_steps_of_the_seed_example():
+    s = softmax_steps([2.0, 1.0, 0.1])
+    np.testing.assert_allclose(s.shifted, [0.0, -1.0, -1.9])
+    np.testing.assert_allclose(s.exps, [1.0, math.exp(-1), math.exp(-1.9)])
+    assert s.exp_sum == pytest.approx(1 + math.exp(-1) + math.exp(-1.9))
+    np.testing.assert_allclose(s.probs, s.exps / s.exp_sum)
+    assert s.argmax == 0 and s.margin == pytest.approx(1.0)
+    p = sp.softmax([2.0, 1.0, 0.1])
+    assert s.entropy_bits == pytest.approx(-(p * np.log2(p)).sum())
+    assert s.perplexity == pytest.approx(2 ** s.entropy_bits)
+    assert s.others_count == 0
+
+
+def test_shift_changes_nothing_temperature_divides():
+    a = softmax_steps([2.0, 1.0, 0.1], shift=7.5)
+    b = softmax_steps([2.0, 1.0, 0.1])
+    np.testing.assert_allclose(a.probs, b.probs, rtol=1e-14)
+    np.testing.assert_allclose(a.z, [9.5, 8.5, 7.6])
+    c = softmax_steps([2.0, 1.0, 0.1], temperature=2.0)
+    np.testing.assert_allclose(c.probs, sp.softmax([1.0, 0.5, 0.05]))
+    assert c.margin == pytest.approx(0.5)
+
+
+def test_top_n_and_others_on_200k():
+    z = np.random.default_rng(0).normal(size=200_000)
+    s = softmax_steps(z, top=20, sort=True)
+    p = sp.softmax(z)
+    best = np.argsort(-p)[:20]
+    np.testing.assert_array_equal(s.index, best)
+    assert s.others_count == 199_980
+    assert s.others_prob == pytest.approx(1 - p[best].sum(), rel=1e-9)
+    # the merged class's logit carries exactly the others' mass
+    assert math.exp(s.others_logit - sp.logsumexp(z)) == pytest.approx(s.others_prob, rel=1e-9)
+    unsorted = softmax_steps(z, top=20)
+    np.testing.assert_array_equal(unsorted.index, np.sort(best))
+
+
+def test_top_indices_ties_and_bounds():
+    np.testing.assert_array_equal(top_indices(np.array([1.0, 3.0, 3.0, 0.0]), 2), [1, 2])
+    np.testing.assert_array_equal(top_indices(np.array([1.0, 2.0]), 10), [1, 0])
+    assert top_indices(np.array([1.0]), 0).size == 0
+
+
+def test_masked_and_single_class():
+    s = softmax_steps([1.0, -np.inf])
+    assert s.probs.tolist() == [1.0, 0.0] and s.margin == math.inf
+    one = softmax_steps([4.0])
+    assert one.probs.tolist() == [1.0] and math.isnan(one.margin) and one.entropy_bits == 0.0
+
+
+def test_compare_figure_traces():
+    fig = figures.compare(["News", "Entertainment", "Technology"], [2.0, 1.0, 0.1])
+    assert isinstance(fig, go.Figure) and len(fig.data) == 2
+    logits, probs = fig.data
+    assert list(logits.y) == ["News", "Entertainment", "Technology"]
+    np.testing.assert_allclose(probs.x, sp.softmax([2.0, 1.0, 0.1]))
+    np.testing.assert_allclose(logits.x, [2.0, 1.0, 0.1])
+    assert logits.marker.color[0] == figures.COLORS["argmax"] == probs.marker.color[0]
+    assert probs.marker.color[1] == figures.COLORS["prob"]
+
+
+def test_compare_with_others_bar_and_masked_class():
+    fig = figures.compare([f"t{i}" for i in range(50)] + ["masked"], list(np.linspace(0, 5, 50)) + [-np.inf], top=5)
+    probs = fig.data[1]
+    assert len(probs.y) == 6 and "46" in probs.y[-1]
+    assert sum(probs.x) == pytest.approx(1.0)
+    assert probs.marker.color[-1] == figures.COLORS["others"]
+    fig = figures.compare(["a", "b"], [1.0, -np.inf])
+    assert fig.data[0].x[1] is None  # no bar for -inf
+
+
+def test_labels_are_escaped_and_distinct():
+    evil = "<img src=x onerror=alert(1)>"
+    fig = figures.compare([evil, "x" * 60 + "1", "x" * 60 + "2"], [1.0, 2.0, 3.0])
+    ys = list(fig.data[0].y)
+    assert "<img" not in ys[0] and "&lt;img" in ys[0]
+    assert len(set(ys)) == 3
+    hover = " ".join(fig.data[1].hovertext)
+    assert "<img" not in hover
+
+
+def test_numeric_labels_stay_categories():
+    fig = figures.compare(["7", "3", "1"], [1.0, 2.0, 3.0])
+    assert fig.layout.yaxis.type == "category"
+
+
+def test_figure_does_not_modify_input():
+    x = np.array([3.0, 1.0, 2.0])
+    figures.compare(["a", "b", "c"], x, temperature=0.5, shift=3)
+    assert x.tolist() == [3.0, 1.0, 2.0]
