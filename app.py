@@ -13,6 +13,7 @@ pages = [
 ]
 page = st.navigation(pages)
 with st.sidebar:
+    st.markdown("### logitsviz")
     widgets.language_switch()
     st.caption(t("sidebar.about"))
 page.run()

@@ -21,13 +21,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "InputError",
-    "softmax",
+    "__version__",
+    "cross_entropy",
+    "cross_entropy_grad",
+    "entropy",
     "log_softmax",
     "logsumexp",
     "naive_softmax",
     "sigmoid",
-    "entropy",
-    "cross_entropy",
-    "cross_entropy_grad",
-    "__version__",
+    "softmax",
 ]

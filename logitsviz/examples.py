@@ -16,7 +16,7 @@ import numpy as np
 from logitsviz.i18n import t
 from logitsviz.inputs import default_labels
 
-__all__ = ["PRESETS", "LARGE_PRESETS", "preset", "SEED_LOGITS"]
+__all__ = ["LARGE_PRESETS", "PRESETS", "SEED_LOGITS", "preset"]
 
 SEED_LOGITS = (2.0, 1.0, 0.1)
 

@@ -76,7 +76,8 @@ def softmax_steps(
     top : int
         How many classes to show; the rest become one "others" entry.
     sort : bool
-        Show classes by decreasing logit instead of in class order.
+        Show classes by decreasing logit instead of in class order. When
+        only the top ``top`` of more classes are shown, they are always sorted.
 
     Returns
     -------
@@ -97,7 +98,8 @@ def softmax_steps(
 
     # the top-N by probability, largest first: softmax keeps the order, so also by logit
     chosen = top_indices(p, top)
-    index = chosen if sort else np.sort(chosen)
+    # a top-N cut of a large vector reads best largest first, whatever `sort` says
+    index = chosen if sort or chosen.size < z.size else np.sort(chosen)
 
     others = np.ones(z.size, dtype=bool)
     others[chosen] = False

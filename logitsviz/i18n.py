@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "t", "set_language", "get_language", "language_from_locale", "catalog"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "catalog", "get_language", "language_from_locale", "set_language", "t"]
 
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "简体中文"}
 DEFAULT_LANGUAGE = "en"

@@ -20,18 +20,18 @@ import numpy as np
 from logitsviz.errors import InputError, Where
 
 __all__ = [
-    "InputError",
     "MAX_CLASSES",
+    "MAX_ELEMENTS",
     "MAX_TEXT_CHARS",
     "MAX_UPLOAD_BYTES",
-    "MAX_ELEMENTS",
     "SUPPORTED_EXTENSIONS",
-    "parse_logits",
-    "format_logits",
+    "InputError",
     "default_labels",
+    "format_logits",
     "load_array",
-    "validate_pairs",
+    "parse_logits",
     "read_vector_file",
+    "validate_pairs",
     "vector_from_array",
 ]
 
@@ -485,9 +485,9 @@ def _load_npy(fh) -> np.ndarray:
     # read and check the header first: shape and dtype are known before any data is read
     version = np.lib.format.read_magic(fh)
     if version == (1, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+        shape, _fortran, dtype = np.lib.format.read_array_header_1_0(fh)
     elif version in ((2, 0), (3, 0)):
-        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+        shape, _fortran, dtype = np.lib.format.read_array_header_2_0(fh)
     else:  # pragma: no cover - numpy refuses unknown versions in read_magic
         raise InputError("file.unreadable", name=".npy", detail=f"version {version}")
     if dtype.hasobject or dtype.kind not in "biuf":

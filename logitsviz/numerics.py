@@ -29,14 +29,14 @@ from numpy.typing import ArrayLike
 from logitsviz.errors import InputError
 
 __all__ = [
-    "softmax",
+    "cross_entropy",
+    "cross_entropy_grad",
+    "entropy",
     "log_softmax",
     "logsumexp",
     "naive_softmax",
     "sigmoid",
-    "entropy",
-    "cross_entropy",
-    "cross_entropy_grad",
+    "softmax",
 ]
 
 

@@ -202,9 +202,11 @@ def test_top_n_and_sort():
     assert len(chart_probs(at)) == 21
     at.number_input(key="top").set_value(5).run()
     assert len(chart_probs(at)) == 6
-    assert chart_labels(at)[:5] == [f"class {i}" for i in range(25, 30)]
+    assert chart_labels(at)[:5] == [f"class {i}" for i in range(29, 24, -1)]  # a cut: largest first
+    at = run({"logits": "a:1,b:3,c:2"})
+    assert chart_labels(at) == ["a", "b", "c"]
     at.toggle(key="sort").set_value(True).run()
-    assert chart_labels(at)[:5] == [f"class {i}" for i in range(29, 24, -1)]
+    assert chart_labels(at) == ["b", "c", "a"]
 
 
 # ------------------------------------------------------- link and language ----

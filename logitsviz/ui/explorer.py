@@ -153,7 +153,7 @@ def view_controls(n_classes: int) -> tuple[float, float, int, bool]:
         )
     with c2:
         st.write("")
-        sort = st.toggle(t("explorer.sort"), value=False, key="sort", bind="query-params")
+        sort = st.toggle(t("explorer.sort"), value=False, key="sort", bind="query-params", help=t("explorer.sort_help"))
     return float(temperature), float(shift), int(top), bool(sort)
 
 
@@ -173,7 +173,7 @@ def metrics_row(cur: state.Current, steps: SoftmaxSteps) -> None:
     cols = st.columns(5)
     cols[0].metric(t("metric.pred"), label if len(label) <= 24 else label[:23] + "…", help=t("metric.pred_help"))
     cols[1].metric(t("metric.prob"), f"{100 * steps.top_prob:.1f}%", help=t("metric.prob_help"))
-    cols[2].metric(t("metric.entropy"), _fmt(steps.entropy_bits, ".3f") + " bits", help=t("metric.entropy_help"))
+    cols[2].metric(t("metric.entropy"), t("unit.bits", value=_fmt(steps.entropy_bits, ".3f")), help=t("metric.entropy_help"))
     cols[3].metric(t("metric.perplexity"), _fmt(steps.perplexity, ".2f"), help=t("metric.perplexity_help"))
     cols[4].metric(t("metric.margin"), _fmt(steps.margin, ".3f"), help=t("metric.margin_help"))
 

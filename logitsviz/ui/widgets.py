@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from logitsviz import i18n
-from logitsviz.i18n import t
 
 LANG = "lang"
 _LANG_WIDGET = "lang_switch"

@@ -1,0 +1,1 @@
+"""Speed measurements that print JSON; never part of the test run."""

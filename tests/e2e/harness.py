@@ -1,0 +1,84 @@
+"""Start the real app on a free loopback port and drive it with headless Chromium.
+
+The browser is, in order: ``$LOGITSVIZ_CHROMIUM`` (a path), Debian's
+``chromium`` on PATH, or Playwright's own browser where one is installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+def chromium_path() -> str | None:
+    """The Chromium to use, or None to let Playwright find its own."""
+    explicit = os.environ.get("LOGITSVIZ_CHROMIUM")
+    if explicit:
+        return explicit
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(timeout: float = 60.0) -> Iterator[str]:
+    """Run ``streamlit run app.py`` headless; yield its base URL; stop it after."""
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                raise RuntimeError(f"streamlit did not start on {url}:\n{out[-2000:]}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def launch(playwright):
+    """A headless Chromium browser."""
+    path = chromium_path()
+    kwargs = {"executable_path": path} if path else {}
+    return playwright.chromium.launch(headless=True, args=CHROMIUM_ARGS, **kwargs)
+
+
+def wait_for_app(page, timeout: float = 30_000) -> None:
+    """Wait until the script has finished running and a chart is drawn."""
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=timeout)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=timeout
+    )
+    page.wait_for_timeout(400)

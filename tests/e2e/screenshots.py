@@ -1,0 +1,46 @@
+"""Screenshots of every page in both languages, for the README and for looking at.
+
+    python -m tests.e2e.screenshots [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from tests.e2e.harness import ROOT, launch, serve, wait_for_app
+
+PAGES = {
+    "explorer": "",  # the default page lives at the root
+}
+SIZES = {"wide": (1400, 1900), "narrow": (420, 2400)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--narrow", action="store_true", help="also take narrow-window shots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with serve() as url, sync_playwright() as pw:
+        browser = launch(pw)
+        for name, path in PAGES.items():
+            for lang in ("en", "zh"):
+                for size, (w, h) in SIZES.items():
+                    if size == "narrow" and not args.narrow:
+                        continue
+                    page = browser.new_page(viewport={"width": w, "height": h}, locale="en-US")
+                    page.goto(f"{url}/{path}?lang={lang}")
+                    wait_for_app(page)
+                    suffix = "" if size == "wide" else "-narrow"
+                    out = args.out / f"{name}-{lang}{suffix}.png"
+                    page.screenshot(path=str(out))
+                    print(out.relative_to(ROOT) if out.is_relative_to(ROOT) else out)
+                    page.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
