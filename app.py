@@ -3,13 +3,14 @@
 import streamlit as st
 
 from logitsviz.i18n import t
-from logitsviz.ui import explorer, widgets
+from logitsviz.ui import widgets
 
 st.set_page_config(page_title="logitsviz", page_icon="📊", layout="wide", initial_sidebar_state="auto")
 widgets.init_language()
 
 pages = [
-    st.Page(explorer.render, title=t("nav.explorer"), icon=":material/bar_chart:", url_path="explorer", default=True),
+    st.Page("app_pages/explorer.py", title=t("nav.explorer"), icon=":material/bar_chart:", url_path="explorer", default=True),
+    st.Page("app_pages/decoding.py", title=t("nav.decoding"), icon=":material/tune:", url_path="decoding"),
 ]
 page = st.navigation(pages)
 with st.sidebar:

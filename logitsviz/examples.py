@@ -16,7 +16,7 @@ import numpy as np
 from logitsviz.i18n import t
 from logitsviz.inputs import default_labels
 
-__all__ = ["LARGE_PRESETS", "PRESETS", "SEED_LOGITS", "preset"]
+__all__ = ["DECODING_PRESETS", "LARGE_PRESETS", "PRESETS", "SEED_LOGITS", "decoding_preset", "preset"]
 
 SEED_LOGITS = (2.0, 1.0, 0.1)
 
@@ -86,3 +86,60 @@ def preset(name: str) -> tuple[list[str], np.ndarray]:
     array([1000.,  999.,  998.])
     """
     return PRESETS[name]()
+
+
+# ------------------------------------------------------- decoding presets ----
+# Illustrative next-token distributions: tokens a model might rank highly after
+# each prompt, in a plausible order, with logits that fall off with rank. They
+# are written by hand, not produced by a model. "␣" marks a leading space.
+
+_DECODING = {
+    "story": (
+        "Once upon a time, there",
+        1.1,
+        "␣was ␣lived ␣were ␣lay ␣stood ␣existed ␣came ␣dwelt ␣once ␣had ␣is ␣grew ␣sat ␣appeared "
+        "␣ruled ␣roamed ␣flew ␣walked ␣remained ␣hid ␣slept ␣worked ␣sailed ␣reigned ␣played ␣seemed "
+        "␣went ␣in ’s ’d , ␣and ␣a ␣lies ␣rose ␣danced ␣waited ␣wandered ␣sang ␣shone",
+    ),
+    "capital": (
+        "The capital of France is",
+        3.2,
+        "␣Paris ␣a ␣the ␣located ␣not ␣also ␣one ␣known ␣Lyon ␣home ␣called ␣situated ␣in ␣famous "
+        "␣, ␣an ␣often ␣officially ␣Marseille ␣still ␣now ␣considered ␣both ␣currently ␣undoubtedly "
+        "␣no ␣: ␣indeed ␣beautiful ␣where ␣Nice ␣— ␣either ␣technically ␣actually ␣Versailles ␣France "
+        "␣Berlin . \\n",
+    ),
+    "weather_zh": (
+        "今天天气很",
+        1.8,
+        "好 不错 热 冷 晴朗 舒服 糟糕 闷 凉快 差 暖和 潮湿 干燥 阴沉 适合 奇怪 清爽 宜人 炎热 寒冷 "
+        "多变 温暖 晴 怪 棒 美 一般 糟 难受 燥热 好， 不 是 ， 。 ！ 让 适宜 凉 阴",
+    ),
+    "code": (
+        "for i in",
+        2.6,
+        "␣range ␣enumerate ␣zip ␣list ␣self ␣tqdm ␣reversed ␣sorted ␣items ␣np ␣data ␣x ␣( ␣[ ␣iter "
+        "␣torch ␣os ␣lines ␣nums ␣arr ␣idx ␣indices ␣batch ␣keys ␣args ␣set ␣map ␣filter ␣str ␣dict",
+    ),
+}
+DECODING_PRESETS = tuple(_DECODING)
+
+
+def decoding_preset(name: str) -> tuple[str, list[str], np.ndarray]:
+    """``(prompt, tokens, logits)`` of an illustrative next-token distribution.
+
+    The logit of the token at rank r is ``8 - steepness * log(1 + r)`` plus a
+    little fixed noise: steep for a factual prompt, flat for a story.
+
+    >>> prompt, tokens, logits = decoding_preset("capital")
+    >>> prompt, tokens[0], len(tokens), bool(logits[0] == logits.max())
+    ('The capital of France is', '␣Paris', 40, True)
+    """
+    prompt, steepness, text = _DECODING[name]
+    tokens = text.split()
+    rank = np.arange(len(tokens))
+    noise = np.random.default_rng(len(prompt)).normal(0, 0.15, len(tokens))
+    noise[0] = 0.0
+    logits = np.round(8.0 - steepness * np.log1p(rank) + noise, 2)
+    logits[0] = max(logits[0], logits[1:].max() + 0.1)  # keep the first token first
+    return prompt, tokens, logits

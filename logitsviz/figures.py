@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from logitsviz.explain import SoftmaxSteps, softmax_steps
 from logitsviz.i18n import t
 
-__all__ = ["COLORS", "compare", "compare_steps", "plotly_config", "safe_label"]
+__all__ = ["COLORS", "compare", "compare_steps", "decoding", "plotly_config", "safe_label", "samples", "stage"]
 
 COLORS = {
     "logit": "#6C8EBF",
@@ -160,4 +160,171 @@ def compare_steps(labels: Sequence[str], steps: SoftmaxSteps) -> go.Figure:
         bargap=0.25,
         uniformtext=dict(minsize=9, mode="hide"),
     )
+    return fig
+
+
+# ------------------------------------------------------------- decoding ----
+
+KEPT, REMOVED, LINE = "#3A9E8F", "#D5D9E0", "#E07A3F"
+
+
+def _names(labels: Sequence[str], index: np.ndarray) -> list[str]:
+    names = [safe_label(labels[i]) for i in index]
+    seen: set[str] = set()
+    for k, name in enumerate(names):
+        if name in seen:
+            names[k] = f"{name} #{int(index[k])}"
+        seen.add(names[k])
+    return names
+
+
+def _small_layout(fig: go.Figure, title: str, n_bars: int) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=13), x=0, xanchor="left"),
+        height=max(220, 90 + 14 * n_bars) if n_bars > 12 else 260,
+        margin=dict(l=8, r=8, t=36, b=8),
+        showlegend=False,
+        bargap=0.2,
+    )
+    fig.update_xaxes(type="category", tickangle=-45, automargin=True)
+    fig.update_yaxes(gridcolor=COLORS["grid"], automargin=True)
+    return fig
+
+
+def stage(labels: Sequence[str], stage, top: int = 20) -> go.Figure:
+    """What one decoding stage kept (coloured) and removed (grey), with its threshold drawn.
+
+    Bars are the probabilities at the stage's input, largest first (typical-p:
+    most typical first), top ``top`` plus one bar for the rest.
+    """
+    from logitsviz import numerics, sampling
+    from logitsviz.explain import top_indices
+
+    before, after = stage.before, stage.after
+    p_in = numerics.softmax(before)
+    kept = np.isfinite(after)
+    title = t(f"decode.filter.{stage.name}.name")
+
+    if stage.name == "temperature":
+        p_out = numerics.softmax(after)
+        idx = top_indices(p_in, top)
+        names = _names(labels, idx)
+        fig = go.Figure(
+            [
+                go.Bar(x=names, y=p_in[idx], marker_color=COLORS["others"], name=t("decode.chart.before"),
+                       hovertemplate="%{x}<br>p = %{y:.4f}<extra>" + t("decode.chart.before") + "</extra>"),
+                go.Bar(x=names, y=p_out[idx], marker_color=COLORS["prob"], name=t("decode.chart.after"),
+                       hovertemplate="%{x}<br>p = %{y:.4f}<extra>" + t("decode.chart.after") + "</extra>"),
+            ]
+        )
+        fig.update_layout(barmode="group")
+        fig = _small_layout(fig, title, len(idx))
+        fig.update_layout(showlegend=True, legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+        return fig
+
+    if stage.name == "typical_p":
+        score = sampling.typicality(before)
+        score = np.where(np.isfinite(before), score, np.inf)
+        order = np.argsort(score, kind="stable")[: min(top, int(np.isfinite(before).sum()))]
+        values = p_in
+    elif stage.name == "top_n_sigma":
+        order = top_indices(before, min(top, int(np.isfinite(before).sum())))
+        values = before
+    else:
+        order = top_indices(p_in, min(top, int(np.isfinite(before).sum())))
+        values = p_in
+    names = _names(labels, order)
+    y = values[order].tolist()
+    colors = [KEPT if kept[i] else REMOVED for i in order]
+    rest = np.ones(before.size, dtype=bool)
+    rest[order] = False
+    rest &= np.isfinite(before)
+    if rest.any() and stage.name != "top_n_sigma":
+        names.append(t("fig.others", k=f"{int(rest.sum()):,}"))
+        y.append(float(p_in[rest].sum()))
+        colors.append(KEPT if kept[rest].any() else REMOVED)
+    hover = t("decode.chart.logit_hover") if stage.name == "top_n_sigma" else t("decode.chart.prob_hover")
+    fig = go.Figure(go.Bar(x=names, y=y, marker_color=colors, hovertemplate=hover + "<extra></extra>"))
+
+    threshold = sampling.stage_threshold(stage)
+    if stage.name in ("top_p", "typical_p"):
+        cumulative = np.cumsum(values[order])
+        fig.add_trace(go.Scatter(x=names[: len(order)], y=cumulative, mode="lines+markers", line=dict(color=LINE, width=2),
+                                 marker=dict(size=4), hovertemplate=t("decode.chart.cumulative") + "<extra></extra>"))
+        fig.add_hline(y=threshold, line=dict(color=LINE, dash="dash"), annotation_text=f"p = {threshold:g}",
+                      annotation_position="top right")
+    elif stage.name in ("min_p", "epsilon", "eta", "top_n_sigma"):
+        fig.add_hline(y=threshold, line=dict(color=LINE, dash="dash"),
+                      annotation_text=t("decode.chart.threshold", value=f"{threshold:.3g}"), annotation_position="top right")
+    elif stage.name == "top_k":
+        k = int(threshold)
+        if k < len(order):
+            fig.add_vline(x=k - 0.5, line=dict(color=LINE, dash="dash"), annotation_text=f"k = {k}",
+                          annotation_position="top right")
+    if stage.name == "top_n_sigma":
+        finite_y = [v for v in y if np.isfinite(v)]
+        lo = min([*finite_y, threshold])
+        fig.update_yaxes(range=[lo - 0.5, max(finite_y) + 0.5])
+    return _small_layout(fig, title, len(names))
+
+
+def decoding(labels: Sequence[str], original: ArrayLike, final: ArrayLike, top: int = 20) -> go.Figure:
+    """The full distribution before decoding beside the final, renormalised one: top ``top`` plus others."""
+    from logitsviz import numerics
+    from logitsviz.explain import top_indices
+
+    p0 = numerics.softmax(np.asarray(original, dtype=np.float64))
+    p1 = numerics.softmax(np.asarray(final, dtype=np.float64))
+    idx = top_indices(p0, top)
+    names = _names(labels, idx)
+    y0, y1 = p0[idx].tolist(), p1[idx].tolist()
+    if idx.size < p0.size:
+        rest = np.ones(p0.size, dtype=bool)
+        rest[idx] = False
+        names.append(t("fig.others", k=f"{int(rest.sum()):,}"))
+        y0.append(float(p0[rest].sum()))
+        y1.append(float(p1[rest].sum()))
+    fig = go.Figure(
+        [
+            go.Bar(x=names, y=y0, name=t("decode.chart.original"), marker_color=COLORS["others"],
+                   hovertemplate="%{x}<br>p = %{y:.4f}<extra>" + t("decode.chart.original") + "</extra>"),
+            go.Bar(x=names, y=y1, name=t("decode.chart.final"), marker_color=COLORS["prob"],
+                   hovertemplate="%{x}<br>p = %{y:.4f}<extra>" + t("decode.chart.final") + "</extra>"),
+        ]
+    )
+    fig.update_layout(barmode="group", height=360, margin=dict(l=8, r=8, t=30, b=8),
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"), bargap=0.2)
+    fig.update_xaxes(type="category", tickangle=-45, automargin=True)
+    fig.update_yaxes(gridcolor=COLORS["grid"], title=t("decode.chart.probability"))
+    return fig
+
+
+def samples(labels: Sequence[str], probs: ArrayLike, counts: ArrayLike, top: int = 20) -> go.Figure:
+    """Observed sample frequencies over the expected probabilities: top ``top`` plus others."""
+    from logitsviz.explain import top_indices
+
+    p = np.asarray(probs, dtype=np.float64)
+    c = np.asarray(counts, dtype=np.float64)
+    n = c.sum() or 1.0
+    idx = top_indices(p, top)
+    names = _names(labels, idx)
+    expected, observed = p[idx].tolist(), (c[idx] / n).tolist()
+    if idx.size < p.size:
+        rest = np.ones(p.size, dtype=bool)
+        rest[idx] = False
+        names.append(t("fig.others", k=f"{int(rest.sum()):,}"))
+        expected.append(float(p[rest].sum()))
+        observed.append(float(c[rest].sum() / n))
+    fig = go.Figure(
+        [
+            go.Bar(x=names, y=expected, name=t("decode.chart.expected"), marker_color=COLORS["others"],
+                   hovertemplate="%{x}<br>p = %{y:.4f}<extra>" + t("decode.chart.expected") + "</extra>"),
+            go.Bar(x=names, y=observed, name=t("decode.chart.observed"), marker_color=COLORS["argmax"],
+                   hovertemplate="%{x}<br>%{y:.4f}<extra>" + t("decode.chart.observed") + "</extra>"),
+        ]
+    )
+    fig.update_layout(barmode="group", height=340, margin=dict(l=8, r=8, t=30, b=8),
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"), bargap=0.2)
+    fig.update_xaxes(type="category", tickangle=-45, automargin=True)
+    fig.update_yaxes(gridcolor=COLORS["grid"], title=t("decode.chart.frequency"))
     return fig

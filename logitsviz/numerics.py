@@ -347,7 +347,7 @@ def entropy(logits: ArrayLike, axis: int = -1, *, base: float | None = None, tem
     with np.errstate(invalid="ignore", over="ignore"):
         p = np.exp(work)
         terms = np.where(p > 0, p * work, np.where(np.isnan(work), np.nan, 0.0))
-        h = -np.sum(terms, axis=axis)
+        h = 0.0 - np.sum(terms, axis=axis)  # 0.0 - x, not -x: a certain distribution has entropy +0.0
         if base is not None:
             h = h / np.log(work.dtype.type(base))
     return np.asarray(h).astype(logp.dtype, copy=False)

@@ -37,6 +37,8 @@ __all__ = [
     "ORDERS",
     "Stage",
     "pipeline",
+    "stage_threshold",
+    "typicality",
 ]
 
 
@@ -171,11 +173,8 @@ def typical_p(logits: ArrayLike, p: float) -> np.ndarray:
     z = _logits(logits)
     if z.shape[-1] == 0:
         return np.array(z, copy=True)
-    logp = numerics.log_softmax(z)
-    probs = np.exp(logp)
-    with np.errstate(invalid="ignore"):
-        h = -np.nansum(probs * logp, axis=-1, keepdims=True)  # 0 * -inf is nan: masked tokens add nothing
-        shifted = np.abs(-logp - h)
+    probs = numerics.softmax(z)
+    shifted = typicality(z)
     order = np.argsort(shifted, axis=-1, kind="stable")
     sorted_scores = np.take_along_axis(shifted, order, axis=-1)
     cumulative = np.cumsum(np.take_along_axis(probs, order, axis=-1), axis=-1)
@@ -358,3 +357,42 @@ def pipeline(logits: ArrayLike, settings: dict[str, float], order: str = "transf
             stages.append(Stage(name, settings[name], z, after))
             z = after
     return stages
+
+
+def stage_threshold(stage: Stage) -> float | None:
+    """The line a chart of ``stage`` draws, for a 1-D stage.
+
+    A probability for min-p (``p x max p``), ε and η (the computed cut-off),
+    a cumulative mass for top-p and typical (``p``), a logit for top-nσ
+    (``max - n·σ``), a count for top-k, and None for temperature.
+
+    >>> z = np.log([0.6, 0.3, 0.07, 0.03])
+    >>> round(stage_threshold(pipeline(z, {"min_p": 0.1})[0]), 3)
+    0.06
+    """
+    z = stage.before
+    if stage.name == "min_p":
+        return float(stage.value * np.max(numerics.softmax(z)))
+    if stage.name == "epsilon":
+        return float(stage.value)
+    if stage.name == "eta":
+        return float(min(stage.value, math.sqrt(stage.value) * math.exp(-float(numerics.entropy(z)))))
+    if stage.name == "top_n_sigma":
+        finite = z[np.isfinite(z)]
+        return float(np.max(z) - stage.value * np.std(finite))
+    if stage.name in ("top_p", "typical_p", "top_k"):
+        return float(stage.value)
+    return None
+
+
+def typicality(logits: ArrayLike) -> np.ndarray:
+    """``|-log p_i - H|`` for each token: how far its surprisal is from the average (the entropy).
+
+    >>> typicality(np.log([0.5, 0.5])).round(6)
+    array([0., 0.])
+    """
+    logp = numerics.log_softmax(_logits(logits))
+    with np.errstate(invalid="ignore"):
+        # 0 * -inf is nan: nansum lets masked tokens add nothing to the entropy
+        h = -np.nansum(np.exp(logp) * logp, axis=-1, keepdims=True)
+        return np.abs(-logp - h)

@@ -47,3 +47,20 @@ def language_switch() -> str:
     )
     st.query_params["lang"] = lang
     return lang
+
+
+def url_choice(key: str, options: list[str], default: str) -> None:
+    """Seed a choice widget's state from ``?key=`` once per session (call before creating the widget).
+
+    Streamlit's own binding writes the *displayed* option into the URL, which
+    changes with the language; these links carry the option's id instead.
+    Pair with ``persist_state="session"`` on the widget and :func:`keep_in_url`.
+    """
+    if key not in st.session_state:
+        wanted = st.query_params.get(key)
+        st.session_state[key] = wanted if wanted in options else default
+
+
+def keep_in_url(key: str) -> None:
+    """Write a widget's current value into the URL as ``?key=value``."""
+    st.query_params[key] = str(st.session_state[key])

@@ -1,0 +1,5 @@
+"""Decoding page: see ``logitsviz.ui.decoding``."""
+
+from logitsviz.ui import decoding
+
+decoding.render()

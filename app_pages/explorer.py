@@ -1,0 +1,5 @@
+"""Explorer page: see ``logitsviz.ui.explorer``."""
+
+from logitsviz.ui import explorer
+
+explorer.render()
