@@ -376,7 +376,17 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def cross_entropy(logits: ArrayLike, target: ArrayLike, axis: int = -1) -> np.ndarray:
+def _check_smoothing(label_smoothing: float) -> float:
+    try:
+        eps = float(label_smoothing)
+    except (TypeError, ValueError):
+        raise InputError("args.label_smoothing", value=label_smoothing) from None
+    if not 0.0 <= eps <= 1.0:
+        raise InputError("args.label_smoothing", value=label_smoothing)
+    return eps
+
+
+def cross_entropy(logits: ArrayLike, target: ArrayLike, axis: int = -1, *, label_smoothing: float = 0.0) -> np.ndarray:
     r"""Cross-entropy loss ``-log softmax(logits)[target]``, one value per row.
 
     Parameters
@@ -388,18 +398,22 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, axis: int = -1) -> np.nd
         values in ``[0, C)``.
     axis : int, default -1
         The class axis.
+    label_smoothing : float, default 0.0
+        ε in [0, 1]: the target becomes ``(1 - ε)·one_hot(y) + ε / C``, as in
+        ``torch.nn.functional.cross_entropy``. Typical value: 0.1.
 
     Returns
     -------
     numpy.ndarray
         The loss per row (no mean taken), ≥ 0; ``+inf`` when the true class is
-        masked.
+        masked (or, with smoothing, when any class is).
 
     Notes
     -----
+    .. math:: L = -\sum_i q_i \log p_i = (1-\varepsilon)(-\log p_y) + \frac{\varepsilon}{C}\sum_i (-\log p_i)
+
     Computed from :func:`log_softmax`, so a very confident wrong answer gives
-    a large finite loss (``log_softmax`` keeps the tail) instead of
-    ``-log(0) = inf``.
+    a large finite loss instead of ``-log(0) = inf``.
 
     Examples
     --------
@@ -407,17 +421,25 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, axis: int = -1) -> np.nd
     0.417
     >>> [round(float(v), 4) for v in cross_entropy([[0.0, 1000.0], [5.0, 5.0]], [0, 1])]
     [1000.0, 0.6931]
+    >>> # 0.9 x 0.417 + 0.1 x mean(0.417, 1.417, 2.317)
+    >>> round(float(cross_entropy([2.0, 1.0, 0.1], 0, label_smoothing=0.1)), 4)
+    0.5137
     """
+    eps = _check_smoothing(label_smoothing)
     logp = log_softmax(logits, axis=axis)
     axis = _normalize_axis(axis, logp.ndim)
     moved = np.moveaxis(logp, axis, -1)
     y = _check_target(target, moved.shape[:-1], moved.shape[-1])
-    picked = np.take_along_axis(moved, y[..., None], axis=-1)[..., 0]
-    return -picked
+    nll = -np.take_along_axis(moved, y[..., None], axis=-1)[..., 0]
+    if eps == 0.0:
+        return nll
+    with np.errstate(invalid="ignore"):
+        uniform = -np.mean(moved, axis=-1)
+    return (1.0 - eps) * nll + eps * uniform
 
 
-def cross_entropy_grad(logits: ArrayLike, target: ArrayLike, axis: int = -1) -> np.ndarray:
-    r"""Gradient of :func:`cross_entropy` with respect to the logits: ``softmax(z) - one_hot(y)``.
+def cross_entropy_grad(logits: ArrayLike, target: ArrayLike, axis: int = -1, *, label_smoothing: float = 0.0) -> np.ndarray:
+    r"""Gradient of :func:`cross_entropy` with respect to the logits: ``softmax(z) - q``.
 
     Parameters
     ----------
@@ -427,28 +449,244 @@ def cross_entropy_grad(logits: ArrayLike, target: ArrayLike, axis: int = -1) -> 
         The true class of each row, as in :func:`cross_entropy`.
     axis : int, default -1
         The class axis.
+    label_smoothing : float, default 0.0
+        ε: the target is ``q = (1 - ε)·one_hot(y) + ε / C``.
 
     Returns
     -------
     numpy.ndarray
-        Same shape as ``logits``: ``p_y - 1`` (negative) at the true class,
-        ``p_i`` (positive) elsewhere; each row sums to 0.
+        Same shape as ``logits``: ``p_y - q_y`` (negative) at the true class,
+        ``p_i - ε/C`` elsewhere; each row sums to 0.
 
     Notes
     -----
-    With :math:`L = -z_y + \log\sum_j e^{z_j}`,
-    :math:`\partial L / \partial z_i = p_i - [i = y]`. Gradient descent so
-    raises the true logit and lowers the others in proportion to their
-    probability.
+    With :math:`L = -\sum_i q_i z_i + \log\sum_j e^{z_j}` (as
+    :math:`\sum_i q_i = 1`), :math:`\partial L / \partial z_i = p_i - q_i`.
+    Gradient descent so raises the true logit and lowers the others in
+    proportion to their probability.
 
     Examples
     --------
     >>> cross_entropy_grad([2.0, 1.0, 0.1], 0).round(3)
     array([-0.341,  0.242,  0.099])
     """
+    eps = _check_smoothing(label_smoothing)
     p = softmax(logits, axis=axis)
     axis = _normalize_axis(axis, p.ndim)
     moved = np.moveaxis(p, axis, -1)  # a view: writing into it writes into p
     y = _check_target(target, moved.shape[:-1], moved.shape[-1])
-    np.put_along_axis(moved, y[..., None], np.take_along_axis(moved, y[..., None], axis=-1) - 1, axis=-1)
+    if eps:
+        moved -= moved.dtype.type(eps / moved.shape[-1])
+    np.put_along_axis(moved, y[..., None], np.take_along_axis(moved, y[..., None], axis=-1) - (1 - eps), axis=-1)
     return p
+
+
+# ------------------------------------------------------- more losses ----
+
+
+def logit(probabilities: ArrayLike) -> np.ndarray:
+    r"""Log-odds ``log(p / (1 - p))``: the inverse of :func:`sigmoid`.
+
+    Parameters
+    ----------
+    probabilities : array_like
+        Values in [0, 1]; 0 gives ``-inf``, 1 gives ``+inf``, outside gives NaN.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> logit([0.5, 0.8807970779778823]).round(6)
+    array([0., 2.])
+    >>> round(float(logit(sigmoid(3.0))), 12)
+    3.0
+    """
+    p, out_dtype = _float_array(probabilities)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log(p) - np.log1p(-p)
+    return out.astype(out_dtype, copy=False)
+
+
+def binary_cross_entropy(logits: ArrayLike, targets: ArrayLike) -> np.ndarray:
+    r"""Binary cross-entropy of independent sigmoid outputs, from logits, elementwise.
+
+    The multi-label loss: each logit is the log-odds of its own yes/no
+    question, ``p_i = sigmoid(z_i)``, and classes do not compete.
+
+    Parameters
+    ----------
+    logits : array_like
+        Log-odds, any shape.
+    targets : array_like
+        Targets in [0, 1], broadcastable to ``logits``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``-[y log σ(z) + (1 - y) log(1 - σ(z))]``, elementwise (no mean).
+
+    Notes
+    -----
+    Computed as :math:`\max(z, 0) - zy + \log(1 + e^{-|z|})`, which never
+    takes the log of 0 (the form of ``BCEWithLogitsLoss``).
+
+    Examples
+    --------
+    >>> binary_cross_entropy([2.0, -1.0], [1.0, 0.0]).round(4)
+    array([0.1269, 0.3133])
+    >>> binary_cross_entropy([-1000.0], [1.0])
+    array([1000.])
+    """
+    z, out_dtype = _float_array(logits)
+    y = np.asarray(targets, dtype=z.dtype)
+    if y.size and (np.any(~np.isfinite(y)) or np.any((y < 0) | (y > 1))):
+        raise InputError("args.binary_targets")
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    return out.astype(out_dtype, copy=False)
+
+
+def binary_cross_entropy_grad(logits: ArrayLike, targets: ArrayLike) -> np.ndarray:
+    """Gradient of :func:`binary_cross_entropy` with respect to the logits: ``sigmoid(z) - y``.
+
+    >>> binary_cross_entropy_grad([0.0, 2.0], [1.0, 1.0]).round(4)
+    array([-0.5   , -0.1192])
+    """
+    z, out_dtype = _float_array(logits)
+    y = np.asarray(targets, dtype=z.dtype)
+    if y.size and (np.any(~np.isfinite(y)) or np.any((y < 0) | (y > 1))):
+        raise InputError("args.binary_targets")
+    return (sigmoid(z) - y).astype(out_dtype, copy=False)
+
+
+def kl_divergence(p_logits: ArrayLike, q_logits: ArrayLike, axis: int = -1, *, temperature: float = 1.0) -> np.ndarray:
+    r"""``KL(softmax(p_logits / T) ‖ softmax(q_logits / T))`` along ``axis``.
+
+    Parameters
+    ----------
+    p_logits, q_logits : array_like
+        Logits of the reference distribution P (in distillation: the
+        teacher) and of the approximation Q (the student); same shape.
+    axis : int, default -1
+        The class axis.
+    temperature : float, default 1.0
+        Both are softened by the same ``T > 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``logits`` with ``axis`` removed; ≥ 0, and 0 exactly when the two
+        distributions agree. ``+inf`` when Q masks a class P does not.
+
+    Notes
+    -----
+    .. math:: \mathrm{KL}(P \| Q) = \sum_i p_i (\log p_i - \log q_i)
+
+    Examples
+    --------
+    >>> float(kl_divergence([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]))
+    0.0
+    >>> round(float(kl_divergence([2.0, 1.0, 0.1], [0.0, 0.0, 0.0])), 4)   # log 3 - H
+    0.2519
+    """
+    logp = log_softmax(p_logits, axis=axis, temperature=temperature)
+    logq = log_softmax(q_logits, axis=axis, temperature=temperature)
+    if logp.shape != logq.shape:
+        raise InputError("args.same_shape", a=logp.shape, b=logq.shape)
+    axis = _normalize_axis(axis, logp.ndim)
+    with np.errstate(invalid="ignore", over="ignore"):
+        p = np.exp(logp)
+        terms = np.where(p > 0, p * (logp - logq), np.where(np.isnan(logp) | np.isnan(logq), np.nan, 0.0))
+        # KL >= 0; rounding can leave -1e-17 when P == Q: clip it (NaN stays NaN)
+        return np.maximum(np.sum(terms, axis=axis), 0.0)
+
+
+def distillation_loss(student_logits: ArrayLike, teacher_logits: ArrayLike, temperature: float = 1.0, axis: int = -1) -> np.ndarray:
+    r"""Knowledge-distillation loss ``T² · KL(softmax(teacher/T) ‖ softmax(student/T))``.
+
+    The T² factor (Hinton et al. 2015, "Distilling the Knowledge in a
+    Neural Network") keeps the gradient's size roughly independent of T, so
+    the soft loss can be mixed with the ordinary cross-entropy at any T.
+
+    Examples
+    --------
+    >>> # T = 2: teacher p = (0.818, 0.182), student q = (0.622, 0.378), KL = 0.0902, x 4
+    >>> round(float(distillation_loss([1.0, 0.0], [3.0, 0.0], temperature=2.0)), 4)
+    0.361
+    """
+    t = _check_temperature(temperature)
+    return t * t * kl_divergence(teacher_logits, student_logits, axis=axis, temperature=t)
+
+
+def distillation_grad(student_logits: ArrayLike, teacher_logits: ArrayLike, temperature: float = 1.0) -> np.ndarray:
+    r"""Gradient of :func:`distillation_loss` with respect to the student's logits: ``T · (q - p)``.
+
+    ``q = softmax(student / T)``, ``p = softmax(teacher / T)``; the chain rule
+    through ``z / T`` turns ``T²`` into ``T``.
+
+    >>> distillation_grad([1.0, 0.0], [1.0, 0.0], temperature=3.0)
+    array([0., 0.])
+    """
+    t = _check_temperature(temperature)
+    return t * (softmax(student_logits, temperature=t) - softmax(teacher_logits, temperature=t))
+
+
+def cosine_similarity(a: ArrayLike, b: ArrayLike) -> np.ndarray:
+    """Matrix of cosine similarities between the rows of ``a`` (N, D) and ``b`` (M, D).
+
+    >>> cosine_similarity([[1.0, 0.0], [0.0, 2.0]], [[3.0, 0.0], [1.0, 1.0]]).round(4)
+    array([[1.    , 0.7071],
+           [0.    , 0.7071]])
+    """
+    a_arr, _ = _float_array(a)
+    b_arr, _ = _float_array(b)
+    if a_arr.ndim != 2 or b_arr.ndim != 2 or a_arr.shape[1] != b_arr.shape[1]:
+        raise InputError("args.embeddings", a=a_arr.shape, b=b_arr.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a_unit = a_arr / np.linalg.norm(a_arr, axis=1, keepdims=True)
+        b_unit = b_arr / np.linalg.norm(b_arr, axis=1, keepdims=True)
+    return a_unit @ b_unit.T
+
+
+def info_nce(logits: ArrayLike, *, symmetric: bool = False) -> float:
+    r"""InfoNCE (contrastive) loss of an (N, N) logit matrix whose diagonal holds the positive pairs.
+
+    Row i asks "which of the N candidates is my partner?": the loss is the
+    mean cross-entropy with target i. ``symmetric=True`` averages the row
+    and column directions, as CLIP does. Logits are usually cosine
+    similarities divided by a temperature τ (0.07 in CLIP).
+
+    Notes
+    -----
+    .. math:: L = -\frac{1}{N}\sum_i \log \frac{e^{s_{ii}/\tau}}{\sum_j e^{s_{ij}/\tau}}
+
+    Examples
+    --------
+    >>> round(info_nce([[5.0, 0.0], [0.0, 5.0]]), 4)   # easy pairs: small loss
+    0.0067
+    >>> round(info_nce([[0.0, 0.0], [0.0, 0.0]]), 4)   # no information: log N
+    0.6931
+    """
+    s, _ = _float_array(logits)
+    if s.ndim != 2 or s.shape[0] != s.shape[1] or s.shape[0] == 0:
+        raise InputError("args.square", shape=s.shape)
+    targets = np.arange(s.shape[0])
+    rows = float(np.mean(cross_entropy(s, targets)))
+    if not symmetric:
+        return rows
+    return 0.5 * (rows + float(np.mean(cross_entropy(s.T, targets))))
+
+
+def info_nce_grad(logits: ArrayLike) -> np.ndarray:
+    """Gradient of :func:`info_nce` (rows only) with respect to the logit matrix: ``(softmax(S) - I) / N``.
+
+    >>> info_nce_grad([[0.0, 0.0], [0.0, 0.0]])
+    array([[-0.25,  0.25],
+           [ 0.25, -0.25]])
+    """
+    s, _ = _float_array(logits)
+    if s.ndim != 2 or s.shape[0] != s.shape[1] or s.shape[0] == 0:
+        raise InputError("args.square", shape=s.shape)
+    return cross_entropy_grad(s, np.arange(s.shape[0])) / s.shape[0]
