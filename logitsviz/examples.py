@@ -16,7 +16,7 @@ import numpy as np
 from logitsviz.i18n import t
 from logitsviz.inputs import default_labels
 
-__all__ = ["DECODING_PRESETS", "LARGE_PRESETS", "PRESETS", "SEED_LOGITS", "decoding_preset", "preset"]
+__all__ = ["DECODING_PRESETS", "LARGE_PRESETS", "PRESETS", "SEED_LOGITS", "STABILITY_PRESETS", "decoding_preset", "preset", "vocabulary"]
 
 SEED_LOGITS = (2.0, 1.0, 0.1)
 
@@ -143,3 +143,25 @@ def decoding_preset(name: str) -> tuple[str, list[str], np.ndarray]:
     logits = np.round(8.0 - steepness * np.log1p(rank) + noise, 2)
     logits[0] = max(logits[0], logits[1:].max() + 0.1)  # keep the first token first
     return prompt, tokens, logits
+
+
+# ------------------------------------------------------- stability presets ----
+
+STABILITY_PRESETS: dict[str, tuple[float, ...]] = {
+    "huge": (1000.0, 999.0, 998.0),  # exp overflows in every type
+    "negative": (-1000.0, -999.0),  # exp underflows to 0: 0 / 0
+    "float32": (88.0, 89.0, 90.0),  # past float32's 88.72, inside float64's 709.78
+    "float16": (11.0, 12.0),  # past float16's 11.09 only
+}
+
+
+def vocabulary(size: int, spread: float, seed: int = 0) -> np.ndarray:
+    """A random vocabulary of logits with standard deviation ``spread``, the first token clearly ahead.
+
+    >>> z = vocabulary(1000, 10.0)
+    >>> z.shape, bool(np.argmax(z) == 0)
+    ((1000,), True)
+    """
+    z = np.random.default_rng(seed).normal(0.0, spread, size)
+    z[0] = z.max() + spread
+    return z

@@ -7,6 +7,7 @@ is summarised as one "others" entry.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,18 @@ from numpy.typing import ArrayLike
 
 from logitsviz import numerics
 
-__all__ = ["SoftmaxSteps", "softmax_steps", "top_indices"]
+__all__ = [
+    "DTYPES",
+    "DtypeRow",
+    "SoftmaxSteps",
+    "TailRow",
+    "cross_entropy_curve",
+    "exp_limits",
+    "softmax_steps",
+    "stability_rows",
+    "tail_rows",
+    "top_indices",
+]
 
 
 def top_indices(values: np.ndarray, n: int) -> np.ndarray:
@@ -131,3 +143,118 @@ def softmax_steps(
         perplexity=float(2.0**h_bits),
         margin=margin,
     )
+
+
+# ------------------------------------------------------------ stability ----
+
+DTYPES = (np.float16, np.float32, np.float64)
+
+
+def exp_limits(dtype) -> tuple[float, float]:
+    """``(overflow, underflow)``: exp(x) is inf above the first, exactly 0 below the second.
+
+    >>> [round(v, 2) for v in exp_limits(np.float32)]
+    [88.72, -103.97]
+    """
+    info = np.finfo(dtype)
+    tiny = float(info.smallest_subnormal)
+    # exp(x) rounds to 0 once it is below half the smallest subnormal
+    return math.log(float(info.max)), math.log(tiny) - math.log(2)
+
+
+@dataclass(frozen=True)
+class DtypeRow:
+    """Naive and stable softmax of one vector in one floating type."""
+
+    dtype: str
+    overflow: float
+    underflow: float
+    representable: bool  # every logit fits in this type
+    naive: np.ndarray
+    stable: np.ndarray
+    naive_broken: bool  # inf or NaN in the naive result
+    stable_error: float  # max |stable - exact float64 answer|
+
+
+def stability_rows(logits: ArrayLike) -> list[DtypeRow]:
+    """The same logits through ``naive_softmax`` and ``softmax`` in float16, float32 and float64.
+
+    >>> rows = stability_rows([1000.0, 999.0, 998.0])
+    >>> [(r.dtype, r.naive_broken, r.stable_error < 1e-3) for r in rows]
+    [('float16', True, True), ('float32', True, True), ('float64', True, True)]
+    """
+    x = np.asarray(logits, dtype=np.float64).ravel()
+    exact = numerics.softmax(x)
+    rows = []
+    for dtype in DTYPES:
+        with np.errstate(over="ignore"):
+            z = x.astype(dtype)
+        representable = bool(np.all(np.isfinite(z) | np.isneginf(x)))
+        naive = numerics.naive_softmax(z)
+        stable = numerics.softmax(z)
+        with np.errstate(invalid="ignore"):
+            err = float(np.max(np.abs(stable.astype(np.float64) - exact))) if x.size else 0.0
+        overflow, underflow = exp_limits(dtype)
+        rows.append(
+            DtypeRow(np.dtype(dtype).name, overflow, underflow, representable, naive, stable,
+                     bool(np.any(~np.isfinite(naive))), err)
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class TailRow:
+    """How many classes' probabilities underflow to exactly 0 in one floating type."""
+
+    dtype: str
+    zero_probs: int  # softmax(z) == 0: log(softmax) gives -inf
+    log_softmax_finite: int  # log_softmax keeps them finite
+    smallest_log_prob: float
+
+
+def tail_rows(logits: ArrayLike) -> list[TailRow]:
+    """``log(softmax(z))`` against ``log_softmax(z)`` in each type: the lost tail.
+
+    >>> [(r.dtype, r.zero_probs) for r in tail_rows([0.0, -120.0, -800.0])]
+    [('float16', 2), ('float32', 2), ('float64', 1)]
+    """
+    x = np.asarray(logits, dtype=np.float64).ravel()
+    rows = []
+    for dtype in DTYPES:
+        with np.errstate(over="ignore"):
+            z = x.astype(dtype)
+        finite = np.isfinite(z)
+        p = numerics.softmax(z)
+        logp = numerics.log_softmax(z)
+        rows.append(
+            TailRow(np.dtype(dtype).name, int(np.sum((p == 0) & finite)), int(np.sum(np.isfinite(logp))),
+                    float(np.min(logp[np.isfinite(logp)])) if np.isfinite(logp).any() else float("nan"))
+        )
+    return rows
+
+
+# ----------------------------------------------------------------- losses ----
+
+
+def cross_entropy_curve(logits: ArrayLike, target: int, grid: ArrayLike, *, label_smoothing: float = 0.0) -> np.ndarray:
+    """Cross-entropy as the true class's logit takes each value of ``grid``, the others fixed.
+
+    With ``L = logsumexp(others)`` the softmax denominator is
+    ``logaddexp(g, L)``, so the whole curve costs one pass over the vector.
+
+    >>> z = np.array([2.0, 1.0, 0.1])
+    >>> curve = cross_entropy_curve(z, 0, [2.0])
+    >>> bool(np.isclose(curve[0], numerics.cross_entropy(z, 0)))
+    True
+    """
+    x = np.asarray(logits, dtype=np.float64).ravel()
+    g = np.asarray(grid, dtype=np.float64)
+    others = np.delete(x, target)
+    lse_others = float(numerics.logsumexp(others)) if others.size else -np.inf
+    lse = np.logaddexp(g, lse_others)
+    nll = lse - g
+    if not label_smoothing:
+        return nll
+    with np.errstate(invalid="ignore"):
+        mean_z = (others.sum() + g) / x.size
+    return (1 - label_smoothing) * nll + label_smoothing * (lse - mean_z)

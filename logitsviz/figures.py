@@ -18,7 +18,21 @@ from plotly.subplots import make_subplots
 from logitsviz.explain import SoftmaxSteps, softmax_steps
 from logitsviz.i18n import t
 
-__all__ = ["COLORS", "compare", "compare_steps", "decoding", "plotly_config", "safe_label", "samples", "stage"]
+__all__ = [
+    "COLORS",
+    "compare",
+    "compare_steps",
+    "decoding",
+    "exp_ranges",
+    "gradient",
+    "grouped",
+    "heatmap",
+    "loss_curve",
+    "plotly_config",
+    "safe_label",
+    "samples",
+    "stage",
+]
 
 COLORS = {
     "logit": "#6C8EBF",
@@ -327,4 +341,100 @@ def samples(labels: Sequence[str], probs: ArrayLike, counts: ArrayLike, top: int
                       legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"), bargap=0.2)
     fig.update_xaxes(type="category", tickangle=-45, automargin=True)
     fig.update_yaxes(gridcolor=COLORS["grid"], title=t("decode.chart.frequency"))
+    return fig
+
+
+# ----------------------------------------------------- stability and losses ----
+
+
+def exp_ranges(logits: ArrayLike) -> go.Figure:
+    """Each float type's safe range for ``exp`` (no overflow, no underflow to 0), with the logits marked."""
+    from logitsviz.explain import DTYPES, exp_limits
+
+    z = np.asarray(logits, dtype=np.float64).ravel()
+    z = z[np.isfinite(z)]
+    if z.size > 2000:  # enough to show where the values sit
+        z = np.sort(z)[np.linspace(0, z.size - 1, 2000).astype(int)]
+    names = [np.dtype(d).name for d in DTYPES]
+    fig = go.Figure()
+    for name, dtype in zip(names, DTYPES):
+        over, under = exp_limits(dtype)
+        fig.add_trace(go.Scatter(x=[under, over], y=[name, name], mode="lines", line=dict(color=COLORS["prob"], width=14),
+                                 hovertemplate=t("stab.chart.range_hover", low=f"{under:.2f}", high=f"{over:.2f}") + "<extra></extra>"))
+        for x, label, side in ((over, f"{over:.2f}", "left"), (under, f"{under:.2f}", "right")):
+            # each label sits outside its end of the bar so short ranges (float16) stay readable
+            fig.add_annotation(x=x, y=name, text=label, showarrow=False, yshift=16, xanchor=side, font=dict(size=10, color="#555"))
+        bad = (z > over) | (z < under)
+        fig.add_trace(go.Scatter(x=z, y=[name] * z.size, mode="markers",
+                                 marker=dict(color=[COLORS["argmax"] if b else "#1F2733" for b in bad], size=9, symbol="line-ns-open",
+                                             line=dict(width=2)),
+                                 hovertemplate="z = %{x:.4g}<extra></extra>"))
+    lo = min(float(z.min()) if z.size else 0.0, -760.0)
+    hi = max(float(z.max()) if z.size else 0.0, 720.0)
+    fig.update_layout(height=230, margin=dict(l=8, r=8, t=10, b=30), showlegend=False)
+    fig.update_xaxes(range=[lo - 0.03 * (hi - lo), hi + 0.03 * (hi - lo)], zeroline=True, gridcolor=COLORS["grid"], title=t("stab.chart.axis"))
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=names[::-1])
+    return fig
+
+
+def gradient(labels: Sequence[str], grad: ArrayLike, target: int, top: int = 20) -> go.Figure:
+    """The cross-entropy gradient per class: negative (pushed up) for the true class, positive for the rest."""
+    from logitsviz.explain import top_indices
+
+    g = np.asarray(grad, dtype=np.float64)
+    idx = top_indices(np.abs(g), top)
+    if target not in idx:
+        idx = np.append(idx[: max(top - 1, 0)], target)
+    idx = np.sort(idx)
+    names = _names(labels, idx)
+    colors = [COLORS["argmax"] if i == target else COLORS["logit"] for i in idx]
+    fig = go.Figure(go.Bar(x=names, y=g[idx], marker_color=colors, hovertemplate="%{x}<br>∂L/∂z = %{y:.4f}<extra></extra>"))
+    fig.add_hline(y=0, line=dict(color="#888", width=1))
+    fig.update_layout(height=300, margin=dict(l=8, r=8, t=10, b=8), showlegend=False, bargap=0.25)
+    fig.update_xaxes(type="category", tickangle=-45, automargin=True)
+    fig.update_yaxes(gridcolor=COLORS["grid"], title="∂L/∂z")
+    return fig
+
+
+def loss_curve(grid: ArrayLike, losses: ArrayLike, current: float, current_loss: float, x_title: str) -> go.Figure:
+    """A loss as one logit moves, with the present value marked."""
+    fig = go.Figure(go.Scatter(x=np.asarray(grid), y=np.asarray(losses), mode="lines", line=dict(color=COLORS["logit"], width=3),
+                               hovertemplate="z = %{x:.2f}<br>L = %{y:.4f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[current], y=[current_loss], mode="markers", marker=dict(color=COLORS["argmax"], size=12),
+                             hovertemplate="z = %{x:.2f}<br>L = %{y:.4f}<extra></extra>"))
+    fig.update_layout(height=300, margin=dict(l=8, r=8, t=10, b=8), showlegend=False)
+    fig.update_xaxes(title=x_title, gridcolor=COLORS["grid"])
+    fig.update_yaxes(title="L", gridcolor=COLORS["grid"], rangemode="tozero")
+    return fig
+
+
+def grouped(labels: Sequence[str], series: dict[str, ArrayLike], y_title: str, top: int = 20, colors: Sequence[str] | None = None) -> go.Figure:
+    """Grouped bars of a few per-class series (e.g. sigmoid vs softmax), the top ``top`` classes of the first."""
+    from logitsviz.explain import top_indices
+
+    first = np.asarray(next(iter(series.values())), dtype=np.float64)
+    idx = np.sort(top_indices(first, top))
+    names = _names(labels, idx)
+    palette = colors or [COLORS["logit"], COLORS["prob"], COLORS["argmax"]]
+    fig = go.Figure([
+        go.Bar(x=names, y=np.asarray(v, dtype=np.float64)[idx], name=k, marker_color=palette[i % len(palette)],
+               hovertemplate="%{x}<br>%{y:.4f}<extra>" + html.escape(k) + "</extra>")
+        for i, (k, v) in enumerate(series.items())
+    ])
+    fig.update_layout(barmode="group", height=320, margin=dict(l=8, r=8, t=30, b=8), bargap=0.2,
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    fig.update_xaxes(type="category", tickangle=-45, automargin=True)
+    fig.update_yaxes(gridcolor=COLORS["grid"], title=y_title)
+    return fig
+
+
+def heatmap(matrix: ArrayLike, x_title: str, y_title: str) -> go.Figure:
+    """A matrix of probabilities (rows sum to 1), the diagonal being the positive pairs."""
+    m = np.asarray(matrix, dtype=np.float64)
+    ticks = [str(i) for i in range(m.shape[0])]
+    fig = go.Figure(go.Heatmap(z=m, x=ticks, y=ticks, colorscale="Blues", zmin=0, zmax=1,
+                               hovertemplate=y_title + " %{y}, " + x_title + " %{x}<br>p = %{z:.3f}<extra></extra>"))
+    fig.update_layout(height=360, margin=dict(l=8, r=8, t=10, b=8))
+    fig.update_xaxes(title=x_title, type="category")
+    fig.update_yaxes(title=y_title, type="category", autorange="reversed", scaleanchor="x")
     return fig

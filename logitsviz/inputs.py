@@ -401,6 +401,9 @@ def format_logits(labels: Sequence[str] | None, logits, *, default_label: str = 
     if labels is None or list(labels) == default_labels(len(values), default_label):
         return ",".join(values)
     labels = [str(label) for label in labels]
+    if labels[0][:1] in ("[", "{"):
+        # text starting with a bracket is read as JSON: lead with a comment line instead
+        return "# logits\n" + "\n".join(f"{label}: {value}" for label, value in zip(labels, values))
     if all(re.search(r"[,;:=\n\r\t]", label) is None and label == label.strip() and label for label in labels):
         return ",".join(f"{label}:{value}" for label, value in zip(labels, values))
     return "\n".join(f"{label}: {value}" for label, value in zip(labels, values))

@@ -164,7 +164,7 @@ def test_not_text():
 
 label_text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=12
-).filter(lambda s: s.strip() == s and s.strip() and not s.startswith("#"))
+).filter(lambda s: s.strip() == s and s.strip() and not s.startswith(("#", "\ufeff")))  # a leading BOM is dropped on purpose
 
 
 @given(

@@ -113,4 +113,4 @@ def show_error() -> None:
         message = t(key, **params)
         if prefix:
             message = t(f"error.prefix.{prefix}") + " " + message
-        st.error(message, icon="⚠️")
+        st.error(message, icon=":material/error:")

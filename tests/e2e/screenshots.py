@@ -15,6 +15,8 @@ from tests.e2e.harness import ROOT, launch, serve, wait_for_app
 PAGES = {
     "explorer": "",  # the default page lives at the root
     "decoding": "decoding",
+    "losses": "losses",
+    "stability": "stability",
 }
 SIZES = {"wide": (1400, 1900), "narrow": (420, 2400)}
 

@@ -1,0 +1,5 @@
+"""Stability page: see ``logitsviz.ui.stability``."""
+
+from logitsviz.ui import stability
+
+stability.render()

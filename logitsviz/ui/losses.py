@@ -1,0 +1,207 @@
+"""Losses built on logits: cross-entropy and its gradient, sigmoid vs softmax, InfoNCE, distillation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from logitsviz import figures, inputs, numerics
+from logitsviz.errors import InputError
+from logitsviz.explain import cross_entropy_curve
+from logitsviz.i18n import t
+from logitsviz.ui import state
+
+DISTILL_PRESETS = {
+    "confident": ("8, 2, 1, 0.5, 0", "5, 3, 1, 0, 0"),
+    "close": ("3, 2.5, 1, 0, -1", "3, 2.4, 1.2, 0, -1.1"),
+    "wrong": ("4, 1, 0, 0, 0", "0, 4, 1, 0, 0"),
+}
+
+
+def _table_download(df: pd.DataFrame, name: str, key: str) -> None:
+    st.download_button(t("loss.download"), data=df.to_csv(index=False).encode("utf-8"), file_name=f"logitsviz-{name}.csv",
+                       mime="text/csv", icon=":material/download:", on_click="ignore", key=key)
+
+
+# ------------------------------------------------------------ cross-entropy ----
+
+
+def cross_entropy_tab(cur: state.Current) -> None:
+    st.markdown(t("loss.ce.intro"))
+    n = len(cur.labels)
+    c1, c2 = st.columns(2)
+    y = c1.number_input(t("loss.ce.target"), min_value=0, max_value=n - 1, value=int(np.argmax(cur.logits)), step=1,
+                        key="y", bind="query-params", help=t("loss.ce.target_help"))
+    c1.caption(t("loss.ce.target_is", label=cur.labels[int(y)][:60]))
+    eps = c2.slider(t("loss.ce.smoothing"), min_value=0.0, max_value=0.5, value=0.0, step=0.01, key="ls", bind="query-params",
+                    help=t("loss.ce.smoothing_help"))
+    z = cur.logits
+    loss = float(numerics.cross_entropy(z, int(y), label_smoothing=eps))
+    p_true = float(numerics.softmax(z)[int(y)])
+    grad = numerics.cross_entropy_grad(z, int(y), label_smoothing=eps)
+    m = st.columns(3)
+    m[0].metric(t("loss.ce.loss"), f"{loss:.4f}")
+    m[1].metric(t("loss.ce.neglogp"), f"{-np.log(p_true) if p_true > 0 else np.inf:.4f}", help=t("loss.ce.neglogp_help"))
+    m[2].metric(t("loss.ce.p_true"), f"{100 * p_true:.2f}%")
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t('loss.ce.grad_title')}**")
+        st.latex(r"\frac{\partial L}{\partial z_i} = p_i - q_i,\quad q = (1-\varepsilon)\,\mathrm{onehot}(y) + \varepsilon / C")
+        st.plotly_chart(figures.gradient(cur.labels, grad, int(y)), config=figures.plotly_config("logitsviz-gradient"), key="chart_grad")
+        st.caption(t("loss.ce.grad_caption"))
+    with right:
+        st.markdown(f"**{t('loss.ce.curve_title')}**")
+        st.latex(r"L(z_y) = -(1-\varepsilon)\log p_y - \frac{\varepsilon}{C}\sum_i \log p_i")
+        zy = float(z[int(y)]) if np.isfinite(z[int(y)]) else 0.0
+        grid = np.linspace(zy - 10, zy + 10, 201)
+        curve = cross_entropy_curve(z, int(y), grid, label_smoothing=eps)
+        st.plotly_chart(figures.loss_curve(grid, curve, zy, loss, t("loss.ce.curve_x")), config=figures.plotly_config("logitsviz-loss-curve"),
+                        key="chart_curve")
+        st.caption(t("loss.ce.curve_caption"))
+    df = pd.DataFrame({"label": cur.labels, "logit": z, "probability": numerics.softmax(z), "gradient": grad})
+    _table_download(df, "cross-entropy", "dl_ce")
+
+
+# --------------------------------------------------------- sigmoid vs softmax ----
+
+
+def sigmoid_tab(cur: state.Current) -> None:
+    st.markdown(t("loss.sig.intro"))
+    z = cur.logits
+    sig = numerics.sigmoid(z)
+    soft = numerics.softmax(z)
+    n = len(cur.labels)
+    options = list(range(min(n, 1000)))
+    chosen = st.multiselect(t("loss.sig.positives"), options=options, default=[int(np.argmax(z))] if n <= 1000 else [],
+                            format_func=lambda i: cur.labels[i], key="pos", help=t("loss.sig.positives_help"))
+    targets = np.zeros(n)
+    targets[list(chosen)] = 1.0
+    bce = numerics.binary_cross_entropy(z, targets)
+    m = st.columns(3)
+    m[0].metric(t("loss.sig.sum_sigmoid"), f"{float(sig.sum()):.3f}", help=t("loss.sig.sum_sigmoid_help"))
+    m[1].metric(t("loss.sig.sum_softmax"), f"{float(soft.sum()):.3f}")
+    m[2].metric(t("loss.sig.bce"), f"{float(bce.mean()):.4f}", help=t("loss.sig.bce_help"))
+    st.plotly_chart(
+        figures.grouped(cur.labels, {t("loss.sig.sigmoid"): sig, t("loss.sig.softmax"): soft}, t("loss.sig.y")),
+        config=figures.plotly_config("logitsviz-sigmoid-softmax"), key="chart_sig",
+    )
+    st.latex(r"\sigma(z) = \frac{1}{1 + e^{-z}},\qquad \operatorname{logit}(p) = \log\frac{p}{1-p} = z")
+    df = pd.DataFrame({
+        t("steps.col_label"): cur.labels, "z": z, "sigmoid(z)": sig, "logit(sigmoid(z))": numerics.logit(sig),
+        "softmax(z)": soft, t("loss.sig.target"): targets, "BCE": bce,
+    })
+    st.dataframe(df.head(200), hide_index=True, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.4f") for c in df.columns[1:]})
+    st.caption(t("loss.sig.inverse_note"))
+    _table_download(df, "sigmoid-softmax", "dl_sig")
+
+
+# ------------------------------------------------------------------- InfoNCE ----
+
+
+def info_nce_tab() -> None:
+    st.markdown(t("loss.nce.intro"))
+    c = st.columns(4)
+    batch = c[0].slider(t("loss.nce.batch"), 2, 32, 8, key="B", bind="query-params")
+    dim = c[1].select_slider(t("loss.nce.dim"), options=[2, 4, 8, 16, 32, 64, 128, 256], value=16, key="D", bind="query-params")
+    noise = c[2].slider(t("loss.nce.noise"), 0.0, 3.0, 1.5, 0.05, key="noise", bind="query-params", help=t("loss.nce.noise_help"))
+    seed = c[3].number_input(t("decode.sample.seed"), 0, 2**31 - 1, 0, key="nce_seed", bind="query-params")
+    tau = st.select_slider(t("loss.nce.tau"), options=[0.01, 0.02, 0.05, 0.07, 0.1, 0.2, 0.5, 1.0], value=0.1, key="tau",
+                           bind="query-params", help=t("loss.nce.tau_help"))
+    rng = np.random.default_rng(int(seed))
+    a = rng.normal(size=(int(batch), int(dim)))
+    b = a + noise * rng.normal(size=a.shape)  # each b_i is a noisy view of a_i: the positive pair
+    sim = numerics.cosine_similarity(a, b)
+    logits = sim / tau
+    loss = numerics.info_nce(logits)
+    m = st.columns(3)
+    m[0].metric(t("loss.nce.loss"), f"{loss:.4f}")
+    m[1].metric(t("loss.nce.chance"), f"{np.log(int(batch)):.4f}", help=t("loss.nce.chance_help"))
+    m[2].metric(t("loss.nce.acc"), f"{100 * float(np.mean(np.argmax(logits, axis=1) == np.arange(int(batch)))):.0f}%")
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(figures.heatmap(numerics.softmax(logits), t("loss.nce.x"), t("loss.nce.y")),
+                        config=figures.plotly_config("logitsviz-infonce"), key="chart_nce")
+    with right:
+        taus = np.geomspace(0.01, 1.0, 60)
+        losses = [numerics.info_nce(sim / v) for v in taus]
+        fig = figures.loss_curve(taus, losses, tau, loss, "τ")
+        fig.update_xaxes(type="log")
+        st.plotly_chart(fig, config=figures.plotly_config("logitsviz-infonce-tau"), key="chart_tau")
+        st.caption(t("loss.nce.tau_caption"))
+    st.latex(r"L = -\frac{1}{N}\sum_i \log \frac{e^{\cos(a_i, b_i)/\tau}}{\sum_j e^{\cos(a_i, b_j)/\tau}}")
+    _table_download(pd.DataFrame(sim, columns=[f"b{j}" for j in range(int(batch))]), "infonce-similarities", "dl_nce")
+
+
+# --------------------------------------------------------------- distillation ----
+
+
+def _parse_vector(text: str, what: str) -> np.ndarray | None:
+    try:
+        return inputs.parse_logits(text)[1]
+    except InputError as err:
+        st.error(t(f"loss.kd.bad_{what}") + " " + t(err.key, **err.params))
+        return None
+
+
+def _on_kd_preset() -> None:
+    name = st.session_state.get("kd_preset")
+    if name in DISTILL_PRESETS:
+        st.session_state["teacher"], st.session_state["student"] = DISTILL_PRESETS[name]
+
+
+def distillation_tab() -> None:
+    st.markdown(t("loss.kd.intro"))
+    st.pills(t("loss.kd.presets"), options=list(DISTILL_PRESETS), format_func=lambda n: t(f"loss.kd.preset.{n}"), key="kd_preset",
+             on_change=_on_kd_preset)
+    for key, default in zip(("teacher", "student"), DISTILL_PRESETS["confident"]):
+        if key not in st.session_state and key not in st.query_params:
+            st.session_state[key] = default  # a link's value, when there is one, seeds the box instead
+    c1, c2, c3 = st.columns([2, 2, 2])
+    teacher_text = c1.text_input(t("loss.kd.teacher"), key="teacher", bind="query-params")
+    student_text = c2.text_input(t("loss.kd.student"), key="student", bind="query-params")
+    temp = c3.select_slider(t("loss.kd.T"), options=[1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 8.0, 10.0, 20.0], value=4.0, key="kdT",
+                            bind="query-params", help=t("loss.kd.T_help"))
+    teacher = _parse_vector(teacher_text, "teacher")
+    student = _parse_vector(student_text, "student")
+    if teacher is None or student is None:
+        return
+    if teacher.size != student.size:
+        st.error(t("loss.kd.mismatch", a=teacher.size, b=student.size))
+        return
+    kl = float(numerics.kl_divergence(teacher, student, temperature=temp))
+    m = st.columns(3)
+    m[0].metric(t("loss.kd.kl", T=f"{temp:g}"), f"{kl:.4f}")
+    m[1].metric(t("loss.kd.scaled"), f"{temp * temp * kl:.4f}", help=t("loss.kd.scaled_help"))
+    m[2].metric(t("loss.kd.kl1"), f"{float(numerics.kl_divergence(teacher, student)):.4f}")
+    labels = [f"{t('label.default', i=i)}" for i in range(teacher.size)]
+    pt, ps = numerics.softmax(teacher, temperature=temp), numerics.softmax(student, temperature=temp)
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(figures.grouped(labels, {t("loss.kd.teacher"): pt, t("loss.kd.student"): ps}, t("loss.kd.soft", T=f"{temp:g}")),
+                        config=figures.plotly_config("logitsviz-distillation"), key="chart_kd")
+    with right:
+        st.plotly_chart(
+            figures.grouped(labels, {t("loss.kd.teacher"): numerics.softmax(teacher), t("loss.kd.student"): numerics.softmax(student)},
+                            t("loss.kd.hard")),
+            config=figures.plotly_config("logitsviz-distillation-t1"), key="chart_kd1",
+        )
+    st.latex(r"L_{\mathrm{KD}} = T^2 \, \mathrm{KL}\big(\operatorname{softmax}(z_t/T) \,\|\, \operatorname{softmax}(z_s/T)\big)")
+    st.caption(t("loss.kd.note"))
+    _table_download(pd.DataFrame({"teacher_logit": teacher, "student_logit": student, "teacher_p_T": pt, "student_p_T": ps}),
+                    "distillation", "dl_kd")
+
+
+def render() -> None:
+    st.title(t("loss.title"))
+    st.markdown(t("loss.subtitle"))
+    cur = state.init_current()
+    tabs = st.tabs([t("loss.tab.ce"), t("loss.tab.sig"), t("loss.tab.nce"), t("loss.tab.kd")])
+    with tabs[0]:
+        cross_entropy_tab(cur)
+    with tabs[1]:
+        sigmoid_tab(cur)
+    with tabs[2]:
+        info_nce_tab()
+    with tabs[3]:
+        distillation_tab()

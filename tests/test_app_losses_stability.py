@@ -1,0 +1,126 @@
+"""The Losses and Stability pages through AppTest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.special as sp
+from streamlit.testing.v1 import AppTest
+
+from logitsviz import examples
+from logitsviz.i18n import t
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def open_page(page: str, query: dict | None = None, locale: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if query:
+        at.query_params.update(query)
+    if locale:
+        at.context["locale"] = locale
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, key: str, lang: str = "en", **kw) -> str:
+    label = t(key, lang=lang, **kw)
+    return next(m.value for m in at.metric if m.label == label)
+
+
+# ------------------------------------------------------------- stability ----
+
+
+@pytest.mark.parametrize("source", list(examples.STABILITY_PRESETS))
+def test_stability_presets_break_the_naive_formula(source):
+    at = open_page("app_pages/stability.py", {"stab": source})
+    table = at.dataframe[0].value
+    verdicts = dict(zip(table["type"], table["naive result"]))
+    broken = {"huge": {"float16", "float32", "float64"}, "negative": {"float16", "float32", "float64"},
+              "float32": {"float16", "float32"}, "float16": {"float16"}}[source]
+    assert {k for k, v in verdicts.items() if v != "fine"} == broken
+    assert at.warning  # the page says where it broke
+    # the stable answer is exact in float64
+    z = np.array(examples.STABILITY_PRESETS[source])
+    shown = table.loc[table["type"] == "float64", "stable: subtract max first"].item()
+    assert shown.startswith("[" + f"{sp.softmax(z)[0]:.4g}")
+
+
+def test_stability_shift_table():
+    at = open_page("app_pages/stability.py", {"stab": "huge", "c": "999"})
+    shift = at.dataframe[1].value
+    assert list(shift["finite?"]) == ["✗", "✓", "✓"]  # no shift, c = max, c = 999
+
+
+def test_stability_tail_counts_underflow():
+    at = open_page("app_pages/stability.py", {"V": "10000", "spread": "50.0"})
+    tail = at.dataframe[2].value
+    zeros = [int(v.replace(",", "")) for v in tail["p = 0 exactly (log p = −inf)"]]
+    assert zeros[0] >= zeros[1] >= zeros[2] and zeros[0] > 0
+    assert all(v.replace(",", "") == "10000" for v in tail["log_softmax finite"])
+
+
+def test_stability_with_explorer_input_and_chinese():
+    at = open_page("app_pages/stability.py", {"stab": "explorer", "logits": "a:2,b:1"}, locale="zh-CN")
+    assert at.title[0].value == "数值稳定性"
+    assert at.success  # small logits: the naive formula works
+
+
+# ---------------------------------------------------------------- losses ----
+
+
+def test_cross_entropy_tab():
+    at = open_page("app_pages/losses.py", {"logits": "a:2,b:1,c:0.1"})
+    assert metric(at, "loss.ce.loss") == f"{-sp.log_softmax([2.0, 1.0, 0.1])[0]:.4f}"
+    at.number_input(key="y").set_value(2).run()
+    assert metric(at, "loss.ce.loss") == f"{-sp.log_softmax([2.0, 1.0, 0.1])[2]:.4f}"
+    at.slider(key="ls").set_value(0.1).run()
+    q = 0.9 * np.eye(3)[2] + 0.1 / 3
+    assert metric(at, "loss.ce.loss") == f"{-(q * sp.log_softmax([2.0, 1.0, 0.1])).sum():.4f}"
+    assert len(at.get("plotly_chart")) >= 2
+
+
+def test_sigmoid_tab():
+    at = open_page("app_pages/losses.py", {"logits": "a:2,b:-1"})
+    assert metric(at, "loss.sig.sum_sigmoid") == f"{sp.expit(2.0) + sp.expit(-1.0):.3f}"
+    assert metric(at, "loss.sig.sum_softmax") == "1.000"
+
+
+def test_info_nce_tab_temperature():
+    at = open_page("app_pages/losses.py")
+    hot = float(metric(at, "loss.nce.loss"))
+    at.select_slider(key="tau").set_value(1.0).run()
+    cold = float(metric(at, "loss.nce.loss"))
+    assert cold > hot  # tau = 1 is too soft for these matched pairs
+    assert metric(at, "loss.nce.chance") == f"{np.log(8):.4f}"
+
+
+def test_distillation_tab():
+    at = open_page("app_pages/losses.py")
+    at.pills(key="kd_preset").set_value("wrong").run()
+    assert at.text_input(key="teacher").value == "4, 1, 0, 0, 0"
+    T = 4.0
+    teacher = np.array([4, 1, 0, 0, 0.0])
+    student = np.array([0, 4, 1, 0, 0.0])
+    kl = sp.rel_entr(sp.softmax(teacher / T), sp.softmax(student / T)).sum()
+    assert metric(at, "loss.kd.kl", T="4") == f"{kl:.4f}"
+    assert metric(at, "loss.kd.scaled") == f"{T * T * kl:.4f}"
+
+
+@pytest.mark.parametrize(("teacher", "student"), [("1, 2, 3", "1, 2"), ("1, nan", "1, 2"), ("", "1")])
+def test_distillation_bad_input_shows_error(teacher, student):
+    at = open_page("app_pages/losses.py")
+    at.text_input(key="teacher").input(teacher)
+    at.text_input(key="student").input(student).run()
+    assert not at.exception
+    assert at.error
+
+
+def test_losses_with_huge_and_masked_logits():
+    for logits in ("a:1000,b:-1000,c:-inf", "only:3"):
+        at = open_page("app_pages/losses.py", {"logits": logits})
+        assert not at.exception and not at.error
