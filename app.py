@@ -11,6 +11,7 @@ widgets.init_language()
 pages = [
     st.Page("app_pages/explorer.py", title=t("nav.explorer"), icon=":material/bar_chart:", url_path="explorer", default=True),
     st.Page("app_pages/decoding.py", title=t("nav.decoding"), icon=":material/tune:", url_path="decoding"),
+    st.Page("app_pages/calibration.py", title=t("nav.calibration"), icon=":material/target:", url_path="calibration"),
     st.Page("app_pages/losses.py", title=t("nav.losses"), icon=":material/trending_down:", url_path="losses"),
     st.Page("app_pages/stability.py", title=t("nav.stability"), icon=":material/warning:", url_path="stability"),
 ]

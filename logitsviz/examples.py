@@ -9,6 +9,7 @@ hand to look like a language model's, not produced by one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -16,7 +17,20 @@ import numpy as np
 from logitsviz.i18n import t
 from logitsviz.inputs import default_labels
 
-__all__ = ["DECODING_PRESETS", "LARGE_PRESETS", "PRESETS", "SEED_LOGITS", "STABILITY_PRESETS", "decoding_preset", "preset", "vocabulary"]
+__all__ = [
+    "DECODING_PRESETS",
+    "LARGE_PRESETS",
+    "URL_PRESETS",
+    "PRESETS",
+    "SEED_LOGITS",
+    "STABILITY_PRESETS",
+    "DigitsModel",
+    "decoding_preset",
+    "digit_example",
+    "digits_model",
+    "preset",
+    "vocabulary",
+]
 
 SEED_LOGITS = (2.0, 1.0, 0.1)
 
@@ -68,8 +82,13 @@ def _random_200k() -> tuple[list[str], np.ndarray]:
     return default_labels(z.size, t("label.default")), z.copy()
 
 
+def _digits() -> tuple[list[str], np.ndarray]:
+    return digit_example(0)
+
+
 PRESETS: dict[str, Callable[[], tuple[list[str], np.ndarray]]] = {
     "seed": _seed,
+    "digits": _digits,
     "next_token": _next_token,
     "huge": _huge,
     "masked": _masked,
@@ -77,6 +96,8 @@ PRESETS: dict[str, Callable[[], tuple[list[str], np.ndarray]]] = {
     "random200k": _random_200k,
 }
 LARGE_PRESETS = frozenset({"random200k"})
+# presets a link names (with their own parameters) instead of carrying their values
+URL_PRESETS = frozenset({"random200k", "digits"})
 
 
 def preset(name: str) -> tuple[list[str], np.ndarray]:
@@ -165,3 +186,68 @@ def vocabulary(size: int, spread: float, seed: int = 0) -> np.ndarray:
     z = np.random.default_rng(seed).normal(0.0, spread, size)
     z[0] = z.max() + spread
     return z
+
+
+# ------------------------------------------------------ the real model: digits ----
+
+
+@dataclass(frozen=True)
+class DigitsModel:
+    """A small neural network trained on scikit-learn's bundled 8x8 digits, and its held-out logits."""
+
+    images: np.ndarray  # (N, 8, 8), values 0-16
+    logits: np.ndarray  # (N, 10): the last layer's output, before softmax
+    labels: np.ndarray  # (N,)
+    train_accuracy: float
+    test_accuracy: float
+    train_seconds: float
+
+
+@lru_cache(maxsize=1)
+def digits_model(seed: int = 0) -> DigitsModel:
+    """Train a one-hidden-layer MLP on 60% of the 1,797 digits (fixed seed) and return the rest's logits.
+
+    Nothing is downloaded: the images ship inside scikit-learn. The logits are
+    a forward pass without the final softmax, ``relu(x W1 + b1) W2 + b2``.
+    Trained without weight decay for many epochs, so it is accurate and,
+    like many modern networks, over-confident: a case for temperature scaling.
+
+    >>> m = digits_model()
+    >>> m.logits.shape, m.test_accuracy > 0.9
+    ((719, 10), True)
+    """
+    import time
+
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier
+
+    start = time.perf_counter()
+    data = load_digits()
+    x = data.data / 16.0
+    x_train, x_test, y_train, y_test, _, img_test = train_test_split(
+        x, data.target, data.images, test_size=0.4, random_state=seed, stratify=data.target
+    )
+    net = MLPClassifier(hidden_layer_sizes=(32,), alpha=0.0, learning_rate_init=0.01, max_iter=300, tol=0.0,
+                        n_iter_no_change=300, random_state=seed)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "max_iter reached": training this long is the point
+        net.fit(x_train, y_train)
+    hidden = np.maximum(x_test @ net.coefs_[0] + net.intercepts_[0], 0.0)
+    logits = hidden @ net.coefs_[1] + net.intercepts_[1]
+    return DigitsModel(
+        images=img_test,
+        logits=logits,
+        labels=y_test.astype(np.int64),
+        train_accuracy=float(net.score(x_train, y_train)),
+        test_accuracy=float(np.mean(np.argmax(logits, axis=1) == y_test)),
+        train_seconds=time.perf_counter() - start,
+    )
+
+
+def digit_example(index: int) -> tuple[list[str], np.ndarray]:
+    """The 10 logits of held-out digit ``index``, labelled "0" to "9"."""
+    m = digits_model()
+    return [str(d) for d in range(10)], m.logits[int(index) % m.logits.shape[0]].copy()

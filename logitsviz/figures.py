@@ -22,16 +22,22 @@ __all__ = [
     "COLORS",
     "compare",
     "compare_steps",
+    "confidence_histogram",
     "decoding",
+    "digit",
     "exp_ranges",
     "gradient",
     "grouped",
     "heatmap",
     "loss_curve",
+    "per_class_accuracy",
     "plotly_config",
+    "reliability",
+    "reliability_from_bins",
     "safe_label",
     "samples",
     "stage",
+    "temperature_curve",
 ]
 
 COLORS = {
@@ -437,4 +443,106 @@ def heatmap(matrix: ArrayLike, x_title: str, y_title: str) -> go.Figure:
     fig.update_layout(height=360, margin=dict(l=8, r=8, t=10, b=8))
     fig.update_xaxes(title=x_title, type="category")
     fig.update_yaxes(title=y_title, type="category", autorange="reversed", scaleanchor="x")
+    return fig
+
+
+def digit(image: ArrayLike) -> go.Figure:
+    """An 8x8 digit as a small grey picture."""
+    img = np.asarray(image, dtype=np.float64)
+    fig = go.Figure(go.Heatmap(z=img, colorscale="Greys", zmin=0, zmax=16, showscale=False, hoverinfo="skip"))
+    fig.update_layout(height=140, width=140, margin=dict(l=0, r=0, t=0, b=0))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    return fig
+
+
+# ------------------------------------------------------------- calibration ----
+
+
+def reliability_from_bins(bins, title: str = "") -> go.Figure:
+    """A reliability diagram: accuracy per confidence bin as bars, the gap to the diagonal in red."""
+    lo, hi = bins.edges[:-1], bins.edges[1:]
+    centers, widths = (lo + hi) / 2, (hi - lo)
+    filled = bins.count > 0
+    acc = np.where(filled, bins.accuracy, 0.0)
+    conf = np.where(filled, bins.confidence, 0.0)
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        x=centers, y=acc, width=widths * 0.95, marker_color=COLORS["logit"], name=t("cal.chart.accuracy"),
+        customdata=np.stack([bins.count, conf, lo, hi], axis=1),
+        hovertemplate=t("cal.chart.bin_hover") + "<extra></extra>",
+    ))
+    fig.add_trace(go.Bar(
+        x=centers[filled], y=(conf - acc)[filled], base=acc[filled], width=widths[filled] * 0.95,
+        marker=dict(color="rgba(224,80,63,0.35)", line=dict(color="rgba(224,80,63,0.9)", width=1)),
+        name=t("cal.chart.gap"), hovertemplate=t("cal.chart.gap_hover") + "<extra></extra>",
+    ))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#555", dash="dash"), name=t("cal.chart.perfect"),
+                             hoverinfo="skip"))
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=14), x=0, xanchor="left"), barmode="overlay", height=360,
+        margin=dict(l=8, r=8, t=40 if title else 10, b=8), legend=dict(orientation="h", y=-0.22, x=0), bargap=0,
+    )
+    fig.update_xaxes(range=[0, 1], title=t("cal.chart.confidence"), gridcolor=COLORS["grid"])
+    fig.update_yaxes(range=[0, 1], title=t("cal.chart.accuracy"), gridcolor=COLORS["grid"])
+    return fig
+
+
+def reliability(logits: ArrayLike, labels: ArrayLike, n_bins: int = 15, strategy: str = "uniform",
+                temperature: float = 1.0, title: str = "") -> go.Figure:
+    """The reliability diagram of an evaluation set (see :func:`logitsviz.calibration.reliability_bins`)."""
+    from logitsviz import calibration
+
+    return reliability_from_bins(calibration.reliability_bins(logits, labels, n_bins, strategy, temperature=temperature), title)
+
+
+def confidence_histogram(confidence: ArrayLike, correct: ArrayLike, n_bins: int = 20) -> go.Figure:
+    """How confident the model is, split into right and wrong predictions."""
+    conf = np.asarray(confidence, dtype=np.float64)
+    ok = np.asarray(correct, dtype=bool)
+    edges = np.linspace(0, 1, n_bins + 1)
+    right = np.histogram(conf[ok], edges)[0]
+    wrong = np.histogram(conf[~ok], edges)[0]
+    centers = (edges[:-1] + edges[1:]) / 2
+    fig = go.Figure([
+        go.Bar(x=centers, y=right, width=1 / n_bins * 0.95, name=t("cal.chart.right"), marker_color=COLORS["prob"],
+               hovertemplate="%{y}<extra>" + t("cal.chart.right") + "</extra>"),
+        go.Bar(x=centers, y=wrong, width=1 / n_bins * 0.95, name=t("cal.chart.wrong"), marker_color=COLORS["argmax"],
+               hovertemplate="%{y}<extra>" + t("cal.chart.wrong") + "</extra>"),
+    ])
+    fig.update_layout(barmode="stack", height=300, margin=dict(l=8, r=8, t=10, b=8), legend=dict(orientation="h", y=1.08, x=0))
+    fig.update_xaxes(range=[0, 1], title=t("cal.chart.confidence"), gridcolor=COLORS["grid"])
+    fig.update_yaxes(title=t("cal.chart.count"), gridcolor=COLORS["grid"])
+    return fig
+
+
+def per_class_accuracy(count: ArrayLike, accuracy: ArrayLike, labels: Sequence[str] | None = None) -> go.Figure:
+    """Accuracy (recall) per true class."""
+    acc = np.asarray(accuracy, dtype=np.float64)
+    n = np.asarray(count)
+    names = [safe_label(x) for x in labels] if labels is not None else [str(i) for i in range(acc.size)]
+    fig = go.Figure(go.Bar(x=names, y=np.nan_to_num(acc), marker_color=COLORS["logit"], customdata=n,
+                           hovertemplate="%{x}<br>" + t("cal.chart.accuracy") + " %{y:.3f}<br>n = %{customdata}<extra></extra>"))
+    fig.update_layout(height=300, margin=dict(l=8, r=8, t=10, b=8))
+    fig.update_xaxes(type="category", title=t("cal.chart.class"))
+    fig.update_yaxes(range=[0, 1.02], title=t("cal.chart.accuracy"), gridcolor=COLORS["grid"])
+    return fig
+
+
+def temperature_curve(temperatures: ArrayLike, nll: ArrayLike, ece: ArrayLike, fitted: float, current: float) -> go.Figure:
+    """NLL and ECE against the temperature, the NLL optimum and the chosen T marked."""
+    temps = np.asarray(temperatures, dtype=np.float64)
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=temps, y=nll, mode="lines", name="NLL", line=dict(color=COLORS["logit"], width=3),
+                             hovertemplate="T = %{x:.3f}<br>NLL = %{y:.4f}<extra></extra>"), secondary_y=False)
+    fig.add_trace(go.Scatter(x=temps, y=ece, mode="lines", name="ECE", line=dict(color=COLORS["argmax"], width=2, dash="dot"),
+                             hovertemplate="T = %{x:.3f}<br>ECE = %{y:.4f}<extra></extra>"), secondary_y=True)
+    fig.add_vline(x=fitted, line=dict(color=COLORS["prob"], width=2), annotation_text=t("cal.chart.fitted", T=f"{fitted:.3f}"),
+                  annotation_position="top right")
+    if abs(current - fitted) > 1e-9:
+        fig.add_vline(x=current, line=dict(color="#888", dash="dash"), annotation_text=f"T = {current:.2f}", annotation_position="bottom right")
+    fig.update_layout(height=330, margin=dict(l=8, r=8, t=10, b=8), legend=dict(orientation="h", y=1.1, x=0))
+    fig.update_xaxes(type="log", title="T", gridcolor=COLORS["grid"])
+    fig.update_yaxes(title_text="NLL", secondary_y=False, gridcolor=COLORS["grid"])
+    fig.update_yaxes(title_text="ECE", secondary_y=True, showgrid=False)
     return fig

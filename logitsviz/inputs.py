@@ -31,6 +31,7 @@ __all__ = [
     "load_array",
     "parse_logits",
     "read_vector_file",
+    "read_eval_set",
     "validate_pairs",
     "vector_from_array",
 ]
@@ -657,3 +658,44 @@ def read_vector_file(data: bytes, filename: str, *, default_label: str = "class 
         except InputError:
             raise first from None
         return default_labels(vec.size, default_label), vec
+
+
+def read_eval_set(logits_data: bytes, logits_name: str, labels_data: bytes | None = None,
+                  labels_name: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """An evaluation set ``(logits (N, C), labels (N,))`` from uploaded files.
+
+    Labels come from, in order: the labels file; a ``labels`` array in the
+    logits' .npz; the last column of a CSV/TSV/TXT whose last column holds
+    whole numbers. Shapes and values are checked by
+    :mod:`logitsviz.calibration` when the set is used.
+
+    >>> z, y = read_eval_set(b"2,1,0\\n0,3,1\\n", "eval.csv")
+    >>> z.tolist(), y.tolist()
+    ([[2.0, 1.0], [0.0, 3.0]], [0, 1])
+    """
+    name = str(logits_name or "")
+    ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    labels = None
+    if labels_data is not None:
+        labels = load_array(labels_data, labels_name or "labels.npy")
+        if labels.ndim == 2 and 1 in labels.shape:
+            labels = labels.ravel()
+    if ext == ".npz" and labels is None:
+        logits = load_array(logits_data, name)
+        with zipfile.ZipFile(io.BytesIO(logits_data)) as zf:
+            if "labels.npy" in zf.namelist():
+                with zf.open("labels.npy") as member:
+                    labels = _finish_array(_load_npy(io.BytesIO(member.read(MAX_UPLOAD_BYTES + 1))))
+    else:
+        logits = load_array(logits_data, name)
+    if logits.ndim != 2:
+        raise InputError("calib.shape", shape=logits.shape)
+    if labels is None:
+        last = logits[:, -1]
+        if ext in (".csv", ".tsv", ".txt") and logits.shape[1] > 2 and np.all(last == np.round(last)) and last.min() >= 0:
+            logits, labels = logits[:, :-1], last.astype(np.int64)
+        else:
+            raise InputError("calib.no_labels")
+    if logits.dtype.kind != "f":
+        logits = logits.astype(np.float64)
+    return logits, np.asarray(labels)

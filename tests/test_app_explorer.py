@@ -34,14 +34,17 @@ def assert_clean(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+def compare_spec(at: AppTest) -> dict:
+    chart = next(c for c in at.get("plotly_chart") if c.key == "chart_compare")
+    return json.loads(chart.proto.spec)
+
+
 def chart_probs(at: AppTest) -> list[float]:
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    return spec["data"][1]["x"]
+    return compare_spec(at)["data"][1]["x"]
 
 
 def chart_labels(at: AppTest) -> list[str]:
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    return spec["data"][1]["y"]
+    return compare_spec(at)["data"][1]["y"]
 
 
 def paste(at: AppTest, text: str) -> AppTest:
@@ -62,7 +65,7 @@ def test_default_shows_the_seed_example():
     assert chart_labels(at) == ["News", "Entertainment", "Technology"]
     assert at.query_params["logits"] == "News:2,Entertainment:1,Technology:0.1"
     assert at.title[0].value == t("explorer.title", lang="en")
-    assert len(at.get("plotly_chart")) == 1
+    assert [c.key for c in at.get("plotly_chart")] == ["chart_compare"]
     assert len(at.dataframe) >= 1  # the step table
     assert {b.label for b in at.get("download_button")} == {"Download CSV", "Download JSON"}
 
@@ -89,7 +92,9 @@ def test_each_preset(name):
     assert metrics(at)["Predicted class"] == labels[int(np.argmax(logits))][:23] + ("…" if len(labels[int(np.argmax(logits))]) > 24 else "")
     probs = chart_probs(at)
     assert sum(probs) == pytest.approx(1.0)
-    if name == "random200k":
+    if name == "digits":
+        assert at.query_params["preset"] == "digits" and any(c.key == "chart_digit" for c in at.get("plotly_chart"))
+    elif name == "random200k":
         assert at.query_params["preset"] == "random200k" and "logits" not in at.query_params
         assert len(probs) == 21  # top 20 + others
         assert "199,980" in chart_labels(at)[-1]

@@ -30,6 +30,23 @@ def _on_preset() -> None:
         state.load_preset(name)
 
 
+def _on_digit() -> None:
+    state.load_preset("digits")
+
+
+def digit_controls() -> None:
+    """For the real-model preset: pick a held-out image and see it."""
+    model = examples.digits_model()
+    n = model.logits.shape[0]
+    c1, c2 = st.columns([3, 2], vertical_alignment="center")
+    with c1:
+        index = st.number_input(t("explorer.digit"), min_value=0, max_value=n - 1, value=0, step=1, key=state.DIGIT,
+                                bind="query-params", on_change=_on_digit, help=t("explorer.digit_help"))
+        st.caption(t("explorer.digit_caption", label=int(model.labels[index]), acc=f"{100 * model.test_accuracy:.1f}", n=n))
+    with c2:
+        st.plotly_chart(figures.digit(model.images[index]), config={"displayModeBar": False}, key="chart_digit", width=140)
+
+
 def _on_paste() -> None:
     text = st.session_state.get(state.PASTE, "")
     try:
@@ -281,6 +298,8 @@ def render() -> None:
         temperature, shift, top, sort = view_controls(len(cur.labels))
         if cur.preset == "seed":
             st.caption(t("preset.seed.sentence"))
+        if cur.preset == "digits":
+            digit_controls()
         if not state.link_fits():
             st.caption(t("explorer.link_too_long"))
 

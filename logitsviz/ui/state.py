@@ -60,8 +60,24 @@ def init_current() -> Current:
     return st.session_state[CURRENT]
 
 
+DIGIT = "digit"  # which held-out digit the "digits" preset shows; also its link parameter
+
+
+def digit_index() -> int:
+    """The held-out digit to show: the widget's value, else the link's, else 0."""
+    if DIGIT in st.session_state:
+        return int(st.session_state[DIGIT])
+    try:
+        return int(st.query_params.get(DIGIT, 0))
+    except ValueError:
+        return 0
+
+
 def load_preset(name: str) -> None:
-    labels, logits = examples.preset(name)
+    if name == "digits":
+        labels, logits = examples.digit_example(digit_index())
+    else:
+        labels, logits = examples.preset(name)
     set_current(labels, logits, source="preset", preset=name)
 
 
@@ -84,7 +100,7 @@ def sync_link() -> None:
     """Write the current vector into the URL: the text if short, else the preset's name."""
     cur: Current = st.session_state[CURRENT]
     params = st.query_params
-    if cur.preset in examples.LARGE_PRESETS:
+    if cur.preset in examples.URL_PRESETS:
         params.pop("logits", None)
         params["preset"] = cur.preset
     elif len(cur.text) <= URL_LIMIT:
@@ -97,7 +113,7 @@ def sync_link() -> None:
 
 def link_fits() -> bool:
     cur: Current = st.session_state[CURRENT]
-    return cur.preset in examples.LARGE_PRESETS or len(cur.text) <= URL_LIMIT
+    return cur.preset in examples.URL_PRESETS or len(cur.text) <= URL_LIMIT
 
 
 def report(err: InputError, prefix: str | None = None) -> None:

@@ -1,0 +1,5 @@
+"""Calibration page: see ``logitsviz.ui.calibration``."""
+
+from logitsviz.ui import calibration
+
+calibration.render()

@@ -1,0 +1,124 @@
+"""The Calibration page through AppTest: the digits model, fitting, uploads, links, both languages."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from logitsviz import calibration, examples
+from logitsviz.i18n import t
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def open_page(query: dict | None = None, locale: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    if query:
+        at.query_params.update(query)
+    if locale:
+        at.context["locale"] = locale
+    at.run()
+    at.switch_page("app_pages/calibration.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, key: str, lang: str = "en") -> str:
+    return next(m.value for m in at.metric if m.label == t(key, lang=lang))
+
+
+def npy(arr) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    return buf.getvalue()
+
+
+def test_digits_default_and_fit():
+    at = open_page()
+    m = examples.digits_model()
+    assert metric(at, "cal.m.n") == f"{m.logits.shape[0]:,}"
+    assert metric(at, "cal.m.acc") == f"{100 * m.test_accuracy:.2f}%"
+    assert metric(at, "cal.m.ece") == f"{100 * calibration.expected_calibration_error(m.logits, m.labels):.2f}%"
+    at.button(key="fit").click().run()
+    fitted = calibration.fit_temperature(m.logits, m.labels)
+    assert at.slider(key="calT").value == pytest.approx(round(fitted, 4))
+    table = at.dataframe[0].value
+    after = table.iloc[:, 2].tolist()
+    before = table.iloc[:, 1].tolist()
+    assert after[0] == before[0]  # accuracy unchanged
+    assert after[2] <= before[2]  # NLL not worse at the optimum
+    assert len(at.get("plotly_chart")) >= 5
+
+
+def test_link_restores_settings():
+    at = open_page({"bins": "10", "strategy": "quantile", "calT": "2.0"})
+    assert at.slider(key="bins").value == 10
+    assert at.segmented_control(key="strategy").value == "quantile"
+    assert at.slider(key="calT").value == 2.0
+
+
+def test_upload_npz_with_labels():
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 3, (400, 6)).astype(np.float32)
+    y = rng.integers(0, 6, 400)
+    buf = io.BytesIO()
+    np.savez(buf, logits=z, labels=y)
+    at = open_page({"data": "upload"})
+    assert at.info  # asks for a file first
+    at.file_uploader(key="cal_logits").set_value(("eval.npz", buf.getvalue(), "application/octet-stream")).run()
+    assert not at.exception and not at.error
+    assert metric(at, "cal.m.n") == "400" and metric(at, "cal.m.c") == "6"
+    assert metric(at, "cal.m.acc") == f"{100 * np.mean(z.argmax(1) == y):.2f}%"
+
+
+def test_upload_csv_last_column_and_separate_labels():
+    at = open_page({"data": "upload"})
+    at.file_uploader(key="cal_logits").set_value(("eval.csv", b"2,1,0,0\n0,3,1,1\n1,0,2,2\n0,1,5,0\n", "text/csv")).run()
+    assert metric(at, "cal.m.n") == "4" and metric(at, "cal.m.c") == "3"
+    at.file_uploader(key="cal_logits").set_value(("z.npy", npy(np.eye(3) * 4), "application/octet-stream"))
+    at.file_uploader(key="cal_labels").set_value(("y.npy", npy(np.array([0, 1, 0])), "application/octet-stream")).run()
+    assert metric(at, "cal.m.n") == "3"
+    assert metric(at, "cal.m.acc") == "66.67%"
+
+
+@pytest.mark.parametrize(
+    ("logits", "labels", "fragment"),
+    [
+        (np.eye(3), np.array([0, 1]), "one label per row"),
+        (np.eye(3), np.array([0, 1, 7]), "out of range"),
+        (np.array([[1.0, np.nan], [0.0, 1.0]]), np.array([0, 1]), "NaN"),
+        (np.zeros((2, 2, 2)), np.array([0, 1]), "dimensions"),
+    ],
+)
+def test_bad_uploads_keep_the_last_good_set(logits, labels, fragment):
+    at = open_page({"data": "upload"})
+    at.file_uploader(key="cal_logits").set_value(("good.csv", b"2,1,0,0\n0,3,1,1\n", "text/csv")).run()
+    assert metric(at, "cal.m.n") == "2"
+    at.file_uploader(key="cal_logits").set_value(("bad.npy", npy(logits), "application/octet-stream"))
+    at.file_uploader(key="cal_labels").set_value(("y.npy", npy(labels), "application/octet-stream")).run()
+    assert not at.exception
+    assert at.error and fragment in at.error[0].value
+    assert metric(at, "cal.m.n") == "2"  # the last good set is still shown
+
+
+def test_open_mistake_in_explorer():
+    at = open_page()
+    buttons = [b for b in at.button if b.key and b.key.startswith("open_")]
+    assert buttons
+    index = int(buttons[0].key.split("_")[1])
+    buttons[0].click().run()
+    assert not at.exception
+    m = examples.digits_model()
+    assert at.session_state["digit"] == index
+    assert at.title[0].value == t("explorer.title", lang="en")
+    assert metric(at, "metric.pred") == str(int(np.argmax(m.logits[index])))
+
+
+def test_chinese():
+    at = open_page(locale="zh-CN")
+    assert at.title[0].value == t("cal.title", lang="zh")
+    assert metric(at, "cal.m.acc", "zh")
