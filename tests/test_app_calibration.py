@@ -22,7 +22,7 @@ def open_page(query: dict | None = None, locale: str | None = None) -> AppTest:
     if locale:
         at.context["locale"] = locale
     at.run()
-    at.switch_page("app_pages/calibration.py").run()
+    at.switch_page("logitsviz/ui/pages/calibration.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

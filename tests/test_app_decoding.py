@@ -23,7 +23,7 @@ def open_page(query: dict | None = None, locale: str | None = None) -> AppTest:
     if locale:
         at.context["locale"] = locale
     at.run()
-    at.switch_page("app_pages/decoding.py").run()
+    at.switch_page("logitsviz/ui/pages/decoding.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -123,7 +123,7 @@ def test_sampling_numbers_follow_seed_and_n():
 def test_explorer_input_is_a_source():
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.text_area(key="paste_text").input("alpha: 3\nbeta: 2.5\ngamma: -1").run()
-    at.switch_page("app_pages/decoding.py").run()
+    at.switch_page("logitsviz/ui/pages/decoding.py").run()
     at.selectbox(key="src").set_value("explorer").run()
     assert not at.exception
     assert metric(at, "decode.metric.greedy") == "alpha"
@@ -134,7 +134,7 @@ def test_large_explorer_input():
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params.update({"preset": "random200k", "src": "explorer"})
     at.run()
-    at.switch_page("app_pages/decoding.py").run()
+    at.switch_page("logitsviz/ui/pages/decoding.py").run()
     assert not at.exception
     assert metric(at, "decode.metric.kept").endswith("/ 200,000")
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)

@@ -142,7 +142,9 @@ def mistakes(name: str, z: np.ndarray, y: np.ndarray, s: calibration.RowStats, m
                 state.load_preset("digits")
             else:
                 state.set_current([str(c) for c in range(z.shape[1])], np.asarray(z[i], dtype=np.float64), source="link")
-            st.switch_page("app_pages/explorer.py")
+            from logitsviz.ui.main import page_for
+
+            st.switch_page(page_for("explorer"))
 
 
 def downloads(name: str, z: np.ndarray, y: np.ndarray, temperature: float, before: dict, after: dict) -> None:
@@ -205,6 +207,7 @@ def render() -> None:
     })
     st.dataframe(table, hide_index=True, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns[1:]})
     st.caption(t("cal.accuracy_note"))
+    widgets.table_downloads(table, "calibration-metrics", "dl_cal_table")
 
     st.subheader(t("cal.temperature_title"))
     fitted = _cached((name, z.shape, "fit"), lambda: calibration.fit_temperature(z, y))

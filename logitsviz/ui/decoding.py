@@ -174,14 +174,9 @@ def sampling_section(labels: list[str], final: np.ndarray) -> None:
 
 
 def downloads(labels: list[str], logits: np.ndarray, final: np.ndarray) -> None:
-    def as_csv() -> bytes:
-        df = pd.DataFrame(
-            {"token": labels, "logit": logits, "final_logit": final, "final_probability": numerics.softmax(final)}
-        )
-        return df.to_csv(index=False).encode("utf-8")
-
-    st.download_button(t("decode.download"), data=as_csv, file_name="logitsviz-decoding.csv", mime="text/csv",
-                       icon=":material/download:", on_click="ignore", key="dl_decoding")
+    st.markdown(f"**{t('decode.download')}**")
+    df = pd.DataFrame({"token": labels, "logit": logits, "final_logit": final, "final_probability": numerics.softmax(final)})
+    widgets.table_downloads(df, "decoding", "dl_decoding")
 
 
 # ------------------------------------------------------------------- page ----

@@ -302,6 +302,8 @@ def render() -> None:
             digit_controls()
         if not state.link_fits():
             st.caption(t("explorer.link_too_long"))
+            st.download_button(t("explorer.download_input"), data=lambda: cur.text.encode("utf-8"), file_name="logits.txt",
+                               mime="text/plain", icon=":material/download:", on_click="ignore", key="dl_input")
 
     steps = softmax_steps(cur.logits, temperature=temperature, shift=shift, top=top, sort=sort)
     metrics_row(cur, steps)

@@ -10,18 +10,13 @@ from logitsviz import figures, inputs, numerics
 from logitsviz.errors import InputError
 from logitsviz.explain import cross_entropy_curve
 from logitsviz.i18n import t
-from logitsviz.ui import state
+from logitsviz.ui import state, widgets
 
 DISTILL_PRESETS = {
     "confident": ("8, 2, 1, 0.5, 0", "5, 3, 1, 0, 0"),
     "close": ("3, 2.5, 1, 0, -1", "3, 2.4, 1.2, 0, -1.1"),
     "wrong": ("4, 1, 0, 0, 0", "0, 4, 1, 0, 0"),
 }
-
-
-def _table_download(df: pd.DataFrame, name: str, key: str) -> None:
-    st.download_button(t("loss.download"), data=df.to_csv(index=False).encode("utf-8"), file_name=f"logitsviz-{name}.csv",
-                       mime="text/csv", icon=":material/download:", on_click="ignore", key=key)
 
 
 # ------------------------------------------------------------ cross-entropy ----
@@ -60,7 +55,7 @@ def cross_entropy_tab(cur: state.Current) -> None:
                         key="chart_curve")
         st.caption(t("loss.ce.curve_caption"))
     df = pd.DataFrame({"label": cur.labels, "logit": z, "probability": numerics.softmax(z), "gradient": grad})
-    _table_download(df, "cross-entropy", "dl_ce")
+    widgets.table_downloads(df, "cross-entropy", "dl_ce")
 
 
 # --------------------------------------------------------- sigmoid vs softmax ----
@@ -93,7 +88,7 @@ def sigmoid_tab(cur: state.Current) -> None:
     })
     st.dataframe(df.head(200), hide_index=True, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.4f") for c in df.columns[1:]})
     st.caption(t("loss.sig.inverse_note"))
-    _table_download(df, "sigmoid-softmax", "dl_sig")
+    widgets.table_downloads(df, "sigmoid-softmax", "dl_sig")
 
 
 # ------------------------------------------------------------------- InfoNCE ----
@@ -130,7 +125,7 @@ def info_nce_tab() -> None:
         st.plotly_chart(fig, config=figures.plotly_config("logitsviz-infonce-tau"), key="chart_tau")
         st.caption(t("loss.nce.tau_caption"))
     st.latex(r"L = -\frac{1}{N}\sum_i \log \frac{e^{\cos(a_i, b_i)/\tau}}{\sum_j e^{\cos(a_i, b_j)/\tau}}")
-    _table_download(pd.DataFrame(sim, columns=[f"b{j}" for j in range(int(batch))]), "infonce-similarities", "dl_nce")
+    widgets.table_downloads(pd.DataFrame(sim, columns=[f"b{j}" for j in range(int(batch))]), "infonce-similarities", "dl_nce")
 
 
 # --------------------------------------------------------------- distillation ----
@@ -188,7 +183,7 @@ def distillation_tab() -> None:
         )
     st.latex(r"L_{\mathrm{KD}} = T^2 \, \mathrm{KL}\big(\operatorname{softmax}(z_t/T) \,\|\, \operatorname{softmax}(z_s/T)\big)")
     st.caption(t("loss.kd.note"))
-    _table_download(pd.DataFrame({"teacher_logit": teacher, "student_logit": student, "teacher_p_T": pt, "student_p_T": ps}),
+    widgets.table_downloads(pd.DataFrame({"teacher_logit": teacher, "student_logit": student, "teacher_p_T": pt, "student_p_T": ps}),
                     "distillation", "dl_kd")
 
 

@@ -62,8 +62,10 @@ def shift_section(logits: np.ndarray) -> None:
         naive = numerics.naive_softmax(logits - shift)
         rows.append({t("stab.shift.col_c"): f"{shift:g}", t("stab.shift.col_what"): label,
                      t("stab.shift.col_naive"): _vec(naive), t("stab.shift.col_ok"): "✗" if np.any(~np.isfinite(naive)) else "✓"})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    shift_df = pd.DataFrame(rows)
+    st.dataframe(shift_df, hide_index=True, width="stretch")
     st.caption(t("stab.shift.note", stable=_vec(numerics.softmax(logits))))
+    widgets.table_downloads(shift_df, "shift", "dl_shift")
 
 
 def tail_section() -> None:
@@ -86,8 +88,7 @@ def tail_section() -> None:
     )
     st.dataframe(df, hide_index=True, width="stretch")
     st.caption(t("stab.tail.note", n=f"{int(size):,}"))
-    st.download_button(t("stab.download_tail"), data=df.to_csv(index=False).encode("utf-8"), file_name="logitsviz-tail.csv",
-                       mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_tail")
+    widgets.table_downloads(df, "tail", "dl_tail")
 
 
 def render() -> None:
@@ -104,8 +105,7 @@ def render() -> None:
         st.warning(t("stab.broken", dtypes=", ".join(broken)), icon=":material/error:")
     else:
         st.success(t("stab.fine"), icon=":material/check_circle:")
-    st.download_button(t("stab.download"), data=df.to_csv(index=False).encode("utf-8"), file_name="logitsviz-stability.csv",
-                       mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_stab")
+    widgets.table_downloads(df, "stability", "dl_stab")
     st.divider()
     shift_section(logits)
     st.divider()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from logitsviz import i18n
+from logitsviz.i18n import t
 
 LANG = "lang"
 _LANG_WIDGET = "lang_switch"
@@ -64,3 +65,42 @@ def url_choice(key: str, options: list[str], default: str) -> None:
 def keep_in_url(key: str) -> None:
     """Write a widget's current value into the URL as ``?key=value``."""
     st.query_params[key] = str(st.session_state[key])
+
+
+def page_link() -> str:
+    """The full address of this page with everything set on it: what a shared link opens."""
+    from urllib.parse import quote, urlencode
+
+    url = st.context.url or "/"  # the browser's address of this page, without its query
+    query = urlencode(st.query_params.to_dict(), quote_via=quote, safe=":,")
+    return f"{url}?{query}" if query else url
+
+
+def share_link() -> None:
+    """A "share" control: the page's link, ready to copy (the code box has a copy button)."""
+    with st.popover(t("share.button"), icon=":material/link:", width="stretch"):
+        st.caption(t("share.help"))
+        st.code(page_link(), language=None, wrap_lines=True)
+
+
+def table_downloads(df, name: str, key: str) -> None:
+    """Download buttons for a table, as CSV and as JSON (records; inf and NaN become null)."""
+    import json
+
+    import numpy as np
+
+    def as_csv() -> bytes:
+        return df.to_csv(index=False).encode("utf-8")
+
+    def as_json() -> bytes:
+        records = [
+            {k: (None if isinstance(v, float) and not np.isfinite(v) else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
+            for row in df.to_dict(orient="records")
+        ]
+        return json.dumps(records, ensure_ascii=False, indent=1).encode("utf-8")
+
+    c1, c2, _ = st.columns([1, 1, 3])
+    c1.download_button(t("download.csv"), data=as_csv, file_name=f"logitsviz-{name}.csv", mime="text/csv",
+                       icon=":material/download:", on_click="ignore", key=f"{key}_csv")
+    c2.download_button(t("download.json"), data=as_json, file_name=f"logitsviz-{name}.json", mime="application/json",
+                       icon=":material/download:", on_click="ignore", key=f"{key}_json")

@@ -1,0 +1,171 @@
+"""Command line: ``python -m logitsviz`` (installed as ``logitsviz``).
+
+    logitsviz softmax 2.0 1.0 0.1 --labels News Entertainment Technology [--temperature T] [--json]
+    logitsviz softmax logits.npy          # or a .csv/.txt/.json file, or - for standard input
+    logitsviz calibrate LOGITS [LABELS] [--bins 15] [--json]
+    logitsviz app [streamlit options]
+
+Errors print one line to standard error and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from logitsviz import calibration, inputs, numerics
+from logitsviz.errors import InputError
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, status 2, like every other error here
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _read_source(values: list[str]) -> tuple[list[str], np.ndarray]:
+    """Numbers on the command line, a file name, or - for standard input."""
+    if len(values) == 1 and values[0] == "-":
+        return inputs.parse_logits(sys.stdin.read())
+    if len(values) == 1 and Path(values[0]).is_file():
+        path = Path(values[0])
+        return inputs.read_vector_file(path.read_bytes(), path.name)
+    if not values:
+        raise InputError("input.empty")
+    return inputs.parse_logits(" ".join(values))
+
+
+def _fmt(x: float) -> str:
+    if math.isinf(x):
+        return "-inf" if x < 0 else "inf"
+    return f"{x:.6g}"
+
+
+def cmd_softmax(args: argparse.Namespace) -> int:
+    labels, logits = _read_source(args.values)
+    if args.labels:
+        if len(args.labels) != logits.size:
+            raise InputError("cli.labels_count", n=len(args.labels), m=logits.size)
+        labels = list(args.labels)
+    z = logits / numerics._check_temperature(args.temperature)
+    p, logp = numerics.softmax(z), numerics.log_softmax(z)
+    best = int(np.argmax(z))
+    if args.json:
+        rows = [
+            {"label": lab, "logit": _jsonable(x), "probability": float(q), "log_probability": _jsonable(lq)}
+            for lab, x, q, lq in zip(labels, logits.tolist(), p.tolist(), logp.tolist())
+        ]
+        print(json.dumps({"temperature": args.temperature, "argmax": labels[best], "classes": rows}, ensure_ascii=False, indent=2))
+        return 0
+    width = max(len("label"), *(len(lab) for lab in labels[:1000]))
+    print(f"  {'label':<{width}}  {'logit':>12}  {'probability':>12}  {'log-prob':>12}")
+    for i, (lab, x, q, lq) in enumerate(zip(labels, logits.tolist(), p.tolist(), logp.tolist())):
+        mark = "*" if i == best else " "
+        print(f"{mark} {lab:<{width}}  {_fmt(x):>12}  {q:>12.6f}  {_fmt(lq):>12}")
+    print(f"* argmax: {labels[best]}  (T = {args.temperature:g}, entropy {float(numerics.entropy(z, base=2)):.4f} bits)")
+    return 0
+
+
+def _jsonable(x: float) -> float | None:
+    return None if math.isinf(x) else float(x)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    logits_path = Path(args.logits)
+    labels_path = Path(args.labels) if args.labels else None
+    for path in (logits_path, labels_path):
+        if path is not None and not path.is_file():
+            raise InputError("cli.no_file", path=str(path))
+    z, y = inputs.read_eval_set(logits_path.read_bytes(), logits_path.name,
+                                labels_path.read_bytes() if labels_path else None, labels_path.name if labels_path else None)
+    t = calibration.fit_temperature(z, y)
+
+    def metrics(temperature: float) -> dict[str, float]:
+        s = calibration.row_stats(z, y, temperature)
+        bins = calibration._bins_from(s.confidence, s.correct, args.bins, "uniform")
+        return {
+            "accuracy": float(np.mean(s.correct)), "confidence": float(np.mean(s.confidence)),
+            "nll": float(np.mean(s.nll)), "brier": float(np.mean(s.brier)),
+            "ece": calibration._ece(bins, "l1"), "mce": calibration._ece(bins, "max"),
+        }
+
+    before, after = metrics(1.0), metrics(t)
+    if args.json:
+        print(json.dumps({"rows": int(z.shape[0]), "classes": int(z.shape[1]), "bins": args.bins, "fitted_temperature": t,
+                          "before": before, "after": after}, indent=2))
+        return 0
+    print(f"{z.shape[0]:,} rows x {z.shape[1]:,} classes, {args.bins} equal-width bins")
+    print(f"  {'':<20}{'T = 1':>12}{f'T = {t:.4f}':>14}")
+    for key, name in (("accuracy", "accuracy"), ("confidence", "avg confidence"), ("nll", "NLL"), ("brier", "Brier"),
+                      ("ece", "ECE"), ("mce", "MCE")):
+        print(f"  {name:<20}{before[key]:>12.4f}{after[key]:>14.4f}")
+    print(f"fitted temperature: {t:.6g}")
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    root_app = Path(__file__).resolve().parents[1] / "app.py"
+    script = root_app if root_app.is_file() else Path(__file__).with_name("ui") / "streamlit_app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), *args.streamlit_args]
+    return subprocess.call(cmd, cwd=script.parent, env=os.environ.copy())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="logitsviz", description="Logits in, probabilities out: softmax, calibration and the web app.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("softmax", help="print softmax probabilities of one vector of logits",
+                       description="Print each class's logit, probability and log-probability; the argmax is marked *. "
+                                   "Logits come as numbers, a file (.npy/.npz/.csv/.tsv/.txt/.json) or - for standard input. "
+                                   "Put -- before numbers that start with -inf.")
+    p.add_argument("values", nargs="*", help="numbers, one file name, or -")
+    p.add_argument("--labels", nargs="+", metavar="LABEL", help="one name per class")
+    p.add_argument("--temperature", "-t", type=float, default=1.0, help="divide the logits by T > 0 (default 1)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(run=cmd_softmax)
+
+    c = sub.add_parser("calibrate", help="calibration metrics and the fitted temperature of an evaluation set",
+                       description="Read logits (N x C: .npy, .npz, .csv, .tsv, .txt) and labels (N), print accuracy, NLL, "
+                                   "Brier, ECE and MCE before and after temperature scaling, and the fitted temperature. "
+                                   "Labels may instead be a 'labels' array in the .npz or the last CSV column.")
+    c.add_argument("logits", help="logits file")
+    c.add_argument("labels", nargs="?", help="labels file (optional)")
+    c.add_argument("--bins", type=int, default=15, help="equal-width bins for ECE/MCE (default 15)")
+    c.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    c.set_defaults(run=cmd_calibrate)
+
+    a = sub.add_parser("app", help="start the web app (streamlit run app.py)",
+                       description="Start the logitsviz web app; extra options go to streamlit, e.g. --server.port 8502.")
+    a.add_argument("streamlit_args", nargs=argparse.REMAINDER, help="options passed to streamlit run")
+    a.set_defaults(run=cmd_app)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except InputError as err:
+        print(f"logitsviz: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. piped into head: the reader left, which is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (OSError, ValueError) as err:
+        print(f"logitsviz: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
