@@ -91,3 +91,29 @@ def test_calibrate(tmp_path):
 def test_help(command):
     out = run(*command, "--help")
     assert out.returncode == 0 and "usage: logitsviz" in out.stdout
+
+
+def test_app_command_serves_the_app():
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "logitsviz", "app", "--server.port", str(port), "--server.headless", "true",
+                             "--server.address", "127.0.0.1"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as resp:
+                    assert resp.status == 200
+                    break
+            except OSError:
+                assert proc.poll() is None, "logitsviz app exited"
+                assert time.monotonic() < deadline, "logitsviz app did not start"
+                time.sleep(0.25)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
