@@ -245,7 +245,8 @@ def top_n_sigma(logits: ArrayLike, n: float) -> np.ndarray:
         return np.array(z, copy=True)
     finite = np.isfinite(z)
     count = finite.sum(axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # huge logits can overflow the squares: sigma = inf then keeps every token, quietly
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         vals = np.where(finite, z, 0.0)
         mean = vals.sum(axis=-1, keepdims=True) / count
         sigma = np.sqrt(np.where(finite, (z - mean) ** 2, 0.0).sum(axis=-1, keepdims=True) / count)
@@ -379,7 +380,8 @@ def stage_threshold(stage: Stage) -> float | None:
         return float(min(stage.value, math.sqrt(stage.value) * math.exp(-float(numerics.entropy(z)))))
     if stage.name == "top_n_sigma":
         finite = z[np.isfinite(z)]
-        return float(np.max(z) - stage.value * np.std(finite))
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(np.max(z) - stage.value * np.std(finite))
     if stage.name in ("top_p", "typical_p", "top_k"):
         return float(stage.value)
     return None

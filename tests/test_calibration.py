@@ -191,3 +191,17 @@ def test_bad_arguments():
         calibration.reliability_bins(z, y, n_bins=0)
     with pytest.raises(InputError):
         calibration.reliability_bins(z, y, strategy="log")
+
+
+def test_many_blocks_on_the_thread_pool_are_quiet_and_equal():
+    # enough rows for many blocks (the pool path), with masked classes in every block
+    z, y = synthetic(40_000, c=50, temperature=1.5, seed=13, dtype=np.float32)
+    z[:, -1] = -np.inf
+    y = np.where(y == 49, 0, y)
+    small = calibration.expected_calibration_error(z[:500], y[:500])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ece = calibration.expected_calibration_error(z, y)
+        t = calibration.fit_temperature(z, y)
+    assert 0 <= ece < 1 and 0 <= small < 1
+    assert t == pytest.approx(1.5, rel=0.03)
