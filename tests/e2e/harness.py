@@ -38,6 +38,22 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serve(timeout: float = 60.0) -> Iterator[str]:
     """Run ``streamlit run app.py`` headless; yield its base URL; stop it after."""
+    with serve_process(timeout) as (url, _):
+        yield url
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB (Linux)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextlib.contextmanager
+def serve_process(timeout: float = 60.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Like :func:`serve`, also yielding the server process (to watch its memory)."""
     port = free_port()
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
@@ -59,7 +75,7 @@ def serve(timeout: float = 60.0) -> Iterator[str]:
                 out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
                 raise RuntimeError(f"streamlit did not start on {url}:\n{out[-2000:]}")
             time.sleep(0.25)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
