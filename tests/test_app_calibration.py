@@ -122,3 +122,13 @@ def test_chinese():
     at = open_page(locale="zh-CN")
     assert at.title[0].value == t("cal.title", lang="zh")
     assert metric(at, "cal.m.acc", "zh")
+
+
+def test_session_cache_is_bounded():
+    from logitsviz.ui.calibration import CACHE, CACHE_SIZE
+
+    at = open_page()
+    for i in range(12):
+        at.slider(key="calT").set_value(round(0.5 + 0.1 * i, 2)).run()
+        assert not at.exception
+    assert len(at.session_state[CACHE]) <= CACHE_SIZE

@@ -111,3 +111,37 @@ def test_draw_samples(page, app_url):
     page.wait_for_function("() => location.search.includes('n=5000')")
     wait_for_app(page)
     assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_oversized_upload_is_refused_by_the_server(browser, tmp_path):
+    from tests.e2e.harness import serve
+
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"1,2,3\n" * 400_000)  # 2.4 MB against a 1 MB limit
+    with serve(extra_args=("--server.maxUploadSize", "1")) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1400})
+        page = context.new_page()
+        page.goto(f"{url}/?lang=en&logits=a:1,b:5")
+        wait_for_app(page)
+        page.get_by_role("tab", name=CATALOGS["en"]["explorer.tab_upload"]).click()
+        page.locator("input[type=file]").last.set_input_files(str(big))
+        page.wait_for_selector("text=/must be .*MB or smaller/i", timeout=15_000)
+        assert page.locator("[data-testid=stException]").count() == 0
+        assert predicted(page) == "b"
+        context.close()
+
+
+def test_edit_a_logit_in_the_table(page, app_url):
+    page.goto(f"{app_url}/?lang=en")
+    wait_for_app(page)
+    grid = page.locator("[data-testid=stDataFrame]").first
+    box = grid.bounding_box()
+    # the grid is drawn on a canvas: rows are 35 px under a 35 px header; "logit" is the right-hand column
+    page.mouse.dblclick(box["x"] + box["width"] * 0.8, box["y"] + 35 * 3 + 17)  # Technology's logit
+    page.wait_for_timeout(300)
+    page.keyboard.press("Control+a")
+    page.keyboard.type("9")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => decodeURIComponent(location.search).includes('Technology:9')")
+    wait_for_app(page)
+    assert predicted(page) == "Technology"
