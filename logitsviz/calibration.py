@@ -18,14 +18,13 @@ of temporaries per thread is alive, so memory stays near one copy of the input.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from logitsviz import _parallel
 from logitsviz.errors import InputError
 
 __all__ = [
@@ -45,16 +44,6 @@ __all__ = [
 ]
 
 T_MIN, T_MAX = 0.01, 100.0  # the temperatures fit_temperature searches
-_BLOCK_BYTES = 1 << 18  # 256 KiB of logits per block: stays in L2 with its temporaries
-_WORKERS = max(1, min(8, os.cpu_count() or 1))
-_POOL: ThreadPoolExecutor | None = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="logitsviz-calibration")
-    return _POOL
 
 
 def _check(logits: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -97,30 +86,9 @@ def _where(row: int, col: int):
     return Where("row_col", row=int(row) + 1, col=int(col) + 1)
 
 
-def _blocks(n_rows: int, n_cols: int, itemsize: int) -> list[slice]:
-    rows = max(1, _BLOCK_BYTES // max(1, n_cols * itemsize))
-    return [slice(i, min(i + rows, n_rows)) for i in range(0, n_rows, rows)]
-
-
 def _map_blocks(z: np.ndarray, work: Callable[[slice], None]) -> None:
-    """Run ``work(rows)`` over every block of rows, on the thread pool when it pays.
-
-    np.errstate is per thread, so each block sets its own: masked classes
-    (exp(-inf) = 0, 0 * -inf) and logits near the float limit produce the
-    documented inf/NaN values, never a warning.
-    """
-
-    def quiet(rows: slice) -> None:
-        with np.errstate(all="ignore"):
-            work(rows)
-
-    blocks = _blocks(z.shape[0], z.shape[1], z.itemsize)
-    if len(blocks) < 4 or _WORKERS == 1:
-        for rows in blocks:
-            quiet(rows)
-        return
-    for _ in _pool().map(quiet, blocks):
-        pass
+    """Run ``work(rows)`` over cache-sized blocks of rows of ``z`` (see :mod:`logitsviz._parallel`)."""
+    _parallel.map_rows(z.shape[0], z.shape[1] * z.itemsize, work)
 
 
 # ---------------------------------------------------------------- one pass ----

@@ -89,6 +89,41 @@ def _normalize_axis(axis: int, ndim: int) -> int:
     return axis % ndim
 
 
+_FAST_MIN_SIZE = 1 << 16  # below this, one vectorised expression beats splitting into blocks
+
+
+def _rowwise(z: np.ndarray, axis: int, temperature: float, log: bool) -> np.ndarray | None:
+    """softmax / log_softmax of a large float32/float64 array along its last axis, block by block.
+
+    Each block of rows is shifted, exponentiated and normalised while it is in
+    cache, on the thread pool, writing straight into the output: no
+    whole-array temporaries. Returns None when this path does not apply.
+    """
+    if z.size < _FAST_MIN_SIZE or axis != z.ndim - 1 or z.dtype not in (np.float32, np.float64):
+        return None
+    from logitsviz import _parallel
+
+    x = np.ascontiguousarray(z).reshape(-1, z.shape[-1])
+    out = np.empty_like(x)
+    scale = x.dtype.type(1.0 / temperature) if temperature != 1.0 else None
+
+    def work(rows: slice) -> None:
+        o = out[rows]
+        if scale is None:
+            np.subtract(x[rows], np.max(x[rows], axis=1, keepdims=True), out=o)  # step 1: shift by the max
+        else:
+            np.multiply(x[rows], scale, out=o)
+            o -= np.max(o, axis=1, keepdims=True)
+        if log:
+            o -= np.log(np.sum(np.exp(o), axis=1, keepdims=True))
+        else:
+            np.exp(o, out=o)  # step 2: exponentiate
+            o *= 1.0 / np.sum(o, axis=1, keepdims=True)  # step 3: normalise
+
+    _parallel.map_rows(x.shape[0], x.shape[1] * x.itemsize, work)
+    return out.reshape(z.shape)
+
+
 # ----------------------------------------------------------- the family ----
 
 
@@ -131,6 +166,11 @@ def softmax(logits: ArrayLike, axis: int = -1, *, temperature: float = 1.0) -> n
     >>> softmax([2.0, 1.0, 0.1], temperature=100).round(3)
     array([0.337, 0.333, 0.33 ])
     """
+    arr = np.asarray(logits)
+    if arr.size >= _FAST_MIN_SIZE:  # small inputs skip straight to the one-expression path
+        fast = _rowwise(arr, _check_axis(arr, axis), _check_temperature(temperature), log=False)
+        if fast is not None:
+            return fast
     z, out_dtype = _scaled(logits, temperature)
     axis = _check_axis(z, axis)
     if z.size == 0:
@@ -177,6 +217,11 @@ def log_softmax(logits: ArrayLike, axis: int = -1, *, temperature: float = 1.0) 
     ...     np.log(softmax([1000.0, 1.0]))          # the tail is lost
     array([  0., -inf])
     """
+    arr = np.asarray(logits)
+    if arr.size >= _FAST_MIN_SIZE:  # small inputs skip straight to the one-expression path
+        fast = _rowwise(arr, _check_axis(arr, axis), _check_temperature(temperature), log=True)
+        if fast is not None:
+            return fast
     z, out_dtype = _scaled(logits, temperature)
     axis = _check_axis(z, axis)
     if z.size == 0:

@@ -89,7 +89,8 @@ def temperature(logits: ArrayLike, t: float) -> np.ndarray:
     """
     t = numerics._check_temperature(t)
     z = _logits(logits)
-    return z / z.dtype.type(t) if z.dtype.kind == "f" else z / t
+    with np.errstate(over="ignore"):  # a logit near the float limit over a small T is +inf, as division says
+        return z / z.dtype.type(t)
 
 
 def top_k(logits: ArrayLike, k: int) -> np.ndarray:

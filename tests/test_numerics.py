@@ -327,3 +327,27 @@ def test_bad_axis_and_scalar():
         lv.softmax(["a", "b"])
     with pytest.raises(InputError, match="base"):
         lv.entropy([1.0, 2.0], base=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("t", [1.0, 0.7])
+def test_blocked_path_equals_plain_path(dtype, t):
+    # large arrays go through the blocked, threaded path: same answers, same special values
+    z = (np.random.default_rng(21).normal(size=(300, 1000)) * 5).astype(dtype)
+    z[0, 3] = -np.inf
+    z[1, :] = -np.inf  # an all-masked row
+    z[2, 7] = np.nan
+    z[3, 9] = np.inf
+    for fn, ref in ((lv.softmax, sp.softmax), (lv.log_softmax, sp.log_softmax)):
+        out = fn(z, temperature=t)
+        assert out.dtype == dtype and out.shape == z.shape
+        for row in (1, 2, 3):
+            assert np.isnan(out[row]).all(), (fn.__name__, row)
+        rest = np.r_[0, 4:300]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = ref(z[rest].astype(np.float64) / t, axis=-1)
+        # float32: log-probabilities near 0 are the difference of numbers near 10, so the error is absolute
+        np.testing.assert_allclose(out[rest], expected, rtol=2e-5 if dtype == np.float32 else 1e-12,
+                                   atol=1e-5 if dtype == np.float32 else 1e-300)
+    assert lv.softmax(z)[0, 3] == 0.0

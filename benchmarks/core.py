@@ -1,0 +1,84 @@
+"""softmax, log_softmax and entropy against scipy.special and PyTorch on the CPU, as ratios (ours / theirs).
+
+Shapes (1, 3), (4096, 1000) and (64, 152064), float32; medians of interleaved runs in one process.
+
+    python -m benchmarks.core [--repeats 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+import scipy.special
+import scipy.stats
+
+import logitsviz as lv
+
+SHAPES = [(1, 3), (4096, 1000), (64, 152064)]
+
+
+def bench(fn, repeats: int) -> float:
+    fn()  # warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args()
+    try:
+        import torch
+
+        torch_info = {"version": torch.__version__, "threads": torch.get_num_threads()}
+    except ImportError:
+        torch = None
+        torch_info = None
+
+    rng = np.random.default_rng(0)
+    out = {}
+    for shape in SHAPES:
+        z = (rng.standard_normal(shape) * 3).astype(np.float32)
+        repeats = args.repeats if z.size > 100 else args.repeats * 100
+        tz = torch.from_numpy(z) if torch is not None else None
+        cases = {
+            "softmax": (lambda: lv.softmax(z), lambda: scipy.special.softmax(z, axis=-1),
+                        (lambda: torch.softmax(tz, dim=-1)) if tz is not None else None,
+                        lambda: np.exp(z - z.max(-1, keepdims=True)) / np.exp(z - z.max(-1, keepdims=True)).sum(-1, keepdims=True)),
+            "log_softmax": (lambda: lv.log_softmax(z), lambda: scipy.special.log_softmax(z, axis=-1),
+                            (lambda: torch.log_softmax(tz, dim=-1)) if tz is not None else None, None),
+            "entropy": (lambda: lv.entropy(z), lambda: scipy.stats.entropy(scipy.special.softmax(z, axis=-1), axis=-1),
+                        (lambda: torch.distributions.Categorical(logits=tz).entropy()) if tz is not None else None, None),
+        }
+        for name, (ours, scipy_fn, torch_fn, plain) in cases.items():
+            row = {}
+            # interleave: each round times every contender once
+            samples = {"ours": [], "scipy": [], "torch": [], "plain": []}
+            for _ in range(5):
+                samples["ours"].append(bench(ours, max(1, repeats // 5)))
+                samples["scipy"].append(bench(scipy_fn, max(1, repeats // 5)))
+                if torch_fn is not None:
+                    samples["torch"].append(bench(torch_fn, max(1, repeats // 5)))
+                if plain is not None:
+                    samples["plain"].append(bench(plain, max(1, repeats // 5)))
+            med = {k: statistics.median(v) for k, v in samples.items() if v}
+            row["ours_s"] = med["ours"]
+            row["ratio_to_scipy"] = round(med["ours"] / med["scipy"], 3)
+            if "torch" in med:
+                row["ratio_to_torch"] = round(med["ours"] / med["torch"], 3)
+            if "plain" in med:
+                row["ratio_to_plain_numpy"] = round(med["ours"] / med["plain"], 3)
+            out[f"{name} {shape}"] = row
+    print(json.dumps({"benchmark": "core", "torch": torch_info, "results": out}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
