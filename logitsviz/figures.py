@@ -288,66 +288,48 @@ def stage(labels: Sequence[str], stage, top: int = 20) -> go.Figure:
     return _small_layout(fig, title, len(names))
 
 
+def _grouped_top(labels: Sequence[str], series: dict[str, tuple[np.ndarray, str]], top: int, y_title: str, height: int) -> go.Figure:
+    """Grouped bars of a few distributions over the same classes: the top ``top`` of the first, plus "others"."""
+    from logitsviz.explain import top_indices
+
+    first = next(iter(series.values()))[0]
+    idx = top_indices(first, top)
+    names = _names(labels, idx)
+    rest = None
+    if idx.size < first.size:
+        rest = np.ones(first.size, dtype=bool)
+        rest[idx] = False
+        names.append(t("fig.others", k=f"{int(rest.sum()):,}"))
+    bars = []
+    for name, (values, color) in series.items():
+        y = values[idx].tolist() + ([float(values[rest].sum())] if rest is not None else [])
+        bars.append(go.Bar(x=names, y=y, name=name, marker_color=color,
+                           hovertemplate="%{x}<br>%{y:.4f}<extra>" + html.escape(name) + "</extra>"))
+    fig = go.Figure(bars)
+    fig.update_layout(barmode="group", height=height, margin=dict(l=8, r=8, t=30, b=8),
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"), bargap=0.2)
+    fig.update_xaxes(type="category", tickangle=-45, automargin=True)
+    fig.update_yaxes(gridcolor=COLORS["grid"], title=y_title)
+    return fig
+
+
 def decoding(labels: Sequence[str], original: ArrayLike, final: ArrayLike, top: int = 20) -> go.Figure:
     """The full distribution before decoding beside the final, renormalised one: top ``top`` plus others."""
     from logitsviz import numerics
-    from logitsviz.explain import top_indices
 
     p0 = numerics.softmax(np.asarray(original, dtype=np.float64))
     p1 = numerics.softmax(np.asarray(final, dtype=np.float64))
-    idx = top_indices(p0, top)
-    names = _names(labels, idx)
-    y0, y1 = p0[idx].tolist(), p1[idx].tolist()
-    if idx.size < p0.size:
-        rest = np.ones(p0.size, dtype=bool)
-        rest[idx] = False
-        names.append(t("fig.others", k=f"{int(rest.sum()):,}"))
-        y0.append(float(p0[rest].sum()))
-        y1.append(float(p1[rest].sum()))
-    fig = go.Figure(
-        [
-            go.Bar(x=names, y=y0, name=t("decode.chart.original"), marker_color=COLORS["others"],
-                   hovertemplate="%{x}<br>p = %{y:.4f}<extra>" + t("decode.chart.original") + "</extra>"),
-            go.Bar(x=names, y=y1, name=t("decode.chart.final"), marker_color=COLORS["prob"],
-                   hovertemplate="%{x}<br>p = %{y:.4f}<extra>" + t("decode.chart.final") + "</extra>"),
-        ]
-    )
-    fig.update_layout(barmode="group", height=360, margin=dict(l=8, r=8, t=30, b=8),
-                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"), bargap=0.2)
-    fig.update_xaxes(type="category", tickangle=-45, automargin=True)
-    fig.update_yaxes(gridcolor=COLORS["grid"], title=t("decode.chart.probability"))
-    return fig
+    return _grouped_top(labels, {t("decode.chart.original"): (p0, COLORS["others"]), t("decode.chart.final"): (p1, COLORS["prob"])},
+                        top, t("decode.chart.probability"), 360)
 
 
 def samples(labels: Sequence[str], probs: ArrayLike, counts: ArrayLike, top: int = 20) -> go.Figure:
     """Observed sample frequencies over the expected probabilities: top ``top`` plus others."""
-    from logitsviz.explain import top_indices
-
     p = np.asarray(probs, dtype=np.float64)
     c = np.asarray(counts, dtype=np.float64)
-    n = c.sum() or 1.0
-    idx = top_indices(p, top)
-    names = _names(labels, idx)
-    expected, observed = p[idx].tolist(), (c[idx] / n).tolist()
-    if idx.size < p.size:
-        rest = np.ones(p.size, dtype=bool)
-        rest[idx] = False
-        names.append(t("fig.others", k=f"{int(rest.sum()):,}"))
-        expected.append(float(p[rest].sum()))
-        observed.append(float(c[rest].sum() / n))
-    fig = go.Figure(
-        [
-            go.Bar(x=names, y=expected, name=t("decode.chart.expected"), marker_color=COLORS["others"],
-                   hovertemplate="%{x}<br>p = %{y:.4f}<extra>" + t("decode.chart.expected") + "</extra>"),
-            go.Bar(x=names, y=observed, name=t("decode.chart.observed"), marker_color=COLORS["argmax"],
-                   hovertemplate="%{x}<br>%{y:.4f}<extra>" + t("decode.chart.observed") + "</extra>"),
-        ]
-    )
-    fig.update_layout(barmode="group", height=340, margin=dict(l=8, r=8, t=30, b=8),
-                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"), bargap=0.2)
-    fig.update_xaxes(type="category", tickangle=-45, automargin=True)
-    fig.update_yaxes(gridcolor=COLORS["grid"], title=t("decode.chart.frequency"))
-    return fig
+    observed = c / (c.sum() or 1.0)
+    return _grouped_top(labels, {t("decode.chart.expected"): (p, COLORS["others"]), t("decode.chart.observed"): (observed, COLORS["argmax"])},
+                        top, t("decode.chart.frequency"), 340)
 
 
 # ----------------------------------------------------- stability and losses ----

@@ -413,6 +413,17 @@ def format_logits(labels: Sequence[str] | None, logits, *, default_label: str = 
 # ------------------------------------------------------------ load_array ----
 
 
+def _checked_extension(data: bytes, filename: str) -> str:
+    """The file's extension, once it is known to be supported and the data is within the size limit."""
+    name = str(filename or "")
+    ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if ext not in SUPPORTED_EXTENSIONS:
+        raise InputError("file.extension", name=_clip(name), supported=", ".join(SUPPORTED_EXTENSIONS))
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InputError("file.too_large", size=f"{len(data) / 2**20:.0f} MB", limit=f"{MAX_UPLOAD_BYTES // 2**20} MB")
+    return ext
+
+
 def load_array(data: bytes, filename: str) -> np.ndarray:
     """Read an uploaded file into a 1-D or 2-D numeric array.
 
@@ -445,11 +456,7 @@ def load_array(data: bytes, filename: str) -> np.ndarray:
            [4., 5., 6.]])
     """
     name = str(filename or "")
-    ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-    if ext not in SUPPORTED_EXTENSIONS:
-        raise InputError("file.extension", name=_clip(name), supported=", ".join(SUPPORTED_EXTENSIONS))
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InputError("file.too_large", size=f"{len(data) / 2**20:.0f} MB", limit=f"{MAX_UPLOAD_BYTES // 2**20} MB")
+    ext = _checked_extension(data, name)
     if not data:
         raise InputError("file.empty", name=_clip(name))
     try:
@@ -641,11 +648,7 @@ def read_vector_file(data: bytes, filename: str, *, default_label: str = "class 
     (['cat', 'dog'], array([2., 1.]))
     """
     name = str(filename or "")
-    ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-    if ext not in SUPPORTED_EXTENSIONS:
-        raise InputError("file.extension", name=_clip(name), supported=", ".join(SUPPORTED_EXTENSIONS))
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InputError("file.too_large", size=f"{len(data) / 2**20:.0f} MB", limit=f"{MAX_UPLOAD_BYTES // 2**20} MB")
+    ext = _checked_extension(data, name)
     if ext in (".npy", ".npz"):
         vec = vector_from_array(load_array(data, name))
         return default_labels(vec.size, default_label), vec
