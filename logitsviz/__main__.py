@@ -90,11 +90,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     def metrics(temperature: float) -> dict[str, float]:
         s = calibration.row_stats(z, y, temperature)
-        bins = calibration._bins_from(s.confidence, s.correct, args.bins, "uniform")
+        bins = calibration.bins_from_confidence(s.confidence, s.correct, args.bins, "uniform")
         return {
             "accuracy": float(np.mean(s.correct)), "confidence": float(np.mean(s.confidence)),
             "nll": float(np.mean(s.nll)), "brier": float(np.mean(s.brier)),
-            "ece": calibration._ece(bins, "l1"), "mce": calibration._ece(bins, "max"),
+            "ece": calibration.calibration_error(bins, "l1"), "mce": calibration.calibration_error(bins, "max"),
         }
 
     before, after = metrics(1.0), metrics(t)

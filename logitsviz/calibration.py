@@ -34,6 +34,8 @@ __all__ = [
     "RowStats",
     "row_stats",
     "reliability_bins",
+    "bins_from_confidence",
+    "calibration_error",
     "expected_calibration_error",
     "fit_temperature",
     "nll",
@@ -172,7 +174,8 @@ class Bins:
         return self.count / max(1, int(self.count.sum()))
 
 
-def _bins_from(confidence: np.ndarray, correct: np.ndarray, n_bins: int, strategy: str) -> Bins:
+def bins_from_confidence(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 15, strategy: str = "uniform") -> Bins:
+    """Bins from per-row confidences and correctness (as in :class:`RowStats`), without another pass over the logits."""
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise InputError("calib.n_bins", value=n_bins)
     if strategy == "uniform":
@@ -213,10 +216,11 @@ def reliability_bins(logits: ArrayLike, labels: ArrayLike, n_bins: int = 15, str
     (array([0, 3]), array([ nan, 0.67]))
     """
     s = row_stats(logits, labels, temperature)
-    return _bins_from(s.confidence, s.correct, n_bins, strategy)
+    return bins_from_confidence(s.confidence, s.correct, n_bins, strategy)
 
 
-def _ece(bins: Bins, norm: str) -> float:
+def calibration_error(bins: Bins, norm: str = "l1") -> float:
+    """ECE (``"l1"``), RMS calibration error (``"l2"``) or MCE (``"max"``) of already computed bins."""
     filled = bins.count > 0
     gap = np.abs(bins.gap[filled])
     w = bins.weight[filled]
@@ -241,7 +245,7 @@ def expected_calibration_error(logits: ArrayLike, labels: ArrayLike, n_bins: int
     """
     if norm not in ("l1", "l2", "max"):
         raise InputError("calib.norm", value=norm)
-    return _ece(reliability_bins(logits, labels, n_bins, strategy, temperature=temperature), norm)
+    return calibration_error(reliability_bins(logits, labels, n_bins, strategy, temperature=temperature), norm)
 
 
 def nll(logits: ArrayLike, labels: ArrayLike, *, temperature: float = 1.0) -> float:

@@ -84,7 +84,7 @@ def _cached(key: tuple, compute):
 def metrics_for(name: str, z: np.ndarray, y: np.ndarray, temperature: float, n_bins: int, strategy: str) -> dict:
     def compute() -> dict:
         s = calibration.row_stats(z, y, temperature)
-        bins = calibration._bins_from(s.confidence, s.correct, n_bins, strategy)
+        bins = calibration.bins_from_confidence(s.confidence, s.correct, n_bins, strategy)
         return {
             "stats": s,
             "bins": bins,
@@ -92,9 +92,9 @@ def metrics_for(name: str, z: np.ndarray, y: np.ndarray, temperature: float, n_b
             "confidence": float(np.mean(s.confidence)),
             "nll": float(np.mean(s.nll)),
             "brier": float(np.mean(s.brier)),
-            "ece": calibration._ece(bins, "l1"),
-            "mce": calibration._ece(bins, "max"),
-            "rmsce": calibration._ece(bins, "l2"),
+            "ece": calibration.calibration_error(bins, "l1"),
+            "mce": calibration.calibration_error(bins, "max"),
+            "rmsce": calibration.calibration_error(bins, "l2"),
         }
 
     return _cached((name, z.shape, round(temperature, 6), n_bins, strategy), compute)
