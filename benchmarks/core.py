@@ -10,25 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 
 import numpy as np
 import scipy.special
 import scipy.stats
 
 import logitsviz as lv
+from benchmarks._timing import median_time
 
 SHAPES = [(1, 3), (4096, 1000), (64, 152064)]
-
-
-def bench(fn, repeats: int) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -63,12 +53,12 @@ def main() -> None:
             # interleave: each round times every contender once
             samples = {"ours": [], "scipy": [], "torch": [], "plain": []}
             for _ in range(5):
-                samples["ours"].append(bench(ours, max(1, repeats // 5)))
-                samples["scipy"].append(bench(scipy_fn, max(1, repeats // 5)))
+                samples["ours"].append(median_time(ours, max(1, repeats // 5), warm_up=True))
+                samples["scipy"].append(median_time(scipy_fn, max(1, repeats // 5), warm_up=True))
                 if torch_fn is not None:
-                    samples["torch"].append(bench(torch_fn, max(1, repeats // 5)))
+                    samples["torch"].append(median_time(torch_fn, max(1, repeats // 5), warm_up=True))
                 if plain is not None:
-                    samples["plain"].append(bench(plain, max(1, repeats // 5)))
+                    samples["plain"].append(median_time(plain, max(1, repeats // 5), warm_up=True))
             med = {k: statistics.median(v) for k, v in samples.items() if v}
             row["ours_s"] = med["ours"]
             row["ratio_to_scipy"] = round(med["ours"] / med["scipy"], 3)

@@ -6,21 +6,11 @@
 from __future__ import annotations
 
 import json
-import statistics
-import time
 
 import numpy as np
 
+from benchmarks._timing import median_time
 from logitsviz import sampling, softmax
-
-
-def median_time(fn, repeats: int = 7) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:

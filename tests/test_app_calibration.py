@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from logitsviz import calibration, examples
 from logitsviz.i18n import t
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-def open_page(query: dict | None = None, locale: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    if query:
-        at.query_params.update(query)
-    if locale:
-        at.context["locale"] = locale
-    at.run()
-    at.switch_page("logitsviz/ui/pages/calibration.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+from tests.apptest import metric
+from tests.apptest import open_page as _open
 
 
-def metric(at: AppTest, key: str, lang: str = "en") -> str:
-    return next(m.value for m in at.metric if m.label == t(key, lang=lang))
+def open_page(query: dict | None = None, locale: str | None = None):
+    return _open("logitsviz/ui/pages/calibration.py", query, locale)
 
 
 def npy(arr) -> bytes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,26 +10,12 @@ from streamlit.testing.v1 import AppTest
 
 from logitsviz import examples, sampling
 from logitsviz.i18n import t
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-FILTERS = ["top_k", "top_p", "min_p", "typical_p", "epsilon", "eta", "top_n_sigma"]
+from tests.apptest import APP, metric
+from tests.apptest import open_page as _open
 
 
 def open_page(query: dict | None = None, locale: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if query:
-        at.query_params.update(query)
-    if locale:
-        at.context["locale"] = locale
-    at.run()
-    at.switch_page("logitsviz/ui/pages/decoding.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def metric(at: AppTest, key: str, lang: str = "en") -> str:
-    label = t(key, lang=lang)
-    return next(m.value for m in at.metric if m.label == label)
+    return _open("logitsviz/ui/pages/decoding.py", query, locale)
 
 
 def kept_count(at: AppTest) -> int:
@@ -43,6 +28,7 @@ def expected_kept(source: str, settings: dict, order: str = "transformers") -> i
     return int(np.isfinite(stages[-1].after).sum()) if stages else logits.size
 
 
+FILTERS = ["top_k", "top_p", "min_p", "typical_p", "epsilon", "eta", "top_n_sigma"]
 DEFAULTS = {"temperature": 0.8, "top_p": 0.9}
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,17 +12,11 @@ from streamlit.testing.v1 import AppTest
 
 from logitsviz import examples
 from logitsviz.i18n import t
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.apptest import open_page
 
 
 def run(query: dict | None = None, locale: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if query:
-        at.query_params.update(query)
-    if locale:
-        at.context["locale"] = locale
-    return at.run()
+    return open_page(None, query, locale)
 
 
 def metrics(at: AppTest) -> dict[str, str]:

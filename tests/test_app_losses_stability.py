@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import scipy.special as sp
-from streamlit.testing.v1 import AppTest
 
 from logitsviz import examples
-from logitsviz.i18n import t
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-def open_page(page: str, query: dict | None = None, locale: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if query:
-        at.query_params.update(query)
-    if locale:
-        at.context["locale"] = locale
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def metric(at: AppTest, key: str, lang: str = "en", **kw) -> str:
-    label = t(key, lang=lang, **kw)
-    return next(m.value for m in at.metric if m.label == label)
-
+from tests.apptest import metric, open_page
 
 # ------------------------------------------------------------- stability ----
 

@@ -12,12 +12,7 @@ import scipy.special as sp
 
 from logitsviz import InputError, calibration
 
-
-@pytest.fixture(autouse=True)
-def _no_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+pytestmark = pytest.mark.usefixtures("no_warnings")
 
 
 def reference_ece(z, y, n_bins=15, norm="l1"):

@@ -25,12 +25,7 @@ finite_vectors = hnp.arrays(
 )
 
 
-@pytest.fixture(autouse=True)
-def _no_warnings():
-    """Every numeric function must be silent: turn any warning into a failure."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+pytestmark = pytest.mark.usefixtures("no_warnings")
 
 
 # ------------------------------------------------------------ the seed ----
