@@ -134,14 +134,12 @@ def test_oversized_upload_is_refused_by_the_server(browser, tmp_path):
 def test_edit_a_logit_in_the_table(page, app_url):
     page.goto(f"{app_url}/?lang=en")
     wait_for_app(page)
-    grid = page.locator("[data-testid=stDataFrame]").first
-    box = grid.bounding_box()
+    box = page.locator("[data-testid=stDataFrame]").first.bounding_box()
     # the grid is drawn on a canvas: rows are 35 px under a 35 px header; "logit" is the right-hand column
     page.mouse.dblclick(box["x"] + box["width"] * 0.8, box["y"] + 35 * 3 + 17)  # Technology's logit
-    page.wait_for_timeout(300)
-    page.keyboard.press("Control+a")
-    page.keyboard.type("9")
-    page.keyboard.press("Enter")
+    editor = page.locator("input.gdg-input").first  # the grid's cell editor
+    editor.fill("9")  # replaces whatever the editor holds, however late it loaded the old value
+    editor.press("Enter")
     page.wait_for_function("() => decodeURIComponent(location.search).includes('Technology:9')")
     wait_for_app(page)
     assert predicted(page) == "Technology"
