@@ -1,10 +1,16 @@
-"""How fast the Explorer answers a temperature change, through Streamlit's AppTest.
+"""How fast the app answers a change, through Streamlit's AppTest.
 
-Each figure is the median wall time of ``AppTest.run()`` after moving the
-temperature slider, for several input sizes, beside a minimal one-chart
-Streamlit script measured the same way in the same process.
+Each figure is the median wall time of ``AppTest.run()`` after moving one
+slider, beside a minimal one-chart Streamlit script measured the same way in
+the same process, interleaved so that machine noise hits both alike:
 
-    python -m benchmarks.explorer_rerun [--repeats 7]
+- the Explorer after a temperature change, for 3, 1,000, 50,000 and 200,000
+  classes, the input given through the shareable-link parameters (``logits=``
+  or ``preset=``), plus the first run of each;
+- the Decoding page with its defaults, after a top-p change;
+- the Calibration page with its defaults, after a temperature change.
+
+    python -m benchmarks.explorer_rerun [--repeats 9]
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import json
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -34,51 +41,80 @@ def minimal_app() -> None:
     st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=p / p.sum())))
 
 
-def time_reruns(at: AppTest, repeats: int) -> list[float]:
-    times = []
-    for i in range(repeats):
-        at.select_slider(key="T").set_value(TEMPS[i % len(TEMPS)])
-        start = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - start)
-        assert not at.exception, at.exception
-    return times
-
-
-def explorer(query: dict[str, str]) -> tuple[AppTest, float]:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(query)
+def timed_run(at: AppTest) -> float:
     start = time.perf_counter()
     at.run()
-    return at, time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    assert not at.exception, at.exception
+    return elapsed
+
+
+def open_app(query: dict[str, str], page: str | None = None) -> tuple[AppTest, float]:
+    """An AppTest of the app (or of one page, via ``st.switch_page``), and its first run's time."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(query)
+    first = timed_run(at)
+    if page:
+        at.switch_page(f"logitsviz/ui/pages/{page}.py")
+        first = timed_run(at)
+    return at, first
+
+
+# how each case moves one control between runs: (AppTest, i) -> None
+Change = Callable[[AppTest, int], None]
+
+
+def explorer_temperature(at: AppTest, i: int) -> None:
+    at.select_slider(key="T").set_value(TEMPS[i % len(TEMPS)])
+
+
+def decoding_top_p(at: AppTest, i: int) -> None:
+    at.number_input(key="top_p").set_value((0.8, 0.95, 0.7, 0.9)[i % 4])
+
+
+def calibration_temperature(at: AppTest, i: int) -> None:
+    at.slider(key="calT").set_value(TEMPS[i % len(TEMPS)])
+
+
+def measure(at: AppTest, change: Change, base: AppTest, repeats: int) -> dict[str, float]:
+    ours, minimal = [], []
+    for i in range(repeats):  # interleaved
+        change(at, i)
+        ours.append(timed_run(at))
+        explorer_temperature(base, i)
+        minimal.append(timed_run(base))
+    return {
+        "rerun_median_s": round(statistics.median(ours), 4),
+        "minimal_script_median_s": round(statistics.median(minimal), 4),
+        "ratio_to_minimal": round(statistics.median(ours) / statistics.median(minimal), 2),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=9)
     args = parser.parse_args()
 
-    base = AppTest.from_function(minimal_app, default_timeout=60).run()
+    base = AppTest.from_function(minimal_app, default_timeout=60)
+    base.run()
     rng = np.random.default_rng(0)
-    cases = {
-        "3": {"logits": "2,1,0.1"},
-        "1000": {"logits": ",".join(f"{v:.3f}" for v in rng.normal(size=1000))},
-        "200000 (preset)": {"preset": "random200k"},
+
+    def link(n: int) -> dict[str, str]:
+        return {"logits": ",".join(f"{v:.3f}" for v in rng.normal(scale=3.0, size=n))}
+
+    cases: dict[str, tuple[dict[str, str], str | None, Change]] = {
+        "explorer 3": (link(3), None, explorer_temperature),
+        "explorer 1000": (link(1000), None, explorer_temperature),
+        "explorer 50000": (link(50_000), None, explorer_temperature),
+        "explorer 200000 (preset)": ({"preset": "random200k"}, None, explorer_temperature),
+        "decoding (defaults)": ({}, "decoding", decoding_top_p),
+        "calibration (defaults)": ({}, "calibration", calibration_temperature),
     }
     results = {}
-    for name, query in cases.items():
-        at, first = explorer(query)
-        ours, minimal = [], []
-        for _ in range(args.repeats):  # interleave so machine noise hits both alike
-            ours += time_reruns(at, 1)
-            minimal += time_reruns(base, 1)
-        results[name] = {
-            "first_run_s": round(first, 4),
-            "rerun_median_s": round(statistics.median(ours), 4),
-            "minimal_script_median_s": round(statistics.median(minimal), 4),
-            "ratio_to_minimal": round(statistics.median(ours) / statistics.median(minimal), 2),
-        }
-    print(json.dumps({"benchmark": "explorer_rerun", "machine": platform.machine(), "python": platform.python_version(), "results": results}, indent=2))
+    for name, (query, page, change) in cases.items():
+        at, first = open_app(query, page)
+        results[name] = {"first_run_s": round(first, 4), **measure(at, change, base, args.repeats)}
+    print(json.dumps({"benchmark": "app_rerun", "machine": platform.machine(), "python": platform.python_version(), "results": results}, indent=2))
 
 
 if __name__ == "__main__":

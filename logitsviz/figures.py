@@ -3,6 +3,12 @@
 Labels are user text: they are HTML-escaped before plotly sees them (plotly
 reads a small subset of HTML in text), so a class named ``<b>x</b>`` shows
 exactly that.
+
+Figures are written as plain plotly JSON (trace and layout dicts) and wrapped
+in a ``go.Figure`` without plotly's property-by-property validation: building
+one takes about a millisecond instead of ten, which is most of what a page
+re-run costs. The test suite checks every figure against plotly's schema
+(``tests/test_figures.py``), so a misspelt property still fails loudly.
 """
 
 from __future__ import annotations
@@ -13,7 +19,6 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
-from plotly.subplots import make_subplots
 
 from logitsviz.explain import SoftmaxSteps, softmax_steps
 from logitsviz.i18n import t
@@ -99,6 +104,47 @@ def compare(
     return compare_steps(labels, steps)
 
 
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    """A ``go.Figure`` of plain trace and layout dicts, not validated again (see the module docstring)."""
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
+def _hline(y: float, line: dict, text: str | None = None, position: str = "top right") -> tuple[dict, dict | None]:
+    """A horizontal rule across the plot at ``y`` (a shape) and its label (an annotation)."""
+    shape = dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=y, y1=y, line=line)
+    if text is None:
+        return shape, None
+    vertical, horizontal = position.split()
+    note = dict(text=text, showarrow=False, xref="x domain", x=1 if horizontal == "right" else 0, xanchor=horizontal,
+                yref="y", y=y, yanchor="bottom" if vertical == "top" else "top")
+    return shape, note
+
+
+def _vline(x: float, line: dict, text: str | None = None, position: str = "top right", *, log_x: bool = False) -> tuple[dict, dict | None]:
+    """A vertical rule at ``x`` and its label. On a log axis an annotation's x is given in log10 units (plotly's rule)."""
+    shape = dict(type="line", xref="x", x0=x, x1=x, yref="y domain", y0=0, y1=1, line=line)
+    if text is None:
+        return shape, None
+    vertical, horizontal = position.split()
+    note = dict(text=text, showarrow=False, xref="x", x=float(np.log10(x)) if log_x else x, xanchor="left" if horizontal == "right" else "right",
+                yref="y domain", y=1 if vertical == "top" else 0, yanchor=vertical)
+    return shape, note
+
+
+def _rules(layout: dict, *rules: tuple[dict, dict | None]) -> dict:
+    """Add rules (shape, annotation) made by :func:`_hline` / :func:`_vline` to ``layout``."""
+    for shape, note in rules:
+        layout.setdefault("shapes", []).append(shape)
+        if note is not None:
+            layout.setdefault("annotations", []).append(note)
+    return layout
+
+
+def _hover(template: str) -> str:
+    """A hover template with plotly's trace-name box hidden."""
+    return template + "<extra></extra>"
+
+
 def compare_steps(labels: Sequence[str], steps: SoftmaxSteps) -> go.Figure:
     """The figure of :func:`compare` from already computed :class:`SoftmaxSteps`."""
     names = [safe_label(labels[i]) for i in steps.index]
@@ -128,59 +174,34 @@ def compare_steps(labels: Sequence[str], steps: SoftmaxSteps) -> go.Figure:
     # masked classes (-inf) have no bar; plotly cannot draw -inf
     plot_logits = [None if not np.isfinite(v) else v for v in logit_vals]
     show_text = len(names) <= _MAX_TEXT_BARS
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
-        horizontal_spacing=0.04,
-        subplot_titles=(t("fig.logits_title"), t("fig.probs_title")),
-    )
-    fig.add_trace(
-        go.Bar(
-            y=names,
-            x=plot_logits,
-            orientation="h",
-            marker_color=colors_l,
-            text=[_fmt(v, 2) if show_text else "" for v in logit_vals],
-            textposition="outside",
-            cliponaxis=False,
-            hovertext=hover_l,
-            hoverinfo="text",
-            name=t("fig.logits_title"),
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Bar(
-            y=names,
-            x=prob_vals,
-            orientation="h",
-            marker_color=colors_p,
-            text=[f"{100 * v:.1f}%" if show_text else "" for v in prob_vals],
-            textposition="outside",
-            cliponaxis=False,
-            hovertext=hover_p,
-            hoverinfo="text",
-            name=t("fig.probs_title"),
-        ),
-        row=1,
-        col=2,
-    )
+    bar = dict(type="bar", y=names, orientation="h", textposition="outside", cliponaxis=False, hoverinfo="text")
+    data = [
+        dict(bar, x=plot_logits, marker=dict(color=colors_l), text=[_fmt(v, 2) if show_text else "" for v in logit_vals],
+             hovertext=hover_l, name=t("fig.logits_title"), xaxis="x", yaxis="y"),
+        dict(bar, x=prob_vals, marker=dict(color=colors_p), text=[f"{100 * v:.1f}%" if show_text else "" for v in prob_vals],
+             hovertext=hover_p, name=t("fig.probs_title"), xaxis="x2", yaxis="y2"),
+    ]
     finite = [v for v in plot_logits if v is not None]
     lo, hi = (min(finite + [0.0]), max(finite + [0.0])) if finite else (0.0, 1.0)
     pad = 0.18 * (hi - lo or 1.0)
-    fig.update_xaxes(range=[lo - (pad if lo < 0 else 0), hi + pad], zeroline=True, zerolinecolor="#888", gridcolor=COLORS["grid"], row=1, col=1)
-    fig.update_xaxes(range=[0, min(1.0, max(prob_vals) * 1.22 + 0.02)], tickformat=".0%", gridcolor=COLORS["grid"], row=1, col=2)
-    fig.update_yaxes(type="category", autorange="reversed", automargin=True)
-    fig.update_layout(
+    # two panels side by side sharing one category axis (what make_subplots(1, 2, shared_yaxes=True) lays out)
+    y_axis = dict(type="category", autorange="reversed", automargin=True, domain=[0.0, 1.0])
+    title = dict(showarrow=False, xref="paper", yref="paper", y=1.0, xanchor="center", yanchor="bottom", font=dict(size=16))
+    layout = dict(
+        xaxis=dict(anchor="y", domain=[0.0, 0.48], range=[lo - (pad if lo < 0 else 0), hi + pad], zeroline=True, zerolinecolor="#888",
+                   gridcolor=COLORS["grid"]),
+        yaxis=dict(y_axis, anchor="x"),
+        xaxis2=dict(anchor="y2", domain=[0.52, 1.0], range=[0, min(1.0, max(prob_vals) * 1.22 + 0.02)], tickformat=".0%",
+                    gridcolor=COLORS["grid"]),
+        yaxis2=dict(y_axis, anchor="x2", matches="y", showticklabels=False),
+        annotations=[dict(title, text=t("fig.logits_title"), x=0.24), dict(title, text=t("fig.probs_title"), x=0.76)],
         height=max(260, 70 + 26 * len(names)),
         margin=dict(l=8, r=24, t=40, b=24),
         showlegend=False,
         bargap=0.25,
         uniformtext=dict(minsize=9, mode="hide"),
     )
-    return fig
+    return _figure(data, layout)
 
 
 # ------------------------------------------------------------- decoding ----
@@ -198,17 +219,22 @@ def _names(labels: Sequence[str], index: np.ndarray) -> list[str]:
     return names
 
 
-def _small_layout(fig: go.Figure, title: str, n_bars: int) -> go.Figure:
-    fig.update_layout(
+_LEGEND_TOP_RIGHT = dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom")
+_CATEGORY_X = dict(type="category", tickangle=-45, automargin=True)
+
+
+def _small_layout(title: str, n_bars: int, **extra) -> dict:
+    layout = dict(
         title=dict(text=title, font=dict(size=13), x=0, xanchor="left"),
         height=max(220, 90 + 14 * n_bars) if n_bars > 12 else 260,
         margin=dict(l=8, r=8, t=36, b=8),
         showlegend=False,
         bargap=0.2,
+        xaxis=_CATEGORY_X,
+        yaxis=dict(gridcolor=COLORS["grid"], automargin=True),
     )
-    fig.update_xaxes(type="category", tickangle=-45, automargin=True)
-    fig.update_yaxes(gridcolor=COLORS["grid"], automargin=True)
-    return fig
+    layout.update(extra)
+    return layout
 
 
 def stage(labels: Sequence[str], stage, top: int = 20) -> go.Figure:
@@ -229,18 +255,13 @@ def stage(labels: Sequence[str], stage, top: int = 20) -> go.Figure:
         p_out = numerics.softmax(after)
         idx = top_indices(p_in, top)
         names = _names(labels, idx)
-        fig = go.Figure(
-            [
-                go.Bar(x=names, y=p_in[idx], marker_color=COLORS["others"], name=t("decode.chart.before"),
-                       hovertemplate="%{x}<br>p = %{y:.4f}<extra>" + t("decode.chart.before") + "</extra>"),
-                go.Bar(x=names, y=p_out[idx], marker_color=COLORS["prob"], name=t("decode.chart.after"),
-                       hovertemplate="%{x}<br>p = %{y:.4f}<extra>" + t("decode.chart.after") + "</extra>"),
-            ]
-        )
-        fig.update_layout(barmode="group")
-        fig = _small_layout(fig, title, len(idx))
-        fig.update_layout(showlegend=True, legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
-        return fig
+        data = [
+            dict(type="bar", x=names, y=p_in[idx], marker=dict(color=COLORS["others"]), name=t("decode.chart.before"),
+                 hovertemplate="%{x}<br>p = %{y:.4f}<extra>" + t("decode.chart.before") + "</extra>"),
+            dict(type="bar", x=names, y=p_out[idx], marker=dict(color=COLORS["prob"]), name=t("decode.chart.after"),
+                 hovertemplate="%{x}<br>p = %{y:.4f}<extra>" + t("decode.chart.after") + "</extra>"),
+        ]
+        return _figure(data, _small_layout(title, len(idx), barmode="group", showlegend=True, legend=_LEGEND_TOP_RIGHT))
 
     if stage.name == "typical_p":
         score = sampling.typicality(before)
@@ -264,28 +285,27 @@ def stage(labels: Sequence[str], stage, top: int = 20) -> go.Figure:
         y.append(float(p_in[rest].sum()))
         colors.append(KEPT if kept[rest].any() else REMOVED)
     hover = t("decode.chart.logit_hover") if stage.name == "top_n_sigma" else t("decode.chart.prob_hover")
-    fig = go.Figure(go.Bar(x=names, y=y, marker_color=colors, hovertemplate=hover + "<extra></extra>"))
+    data = [dict(type="bar", x=names, y=y, marker=dict(color=colors), hovertemplate=_hover(hover))]
+    layout = _small_layout(title, len(names))
 
     threshold = sampling.stage_threshold(stage)
+    rule = dict(color=LINE, dash="dash")
     if stage.name in ("top_p", "typical_p"):
         cumulative = np.cumsum(values[order])
-        fig.add_trace(go.Scatter(x=names[: len(order)], y=cumulative, mode="lines+markers", line=dict(color=LINE, width=2),
-                                 marker=dict(size=4), hovertemplate=t("decode.chart.cumulative") + "<extra></extra>"))
-        fig.add_hline(y=threshold, line=dict(color=LINE, dash="dash"), annotation_text=f"p = {threshold:g}",
-                      annotation_position="top right")
+        data.append(dict(type="scatter", x=names[: len(order)], y=cumulative, mode="lines+markers", line=dict(color=LINE, width=2),
+                         marker=dict(size=4), hovertemplate=_hover(t("decode.chart.cumulative"))))
+        _rules(layout, _hline(threshold, rule, f"p = {threshold:g}"))
     elif stage.name in ("min_p", "epsilon", "eta", "top_n_sigma"):
-        fig.add_hline(y=threshold, line=dict(color=LINE, dash="dash"),
-                      annotation_text=t("decode.chart.threshold", value=f"{threshold:.3g}"), annotation_position="top right")
+        _rules(layout, _hline(threshold, rule, t("decode.chart.threshold", value=f"{threshold:.3g}")))
     elif stage.name == "top_k":
         k = int(threshold)
         if k < len(order):
-            fig.add_vline(x=k - 0.5, line=dict(color=LINE, dash="dash"), annotation_text=f"k = {k}",
-                          annotation_position="top right")
+            _rules(layout, _vline(k - 0.5, rule, f"k = {k}"))
     if stage.name == "top_n_sigma":
         finite_y = [v for v in y if np.isfinite(v)]
         lo = min([*finite_y, threshold])
-        fig.update_yaxes(range=[lo - 0.5, max(finite_y) + 0.5])
-    return _small_layout(fig, title, len(names))
+        layout["yaxis"] = dict(layout["yaxis"], range=[lo - 0.5, max(finite_y) + 0.5])
+    return _figure(data, layout)
 
 
 def _grouped_top(labels: Sequence[str], series: dict[str, tuple[np.ndarray, str]], top: int, y_title: str, height: int) -> go.Figure:
@@ -300,17 +320,14 @@ def _grouped_top(labels: Sequence[str], series: dict[str, tuple[np.ndarray, str]
         rest = np.ones(first.size, dtype=bool)
         rest[idx] = False
         names.append(t("fig.others", k=f"{int(rest.sum()):,}"))
-    bars = []
+    data = []
     for name, (values, color) in series.items():
         y = values[idx].tolist() + ([float(values[rest].sum())] if rest is not None else [])
-        bars.append(go.Bar(x=names, y=y, name=name, marker_color=color,
-                           hovertemplate="%{x}<br>%{y:.4f}<extra>" + html.escape(name) + "</extra>"))
-    fig = go.Figure(bars)
-    fig.update_layout(barmode="group", height=height, margin=dict(l=8, r=8, t=30, b=8),
-                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"), bargap=0.2)
-    fig.update_xaxes(type="category", tickangle=-45, automargin=True)
-    fig.update_yaxes(gridcolor=COLORS["grid"], title=y_title)
-    return fig
+        data.append(dict(type="bar", x=names, y=y, name=name, marker=dict(color=color),
+                         hovertemplate="%{x}<br>%{y:.4f}<extra>" + html.escape(name) + "</extra>"))
+    layout = dict(barmode="group", height=height, margin=dict(l=8, r=8, t=30, b=8), legend=_LEGEND_TOP_RIGHT, bargap=0.2,
+                  xaxis=_CATEGORY_X, yaxis=dict(gridcolor=COLORS["grid"], title=dict(text=y_title)))
+    return _figure(data, layout)
 
 
 def decoding(labels: Sequence[str], original: ArrayLike, final: ArrayLike, top: int = 20) -> go.Figure:
@@ -344,25 +361,28 @@ def exp_ranges(logits: ArrayLike) -> go.Figure:
     if z.size > 2000:  # enough to show where the values sit
         z = np.sort(z)[np.linspace(0, z.size - 1, 2000).astype(int)]
     names = [np.dtype(d).name for d in DTYPES]
-    fig = go.Figure()
+    data, notes = [], []
     for name, dtype in zip(names, DTYPES):
         over, under = exp_limits(dtype)
-        fig.add_trace(go.Scatter(x=[under, over], y=[name, name], mode="lines", line=dict(color=COLORS["prob"], width=14),
-                                 hovertemplate=t("stab.chart.range_hover", low=f"{under:.2f}", high=f"{over:.2f}") + "<extra></extra>"))
+        data.append(dict(type="scatter", x=[under, over], y=[name, name], mode="lines", line=dict(color=COLORS["prob"], width=14),
+                         hovertemplate=_hover(t("stab.chart.range_hover", low=f"{under:.2f}", high=f"{over:.2f}"))))
         for x, label, side in ((over, f"{over:.2f}", "left"), (under, f"{under:.2f}", "right")):
             # each label sits outside its end of the bar so short ranges (float16) stay readable
-            fig.add_annotation(x=x, y=name, text=label, showarrow=False, yshift=16, xanchor=side, font=dict(size=10, color="#555"))
+            notes.append(dict(x=x, y=name, text=label, showarrow=False, yshift=16, xanchor=side, font=dict(size=10, color="#555")))
         bad = (z > over) | (z < under)
-        fig.add_trace(go.Scatter(x=z, y=[name] * z.size, mode="markers",
-                                 marker=dict(color=[COLORS["argmax"] if b else "#1F2733" for b in bad], size=9, symbol="line-ns-open",
-                                             line=dict(width=2)),
-                                 hovertemplate="z = %{x:.4g}<extra></extra>"))
+        data.append(dict(type="scatter", x=z, y=[name] * z.size, mode="markers",
+                         marker=dict(color=[COLORS["argmax"] if b else "#1F2733" for b in bad], size=9, symbol="line-ns-open",
+                                     line=dict(width=2)),
+                         hovertemplate=_hover("z = %{x:.4g}")))
     lo = min(float(z.min()) if z.size else 0.0, -760.0)
     hi = max(float(z.max()) if z.size else 0.0, 720.0)
-    fig.update_layout(height=230, margin=dict(l=8, r=8, t=10, b=30), showlegend=False)
-    fig.update_xaxes(range=[lo - 0.03 * (hi - lo), hi + 0.03 * (hi - lo)], zeroline=True, gridcolor=COLORS["grid"], title=t("stab.chart.axis"))
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=names[::-1])
-    return fig
+    layout = dict(
+        height=230, margin=dict(l=8, r=8, t=10, b=30), showlegend=False, annotations=notes,
+        xaxis=dict(range=[lo - 0.03 * (hi - lo), hi + 0.03 * (hi - lo)], zeroline=True, gridcolor=COLORS["grid"],
+                   title=dict(text=t("stab.chart.axis"))),
+        yaxis=dict(type="category", categoryorder="array", categoryarray=names[::-1]),
+    )
+    return _figure(data, layout)
 
 
 def gradient(labels: Sequence[str], grad: ArrayLike, target: int, top: int = 20) -> go.Figure:
@@ -376,24 +396,25 @@ def gradient(labels: Sequence[str], grad: ArrayLike, target: int, top: int = 20)
     idx = np.sort(idx)
     names = _names(labels, idx)
     colors = [COLORS["argmax"] if i == target else COLORS["logit"] for i in idx]
-    fig = go.Figure(go.Bar(x=names, y=g[idx], marker_color=colors, hovertemplate="%{x}<br>∂L/∂z = %{y:.4f}<extra></extra>"))
-    fig.add_hline(y=0, line=dict(color="#888", width=1))
-    fig.update_layout(height=300, margin=dict(l=8, r=8, t=10, b=8), showlegend=False, bargap=0.25)
-    fig.update_xaxes(type="category", tickangle=-45, automargin=True)
-    fig.update_yaxes(gridcolor=COLORS["grid"], title="∂L/∂z")
-    return fig
+    data = [dict(type="bar", x=names, y=g[idx], marker=dict(color=colors), hovertemplate=_hover("%{x}<br>∂L/∂z = %{y:.4f}"))]
+    layout = dict(height=300, margin=dict(l=8, r=8, t=10, b=8), showlegend=False, bargap=0.25,
+                  xaxis=_CATEGORY_X, yaxis=dict(gridcolor=COLORS["grid"], title=dict(text="∂L/∂z")))
+    return _figure(data, _rules(layout, _hline(0, dict(color="#888", width=1))))
 
 
 def loss_curve(grid: ArrayLike, losses: ArrayLike, current: float, current_loss: float, x_title: str) -> go.Figure:
     """A loss as one logit moves, with the present value marked."""
-    fig = go.Figure(go.Scatter(x=np.asarray(grid), y=np.asarray(losses), mode="lines", line=dict(color=COLORS["logit"], width=3),
-                               hovertemplate="z = %{x:.2f}<br>L = %{y:.4f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[current], y=[current_loss], mode="markers", marker=dict(color=COLORS["argmax"], size=12),
-                             hovertemplate="z = %{x:.2f}<br>L = %{y:.4f}<extra></extra>"))
-    fig.update_layout(height=300, margin=dict(l=8, r=8, t=10, b=8), showlegend=False)
-    fig.update_xaxes(title=x_title, gridcolor=COLORS["grid"])
-    fig.update_yaxes(title="L", gridcolor=COLORS["grid"], rangemode="tozero")
-    return fig
+    hover = _hover("z = %{x:.2f}<br>L = %{y:.4f}")
+    data = [
+        dict(type="scatter", x=np.asarray(grid), y=np.asarray(losses), mode="lines", line=dict(color=COLORS["logit"], width=3),
+             hovertemplate=hover),
+        dict(type="scatter", x=[current], y=[current_loss], mode="markers", marker=dict(color=COLORS["argmax"], size=12),
+             hovertemplate=hover),
+    ]
+    layout = dict(height=300, margin=dict(l=8, r=8, t=10, b=8), showlegend=False,
+                  xaxis=dict(title=dict(text=x_title), gridcolor=COLORS["grid"]),
+                  yaxis=dict(title=dict(text="L"), gridcolor=COLORS["grid"], rangemode="tozero"))
+    return _figure(data, layout)
 
 
 def grouped(labels: Sequence[str], series: dict[str, ArrayLike], y_title: str, top: int = 20, colors: Sequence[str] | None = None) -> go.Figure:
@@ -404,38 +425,34 @@ def grouped(labels: Sequence[str], series: dict[str, ArrayLike], y_title: str, t
     idx = np.sort(top_indices(first, top))
     names = _names(labels, idx)
     palette = colors or [COLORS["logit"], COLORS["prob"], COLORS["argmax"]]
-    fig = go.Figure([
-        go.Bar(x=names, y=np.asarray(v, dtype=np.float64)[idx], name=k, marker_color=palette[i % len(palette)],
-               hovertemplate="%{x}<br>%{y:.4f}<extra>" + html.escape(k) + "</extra>")
+    data = [
+        dict(type="bar", x=names, y=np.asarray(v, dtype=np.float64)[idx], name=k, marker=dict(color=palette[i % len(palette)]),
+             hovertemplate="%{x}<br>%{y:.4f}<extra>" + html.escape(k) + "</extra>")
         for i, (k, v) in enumerate(series.items())
-    ])
-    fig.update_layout(barmode="group", height=320, margin=dict(l=8, r=8, t=30, b=8), bargap=0.2,
-                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
-    fig.update_xaxes(type="category", tickangle=-45, automargin=True)
-    fig.update_yaxes(gridcolor=COLORS["grid"], title=y_title)
-    return fig
+    ]
+    layout = dict(barmode="group", height=320, margin=dict(l=8, r=8, t=30, b=8), bargap=0.2, legend=_LEGEND_TOP_RIGHT,
+                  xaxis=_CATEGORY_X, yaxis=dict(gridcolor=COLORS["grid"], title=dict(text=y_title)))
+    return _figure(data, layout)
 
 
 def heatmap(matrix: ArrayLike, x_title: str, y_title: str) -> go.Figure:
     """A matrix of probabilities (rows sum to 1), the diagonal being the positive pairs."""
     m = np.asarray(matrix, dtype=np.float64)
     ticks = [str(i) for i in range(m.shape[0])]
-    fig = go.Figure(go.Heatmap(z=m, x=ticks, y=ticks, colorscale="Blues", zmin=0, zmax=1,
-                               hovertemplate=y_title + " %{y}, " + x_title + " %{x}<br>p = %{z:.3f}<extra></extra>"))
-    fig.update_layout(height=360, margin=dict(l=8, r=8, t=10, b=8))
-    fig.update_xaxes(title=x_title, type="category")
-    fig.update_yaxes(title=y_title, type="category", autorange="reversed", scaleanchor="x")
-    return fig
+    data = [dict(type="heatmap", z=m, x=ticks, y=ticks, colorscale="Blues", zmin=0, zmax=1,
+                 hovertemplate=_hover(y_title + " %{y}, " + x_title + " %{x}<br>p = %{z:.3f}"))]
+    layout = dict(height=360, margin=dict(l=8, r=8, t=10, b=8), xaxis=dict(title=dict(text=x_title), type="category"),
+                  yaxis=dict(title=dict(text=y_title), type="category", autorange="reversed", scaleanchor="x"))
+    return _figure(data, layout)
 
 
 def digit(image: ArrayLike) -> go.Figure:
     """An 8x8 digit as a small grey picture."""
     img = np.asarray(image, dtype=np.float64)
-    fig = go.Figure(go.Heatmap(z=img, colorscale="Greys", zmin=0, zmax=16, showscale=False, hoverinfo="skip"))
-    fig.update_layout(height=140, width=140, margin=dict(l=0, r=0, t=0, b=0))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    return fig
+    data = [dict(type="heatmap", z=img, colorscale="Greys", zmin=0, zmax=16, showscale=False, hoverinfo="skip")]
+    layout = dict(height=140, width=140, margin=dict(l=0, r=0, t=0, b=0), xaxis=dict(visible=False),
+                  yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"))
+    return _figure(data, layout)
 
 
 # ------------------------------------------------------------- calibration ----
@@ -448,26 +465,22 @@ def reliability_from_bins(bins, title: str = "") -> go.Figure:
     filled = bins.count > 0
     acc = np.where(filled, bins.accuracy, 0.0)
     conf = np.where(filled, bins.confidence, 0.0)
-    fig = go.Figure()
-    fig.add_trace(go.Bar(
-        x=centers, y=acc, width=widths * 0.95, marker_color=COLORS["logit"], name=t("cal.chart.accuracy"),
-        customdata=np.stack([bins.count, conf, lo, hi], axis=1),
-        hovertemplate=t("cal.chart.bin_hover") + "<extra></extra>",
-    ))
-    fig.add_trace(go.Bar(
-        x=centers[filled], y=(conf - acc)[filled], base=acc[filled], width=widths[filled] * 0.95,
-        marker=dict(color="rgba(224,80,63,0.35)", line=dict(color="rgba(224,80,63,0.9)", width=1)),
-        name=t("cal.chart.gap"), hovertemplate=t("cal.chart.gap_hover") + "<extra></extra>",
-    ))
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#555", dash="dash"), name=t("cal.chart.perfect"),
-                             hoverinfo="skip"))
-    fig.update_layout(
+    data = [
+        dict(type="bar", x=centers, y=acc, width=widths * 0.95, marker=dict(color=COLORS["logit"]), name=t("cal.chart.accuracy"),
+             customdata=np.stack([bins.count, conf, lo, hi], axis=1), hovertemplate=_hover(t("cal.chart.bin_hover"))),
+        dict(type="bar", x=centers[filled], y=(conf - acc)[filled], base=acc[filled].tolist(), width=widths[filled] * 0.95,
+             marker=dict(color="rgba(224,80,63,0.35)", line=dict(color="rgba(224,80,63,0.9)", width=1)),
+             name=t("cal.chart.gap"), hovertemplate=_hover(t("cal.chart.gap_hover"))),
+        dict(type="scatter", x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#555", dash="dash"), name=t("cal.chart.perfect"),
+             hoverinfo="skip"),
+    ]
+    layout = dict(
         title=dict(text=title, font=dict(size=14), x=0, xanchor="left"), barmode="overlay", height=360,
         margin=dict(l=8, r=8, t=40 if title else 10, b=8), legend=dict(orientation="h", y=-0.22, x=0), bargap=0,
+        xaxis=dict(range=[0, 1], title=dict(text=t("cal.chart.confidence")), gridcolor=COLORS["grid"]),
+        yaxis=dict(range=[0, 1], title=dict(text=t("cal.chart.accuracy")), gridcolor=COLORS["grid"]),
     )
-    fig.update_xaxes(range=[0, 1], title=t("cal.chart.confidence"), gridcolor=COLORS["grid"])
-    fig.update_yaxes(range=[0, 1], title=t("cal.chart.accuracy"), gridcolor=COLORS["grid"])
-    return fig
+    return _figure(data, layout)
 
 
 def reliability(logits: ArrayLike, labels: ArrayLike, n_bins: int = 15, strategy: str = "uniform",
@@ -486,16 +499,16 @@ def confidence_histogram(confidence: ArrayLike, correct: ArrayLike, n_bins: int 
     right = np.histogram(conf[ok], edges)[0]
     wrong = np.histogram(conf[~ok], edges)[0]
     centers = (edges[:-1] + edges[1:]) / 2
-    fig = go.Figure([
-        go.Bar(x=centers, y=right, width=1 / n_bins * 0.95, name=t("cal.chart.right"), marker_color=COLORS["prob"],
-               hovertemplate="%{y}<extra>" + t("cal.chart.right") + "</extra>"),
-        go.Bar(x=centers, y=wrong, width=1 / n_bins * 0.95, name=t("cal.chart.wrong"), marker_color=COLORS["argmax"],
-               hovertemplate="%{y}<extra>" + t("cal.chart.wrong") + "</extra>"),
-    ])
-    fig.update_layout(barmode="stack", height=300, margin=dict(l=8, r=8, t=10, b=8), legend=dict(orientation="h", y=1.08, x=0))
-    fig.update_xaxes(range=[0, 1], title=t("cal.chart.confidence"), gridcolor=COLORS["grid"])
-    fig.update_yaxes(title=t("cal.chart.count"), gridcolor=COLORS["grid"])
-    return fig
+    data = [
+        dict(type="bar", x=centers, y=right, width=1 / n_bins * 0.95, name=t("cal.chart.right"), marker=dict(color=COLORS["prob"]),
+             hovertemplate="%{y}<extra>" + t("cal.chart.right") + "</extra>"),
+        dict(type="bar", x=centers, y=wrong, width=1 / n_bins * 0.95, name=t("cal.chart.wrong"), marker=dict(color=COLORS["argmax"]),
+             hovertemplate="%{y}<extra>" + t("cal.chart.wrong") + "</extra>"),
+    ]
+    layout = dict(barmode="stack", height=300, margin=dict(l=8, r=8, t=10, b=8), legend=dict(orientation="h", y=1.08, x=0),
+                  xaxis=dict(range=[0, 1], title=dict(text=t("cal.chart.confidence")), gridcolor=COLORS["grid"]),
+                  yaxis=dict(title=dict(text=t("cal.chart.count")), gridcolor=COLORS["grid"]))
+    return _figure(data, layout)
 
 
 def per_class_accuracy(count: ArrayLike, accuracy: ArrayLike, labels: Sequence[str] | None = None) -> go.Figure:
@@ -503,28 +516,30 @@ def per_class_accuracy(count: ArrayLike, accuracy: ArrayLike, labels: Sequence[s
     acc = np.asarray(accuracy, dtype=np.float64)
     n = np.asarray(count)
     names = [safe_label(x) for x in labels] if labels is not None else [str(i) for i in range(acc.size)]
-    fig = go.Figure(go.Bar(x=names, y=np.nan_to_num(acc), marker_color=COLORS["logit"], customdata=n,
-                           hovertemplate="%{x}<br>" + t("cal.chart.accuracy") + " %{y:.3f}<br>n = %{customdata}<extra></extra>"))
-    fig.update_layout(height=300, margin=dict(l=8, r=8, t=10, b=8))
-    fig.update_xaxes(type="category", title=t("cal.chart.class"))
-    fig.update_yaxes(range=[0, 1.02], title=t("cal.chart.accuracy"), gridcolor=COLORS["grid"])
-    return fig
+    data = [dict(type="bar", x=names, y=np.nan_to_num(acc), marker=dict(color=COLORS["logit"]), customdata=n,
+                 hovertemplate=_hover("%{x}<br>" + t("cal.chart.accuracy") + " %{y:.3f}<br>n = %{customdata}"))]
+    layout = dict(height=300, margin=dict(l=8, r=8, t=10, b=8), xaxis=dict(type="category", title=dict(text=t("cal.chart.class"))),
+                  yaxis=dict(range=[0, 1.02], title=dict(text=t("cal.chart.accuracy")), gridcolor=COLORS["grid"]))
+    return _figure(data, layout)
 
 
 def temperature_curve(temperatures: ArrayLike, nll: ArrayLike, ece: ArrayLike, fitted: float, current: float) -> go.Figure:
-    """NLL and ECE against the temperature, the NLL optimum and the chosen T marked."""
+    """NLL and ECE against the temperature (log axis), the NLL optimum and the chosen T marked."""
     temps = np.asarray(temperatures, dtype=np.float64)
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(x=temps, y=nll, mode="lines", name="NLL", line=dict(color=COLORS["logit"], width=3),
-                             hovertemplate="T = %{x:.3f}<br>NLL = %{y:.4f}<extra></extra>"), secondary_y=False)
-    fig.add_trace(go.Scatter(x=temps, y=ece, mode="lines", name="ECE", line=dict(color=COLORS["argmax"], width=2, dash="dot"),
-                             hovertemplate="T = %{x:.3f}<br>ECE = %{y:.4f}<extra></extra>"), secondary_y=True)
-    fig.add_vline(x=fitted, line=dict(color=COLORS["prob"], width=2), annotation_text=t("cal.chart.fitted", T=f"{fitted:.3f}"),
-                  annotation_position="top right")
+    data = [
+        dict(type="scatter", x=temps, y=nll, mode="lines", name="NLL", line=dict(color=COLORS["logit"], width=3),
+             hovertemplate=_hover("T = %{x:.3f}<br>NLL = %{y:.4f}"), xaxis="x", yaxis="y"),
+        dict(type="scatter", x=temps, y=ece, mode="lines", name="ECE", line=dict(color=COLORS["argmax"], width=2, dash="dot"),
+             hovertemplate=_hover("T = %{x:.3f}<br>ECE = %{y:.4f}"), xaxis="x", yaxis="y2"),
+    ]
+    # a second y axis on the right (what make_subplots(specs=[[{"secondary_y": True}]]) lays out)
+    layout = dict(
+        height=330, margin=dict(l=8, r=8, t=10, b=8), legend=dict(orientation="h", y=1.1, x=0),
+        xaxis=dict(anchor="y", domain=[0.0, 0.94], type="log", title=dict(text="T"), gridcolor=COLORS["grid"]),
+        yaxis=dict(anchor="x", domain=[0.0, 1.0], title=dict(text="NLL"), gridcolor=COLORS["grid"]),
+        yaxis2=dict(anchor="x", overlaying="y", side="right", title=dict(text="ECE"), showgrid=False),
+    )
+    rules = [_vline(fitted, dict(color=COLORS["prob"], width=2), t("cal.chart.fitted", T=f"{fitted:.3f}"), log_x=True)]
     if abs(current - fitted) > 1e-9:
-        fig.add_vline(x=current, line=dict(color="#888", dash="dash"), annotation_text=f"T = {current:.2f}", annotation_position="bottom right")
-    fig.update_layout(height=330, margin=dict(l=8, r=8, t=10, b=8), legend=dict(orientation="h", y=1.1, x=0))
-    fig.update_xaxes(type="log", title="T", gridcolor=COLORS["grid"])
-    fig.update_yaxes(title_text="NLL", secondary_y=False, gridcolor=COLORS["grid"])
-    fig.update_yaxes(title_text="ECE", secondary_y=True, showgrid=False)
-    return fig
+        rules.append(_vline(current, dict(color="#888", dash="dash"), f"T = {current:.2f}", "bottom right", log_x=True))
+    return _figure(data, _rules(layout, *rules))

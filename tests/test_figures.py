@@ -1,0 +1,117 @@
+"""Every figure is valid plotly: rebuilt with plotly's full validation, it keeps every property.
+
+The figures are built without plotly's property-by-property validation (for
+speed; see ``logitsviz.figures``), so these tests are what catches a misspelt
+property or a wrong value type.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+from plotly.colors import get_colorscale
+
+from logitsviz import calibration, figures, sampling
+from logitsviz.explain import softmax_steps
+
+RNG = np.random.default_rng(0)
+LABELS = [f"tok{i}" for i in range(60)]
+Z = RNG.normal(scale=2.0, size=60)
+Z[7] = -np.inf  # a masked class
+STAGES = sampling.pipeline(Z, dict(temperature=0.8, top_k=10, top_p=0.9, min_p=0.05, typical_p=0.9, epsilon=3e-4, eta=2e-3,
+                                   top_n_sigma=1.0))
+EVAL_Z = RNG.normal(size=(300, 10))
+EVAL_Y = RNG.integers(0, 10, 300)
+
+FIGURES = {
+    "compare": lambda: figures.compare(["a", "b", "c"], [2.0, 1.0, -np.inf]),
+    "compare_steps_others": lambda: figures.compare_steps(LABELS, softmax_steps(Z, top=10)),
+    **{f"stage_{s.name}": functools.partial(figures.stage, LABELS, s) for s in STAGES},
+    "decoding": lambda: figures.decoding(LABELS, Z, STAGES[-1].after),
+    "samples": lambda: figures.samples(LABELS, np.full(60, 1 / 60), np.arange(60)),
+    "exp_ranges": lambda: figures.exp_ranges(np.array([1.0, 800.0, -900.0, np.nan])),
+    "gradient": lambda: figures.gradient(LABELS, np.nan_to_num(Z, neginf=0.0), 3, top=5),
+    "loss_curve": lambda: figures.loss_curve(np.linspace(-2, 2, 9), np.linspace(1, 2, 9), 0.5, 1.5, "z"),
+    "grouped": lambda: figures.grouped(LABELS, {"sigmoid": np.abs(np.nan_to_num(Z, neginf=0)), "softmax": np.full(60, 1 / 60)}, "p"),
+    "heatmap": lambda: figures.heatmap(np.eye(4), "key", "query"),
+    "digit": lambda: figures.digit(np.arange(64).reshape(8, 8) % 17),
+    "reliability": lambda: figures.reliability(EVAL_Z, EVAL_Y, 10, title="before"),
+    "reliability_quantile": lambda: figures.reliability(EVAL_Z, EVAL_Y, 10, "quantile", temperature=2.0),
+    "confidence_histogram": lambda: figures.confidence_histogram(RNG.random(100), RNG.random(100) > 0.5),
+    "per_class_accuracy": lambda: figures.per_class_accuracy(*calibration.per_class_accuracy(EVAL_Z, EVAL_Y)),
+    "temperature_curve": lambda: figures.temperature_curve(np.geomspace(0.5, 4, 9), np.arange(9.0), np.arange(9.0) / 10, 1.3, 2.0),
+}
+
+
+def _spec(fig: go.Figure) -> dict:
+    """The JSON the browser receives, without the theme template."""
+    spec = json.loads(pio.to_json(fig, validate=False))
+    spec["layout"].pop("template", None)
+    return spec
+
+
+def _expand_named_colorscales(spec: dict) -> dict:
+    """What validation does to a colorscale given by name ("Blues"): it spells out the stops."""
+    for trace in spec["data"]:
+        if isinstance(trace.get("colorscale"), str):
+            trace["colorscale"] = [list(stop) for stop in get_colorscale(trace["colorscale"])]
+    return spec
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_figure_passes_plotly_validation_unchanged(name):
+    fig = FIGURES[name]()
+    assert isinstance(fig, go.Figure) and len(fig.data) >= 1
+    spec = _spec(fig)
+    # full validation: raises ValueError on an unknown property or a bad value
+    validated = go.Figure(spec)
+    assert _spec(validated) == _expand_named_colorscales(spec)
+
+
+def test_all_public_figure_functions_are_covered():
+    public = {name for name in figures.__all__ if callable(getattr(figures, name)) and name not in ("safe_label", "plotly_config")}
+    covered = {name.split("_others")[0].removesuffix("_quantile") for name in FIGURES}
+    covered |= {"compare_steps", "stage", "reliability_from_bins"}  # reached through compare_steps_others, stage_*, reliability
+    assert public <= covered, public - covered
+
+
+def test_a_misspelt_property_would_be_caught():
+    fig = figures._figure([dict(type="bar", x=[1], y=[2], colour="red")], {})
+    with pytest.raises(ValueError, match="colour"):
+        go.Figure(_spec(fig))
+
+
+def test_temperature_curve_marks_sit_on_the_log_axis():
+    fitted, current = 1.3, 2.0
+    fig = figures.temperature_curve(np.geomspace(0.5, 4, 9), np.arange(9.0), np.arange(9.0), fitted, current)
+    assert fig.layout.xaxis.type == "log"
+    assert sorted(s.x0 for s in fig.layout.shapes) == [fitted, current]  # shapes take data values
+    # annotations on a log axis take log10 of the value (plotly's rule), so each label sits by its line
+    assert sorted(a.x for a in fig.layout.annotations) == pytest.approx([math.log10(fitted), math.log10(current)])
+    same = figures.temperature_curve(np.geomspace(0.5, 4, 9), np.arange(9.0), np.arange(9.0), fitted, fitted)
+    assert len(same.layout.shapes) == 1  # the chosen T is the fitted one: one line
+
+
+def test_stage_threshold_lines():
+    by_name = {s.name: s for s in STAGES}
+    top_p = figures.stage(LABELS, by_name["top_p"])
+    assert [s.y0 for s in top_p.layout.shapes] == [0.9] and "0.9" in top_p.layout.annotations[0].text
+    assert top_p.data[1].type == "scatter" and np.all(np.diff(top_p.data[1].y) >= 0)  # the cumulative sum rises
+    top_k = figures.stage(LABELS, by_name["top_k"])
+    assert [s.x0 for s in top_k.layout.shapes] == [9.5]  # between the 10th and 11th bar
+    temperature = figures.stage(LABELS, by_name["temperature"])
+    assert len(temperature.data) == 2 and not temperature.layout.shapes
+
+
+def test_compare_lays_out_two_panels_on_one_category_axis():
+    fig = figures.compare(["a", "b", "c"], [2.0, 1.0, 0.1])
+    assert fig.data[0].xaxis == "x" and fig.data[1].xaxis == "x2"
+    assert fig.layout.yaxis2.matches == "y" and fig.layout.yaxis2.showticklabels is False
+    assert fig.layout.xaxis.domain[1] < fig.layout.xaxis2.domain[0]
+    assert [a.text for a in fig.layout.annotations] == ["Logits z (raw scores)", "Probabilities softmax(z)"]
