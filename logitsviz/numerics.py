@@ -124,6 +124,41 @@ def _rowwise(z: np.ndarray, axis: int, temperature: float, log: bool) -> np.ndar
     return out.reshape(z.shape)
 
 
+def _rowwise_entropy(z: np.ndarray, axis: int, temperature: float) -> np.ndarray | None:
+    """Entropy (nats) of large float32/float64 arrays along the last axis, block by block, in one sweep.
+
+    With ``s = z - max z``, ``e = exp(s)`` and ``S = sum e``:
+    ``H = -sum p log p = log S - sum(e * s) / S``. A masked class has ``e = 0``
+    and contributes 0 (its ``s = -inf`` is zeroed first, as ``0 log 0 = 0``).
+    Returns None when this path does not apply.
+    """
+    if axis != z.ndim - 1 or z.dtype not in (np.float32, np.float64):
+        return None
+    from logitsviz import _parallel
+
+    x = np.ascontiguousarray(z).reshape(-1, z.shape[-1])
+    h = np.empty(x.shape[0], dtype=x.dtype)
+    scale = x.dtype.type(1.0 / temperature) if temperature != 1.0 else None
+
+    def work(rows: slice) -> None:
+        s = np.empty((rows.stop - rows.start, x.shape[1]), dtype=x.dtype)  # a block's worth: stays in cache
+        e = np.empty_like(s)
+        if scale is None:
+            np.subtract(x[rows], np.max(x[rows], axis=1, keepdims=True), out=s)
+        else:
+            np.multiply(x[rows], scale, out=s)
+            s -= np.max(s, axis=1, keepdims=True)
+        np.exp(s, out=e)
+        total = np.sum(e, axis=1)
+        np.copyto(s, 0.0, where=np.isneginf(s))  # masked classes: 0 * log 0 = 0
+        e *= s
+        h[rows] = np.log(total) - np.sum(e, axis=1) / total
+
+    _parallel.map_rows(x.shape[0], x.shape[1] * x.itemsize, work)
+    h += 0.0  # -0.0 (a certain distribution) reads as 0.0
+    return h.reshape(z.shape[:-1])
+
+
 # ----------------------------------------------------------- the family ----
 
 
@@ -386,6 +421,11 @@ def entropy(logits: ArrayLike, axis: int = -1, *, base: float | None = None, tem
     """
     if base is not None and not (np.isfinite(base) and base > 0 and base != 1):
         raise InputError("args.base", value=base)
+    arr = np.asarray(logits)
+    if arr.size >= _FAST_MIN_SIZE:
+        h = _rowwise_entropy(arr, _check_axis(arr, axis), _check_temperature(temperature))
+        if h is not None:
+            return h / h.dtype.type(np.log(base)) if base is not None else h
     logp = log_softmax(logits, axis=axis, temperature=temperature)
     work = logp.astype(np.float32) if logp.dtype == np.float16 else logp
     axis = _normalize_axis(axis, work.ndim)

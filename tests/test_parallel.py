@@ -1,0 +1,61 @@
+"""The row scheduler under the fast paths: every row once, in cache-sized blocks, errors surfacing."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from logitsviz import _parallel
+
+
+@given(st.integers(0, 5000), st.integers(1, 16))
+def test_shares_cover_every_row_once(n_rows, workers):
+    parts = _parallel.shares(n_rows, workers)
+    covered = [i for start, stop in parts for i in range(start, stop)]
+    assert covered == list(range(n_rows))
+    assert all(stop > start for start, stop in parts)
+    assert len(parts) == min(workers, n_rows)
+    sizes = [stop - start for start, stop in parts]
+    assert not sizes or max(sizes) - min(sizes) <= 1
+
+
+@given(st.integers(0, 3000), st.integers(0, 3000), st.integers(1, 1 << 21))
+def test_blocks_tile_the_range(start, length, row_bytes):
+    blocks = _parallel.row_blocks(start, start + length, row_bytes)
+    rows = [i for b in blocks for i in range(b.start, b.stop)]
+    assert rows == list(range(start, start + length))
+    # a block holds at most BLOCK_BYTES of rows, unless one row is already bigger
+    assert all((b.stop - b.start) * row_bytes <= max(_parallel.BLOCK_BYTES, row_bytes) for b in blocks)
+
+
+@pytest.mark.parametrize("n_rows,row_bytes", [(1, 8), (3, 1 << 20), (1000, 4000), (64, 608_256)])
+def test_map_rows_visits_every_row_once(n_rows, row_bytes):
+    seen = np.zeros(n_rows, dtype=int)
+    threads = set()
+    lock = threading.Lock()
+
+    def work(rows: slice) -> None:
+        with lock:
+            seen[rows] += 1
+            threads.add(threading.get_ident())
+
+    _parallel.map_rows(n_rows, row_bytes, work)
+    assert seen.tolist() == [1] * n_rows
+    if n_rows * row_bytes >= 2 * _parallel.BLOCK_BYTES and n_rows >= 2 and _parallel.WORKERS > 1:
+        assert threading.get_ident() not in threads  # the big cases ran on the pool
+
+
+def test_map_rows_raises_a_workers_error_and_silences_fp_warnings():
+    def boom(rows: slice) -> None:
+        np.exp(np.array([1000.0]))  # overflow: silenced inside the block
+        if rows.start == 0:
+            raise ValueError("block 0 failed")
+
+    with pytest.raises(ValueError, match="block 0"):
+        _parallel.map_rows(100, 1 << 18, boom)
+    with np.errstate(all="raise"):
+        _parallel.map_rows(100, 1 << 18, lambda rows: np.exp(np.array([1000.0])))
