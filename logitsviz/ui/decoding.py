@@ -171,6 +171,7 @@ def sampling_section(labels: list[str], final: np.ndarray) -> None:
     first = " · ".join(labels[i] for i in draws[:20])
     st.caption(t("decode.sample.first", k=min(20, len(draws))))
     st.text(first)
+    widgets.fragment_share_link()  # N and the seed are in the link
 
 
 def downloads(labels: list[str], logits: np.ndarray, final: np.ndarray) -> None:

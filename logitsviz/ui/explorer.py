@@ -12,7 +12,7 @@ from logitsviz import examples, figures, inputs
 from logitsviz.errors import InputError
 from logitsviz.explain import SoftmaxSteps, softmax_steps
 from logitsviz.i18n import t
-from logitsviz.ui import state
+from logitsviz.ui import state, widgets
 
 # log-spaced temperatures from 0.05 to 20, rounded to values people type
 TEMPERATURES = (
@@ -295,20 +295,30 @@ def render() -> None:
     cur = st.session_state[state.CURRENT]  # a callback may have replaced it this run
     with right:
         st.subheader(t("explorer.controls_title"))
-        temperature, shift, top, sort = view_controls(len(cur.labels))
+        controls = st.container()  # filled by the view below
         if cur.preset == "seed":
             st.caption(t("preset.seed.sentence"))
         if cur.preset == "digits":
-            digit_controls()
+            digit_controls()  # changes the input, so it stays out of the view's fragment
         if not state.link_fits():
             st.caption(t("explorer.link_too_long"))
             st.download_button(t("explorer.download_input"), data=lambda: cur.text.encode("utf-8"), file_name="logits.txt",
                                mime="text/plain", icon=":material/download:", on_click="ignore", key="dl_input")
+    view(controls, st.container())
 
-    steps = softmax_steps(cur.logits, temperature=temperature, shift=shift, top=top, sort=sort)
-    metrics_row(cur, steps)
-    st.plotly_chart(figures.compare_steps(cur.labels, steps), config=figures.plotly_config("logitsviz-explorer"), key="chart_compare")
-    if shift:
-        st.caption(t("explorer.shift_note", c=f"{shift:g}"))
-    steps_section(cur, steps, temperature, shift)
-    downloads(cur, temperature, shift)
+
+@st.fragment
+def view(controls, results) -> None:
+    """Temperature, shift, top-N and sort, and all they change: moving one re-runs only this, not the inputs above."""
+    cur: state.Current = st.session_state[state.CURRENT]
+    with controls:
+        temperature, shift, top, sort = view_controls(len(cur.labels))
+    with results:
+        steps = softmax_steps(cur.logits, temperature=temperature, shift=shift, top=top, sort=sort)
+        metrics_row(cur, steps)
+        st.plotly_chart(figures.compare_steps(cur.labels, steps), config=figures.plotly_config("logitsviz-explorer"), key="chart_compare")
+        if shift:
+            st.caption(t("explorer.shift_note", c=f"{shift:g}"))
+        steps_section(cur, steps, temperature, shift)
+        downloads(cur, temperature, shift)
+    widgets.fragment_share_link()  # the view's controls are in the link

@@ -41,8 +41,7 @@ def main() -> None:
     with st.sidebar:
         st.markdown("### logitsviz")
         widgets.language_switch()
-        share = st.container()
+        widgets.share_slot(st.container())
         st.caption(t("sidebar.about"))
     page.run()  # a page that stops early (st.stop, st.switch_page) has no share control this run
-    with share:  # filled last, so the link carries what the page wrote into the URL
-        widgets.share_link()
+    widgets.share_link()  # filled last, so the link carries what the page wrote into the URL

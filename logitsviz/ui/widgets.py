@@ -76,11 +76,44 @@ def page_link() -> str:
     return f"{url}?{query}" if query else url
 
 
-def share_link() -> None:
-    """A "share" control: the page's link, ready to copy (the code box has a copy button)."""
-    with st.popover(t("share.button"), icon=":material/link:", width="stretch"):
+_SHARE_SLOT = "_lv_share_slot"  # the sidebar container the share control goes in (this session's last full run)
+_SHARE_DRAWN = "_lv_share_drawn"  # whether a fragment has drawn it in this full run
+
+
+def share_slot(slot) -> None:
+    """Main, before the page runs: where the share control goes; nothing drawn in it yet."""
+    st.session_state[_SHARE_SLOT] = slot
+    st.session_state[_SHARE_DRAWN] = False
+
+
+def _draw_share(slot) -> None:
+    with slot, st.popover(t("share.button"), icon=":material/link:", width="stretch"):
         st.caption(t("share.help"))
         st.code(page_link(), language=None, wrap_lines=True)
+
+
+def share_link() -> None:
+    """Main, after the page: the "share" control, the page's link ready to copy (the code box has a copy button).
+
+    Drawn last so the link carries what the page wrote into the URL, unless a
+    fragment of the page owns it (see :func:`fragment_share_link`).
+    """
+    slot = st.session_state.get(_SHARE_SLOT)
+    if slot is not None and not st.session_state.get(_SHARE_DRAWN):
+        _draw_share(slot)
+
+
+def fragment_share_link() -> None:
+    """The share control, drawn by the fragment whose controls are in the link (call it last in that fragment).
+
+    A fragment re-run does not run main, so a control drawn by main would keep
+    the link from before the change; drawn by the fragment, it is redrawn with
+    it. At most one fragment per page may own it.
+    """
+    slot = st.session_state.get(_SHARE_SLOT)
+    if slot is not None:
+        st.session_state[_SHARE_DRAWN] = True
+        _draw_share(slot)
 
 
 def table_downloads(df, name: str, key: str) -> None:

@@ -46,3 +46,31 @@ def test_link_round_trip(browser, app_url, path_and_query):
     wait_for_app(again)
     assert metric_values(again) == before
     fresh.close()
+
+
+def test_share_link_follows_controls_inside_fragments(browser, app_url):
+    # the Explorer's view controls and the Decoding page's sampling controls re-run only their fragment;
+    # the share control is redrawn with it, so the link never lags behind the page
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.goto(app_url + "/?lang=en")
+    wait_for_app(page)
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.location.search.includes('T=1.1')")
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
+    assert "T=1.1" in shared_link(page)
+    assert page.get_by_role("button", name="Share this view").count() == 1
+    page.keyboard.press("Escape")
+
+    page.goto(app_url + "/decoding?lang=en")
+    wait_for_app(page)
+    draws = page.get_by_label("Number of draws")
+    draws.fill("777")
+    draws.press("Enter")
+    page.wait_for_function("() => window.location.search.includes('n=777')")
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
+    link = shared_link(page)
+    assert "n=777" in link and "src=story" in link
+    assert page.get_by_role("button", name="Share this view").count() == 1
+    page.close()
