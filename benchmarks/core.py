@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 
 import numpy as np
@@ -26,6 +27,11 @@ TARGETS = {
     ("log_softmax (64, 152064)", "ratio_to_torch"): 1.0,
     ("softmax (1, 3)", "ratio_to_plain_numpy"): 2.0,
 }
+
+
+def minor_faults() -> int:
+    """Minor page faults of this process so far (each maps one fresh page of memory)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def main() -> None:
@@ -56,23 +62,26 @@ def main() -> None:
                         (lambda: torch.distributions.Categorical(logits=tz).entropy()) if tz is not None else None, None),
         }
         for name, (ours, scipy_fn, torch_fn, plain) in cases.items():
-            row = {}
-            # interleave: each round times every contender once
-            samples = {"ours": [], "scipy": [], "torch": [], "plain": []}
-            for _ in range(5):
-                samples["ours"].append(median_time(ours, max(1, repeats // 5), warm_up=True))
-                samples["scipy"].append(median_time(scipy_fn, max(1, repeats // 5), warm_up=True))
-                if torch_fn is not None:
-                    samples["torch"].append(median_time(torch_fn, max(1, repeats // 5), warm_up=True))
-                if plain is not None:
-                    samples["plain"].append(median_time(plain, max(1, repeats // 5), warm_up=True))
-            med = {k: statistics.median(v) for k, v in samples.items() if v}
-            row["ours_s"] = med["ours"]
+            contenders = {"ours": ours, "scipy": scipy_fn, "torch": torch_fn, "plain": plain}
+            contenders = {k: fn for k, fn in contenders.items() if fn is not None}
+            times: dict[str, list[float]] = {k: [] for k in contenders}
+            faults: dict[str, list[float]] = {k: [] for k in contenders}
+            calls = max(1, repeats // 5)
+            for _ in range(5):  # interleave: each round times every contender once
+                for k, fn in contenders.items():
+                    before = minor_faults()
+                    times[k].append(median_time(fn, calls, warm_up=True))
+                    faults[k].append((minor_faults() - before) / (calls + 1))
+            med = {k: statistics.median(v) for k, v in times.items()}
+            row = {"ours_s": med["ours"]}
             row["ratio_to_scipy"] = round(med["ours"] / med["scipy"], 3)
             if "torch" in med:
                 row["ratio_to_torch"] = round(med["ours"] / med["torch"], 3)
             if "plain" in med:
                 row["ratio_to_plain_numpy"] = round(med["ours"] / med["plain"], 3)
+            row["median_ms"] = {k: round(1e3 * v, 3) for k, v in med.items()}
+            # fresh output pages the kernel had to map, per call: a large share of the time at (64, 152064)
+            row["page_faults_per_call"] = {k: round(statistics.median(v)) for k, v in faults.items()}
             key = f"{name} {shape}"
             targets = {measure: limit for (case, measure), limit in TARGETS.items() if case == key and measure in row}
             if targets:

@@ -1,10 +1,11 @@
 """Rows in cache-sized blocks, spread over a thread pool: numpy releases the GIL in its loops, so two cores do twice the work.
 
-The rows are cut into one contiguous share per worker; each worker walks its
-share block by block, so a block and its temporaries stay in cache through
-every pass over it, and the pool is asked for only one task per worker (a task
-per block costs more in hand-offs than it saves). np.errstate is set inside
-each worker because it is per thread.
+A block and its temporaries stay in cache through every pass over it. The
+calling thread and one helper per extra core claim blocks from a shared
+counter until none is left: one pool task per helper, not per block (hand-offs
+cost more than they save), and a helper that starts late takes fewer blocks
+instead of leaving its share to run after everyone else's. np.errstate is set
+inside each thread because it is per thread.
 """
 
 from __future__ import annotations
@@ -38,34 +39,31 @@ def row_blocks(start: int, stop: int, row_bytes: int) -> list[slice]:
     return [slice(i, min(i + rows, stop)) for i in range(start, stop, rows)]
 
 
-def shares(n_rows: int, workers: int) -> list[tuple[int, int]]:
-    """``n_rows`` split into ``workers`` contiguous, near-equal ``(start, stop)`` ranges (none empty).
-
-    >>> shares(10, 3)
-    [(0, 3), (3, 6), (6, 10)]
-    """
-    if n_rows <= 0:
-        return []
-    workers = max(1, min(workers, n_rows))
-    bounds = [n_rows * k // workers for k in range(workers + 1)]
-    return list(itertools.pairwise(bounds))
-
-
 def map_rows(n_rows: int, row_bytes: int, work: Callable[[slice], None]) -> None:
-    """Run ``work(rows)`` on every block of rows; on the pool, one share of blocks per worker, when there are enough.
+    """Run ``work(rows)`` on every block of rows, the calling thread and the pool's threads sharing them out.
 
-    Inside a block every floating-point warning is off: callers produce the
-    documented inf and NaN values (masked classes, bad rows) on purpose.
+    Every participant takes the next unclaimed block until none is left, so a
+    thread that starts late (the machine is busy) just takes fewer blocks; the
+    caller works too instead of waiting. Inside a block every floating-point
+    warning is off: callers produce the documented inf and NaN values (masked
+    classes, bad rows) on purpose.
     """
+    blocks = row_blocks(0, n_rows, row_bytes)
+    claim = itertools.count()  # next() on it is atomic under the GIL
 
-    def run(start: int, stop: int) -> None:
+    def drain() -> None:
         with np.errstate(all="ignore"):
-            for rows in row_blocks(start, stop, row_bytes):
-                work(rows)
+            for i in iter(claim.__next__, None):
+                if i >= len(blocks):
+                    return
+                work(blocks[i])
 
-    if WORKERS == 1 or n_rows * row_bytes < 2 * BLOCK_BYTES or n_rows < 2:
-        run(0, n_rows)
+    if WORKERS == 1 or len(blocks) < 2:
+        drain()
         return
-    tasks = [pool().submit(run, start, stop) for start, stop in shares(n_rows, WORKERS)]
-    for task in tasks:
-        task.result()  # re-raises a worker's exception here
+    helpers = [pool().submit(drain) for _ in range(min(WORKERS, len(blocks)) - 1)]
+    try:
+        drain()
+    finally:
+        for helper in helpers:
+            helper.result()  # waits for every block; re-raises a helper's exception here
