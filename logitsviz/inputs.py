@@ -391,7 +391,8 @@ def format_logits(labels: Sequence[str] | None, logits, *, default_label: str = 
     """The shortest text that :func:`parse_logits` reads back to the same labels and values.
 
     Default labels are left out; simple labels go on one line
-    (``a:1,b:2``), labels with separators one per line.
+    (``a:1,b:2``), labels with separators one per line, and labels even
+    that would misread (``k=1,v``, ``#3``, `` padded ``) as a JSON object.
 
     >>> format_logits(["News", "Entertainment", "Technology"], [2.0, 1.0, 0.1])
     'News:2,Entertainment:1,Technology:0.1'
@@ -402,12 +403,26 @@ def format_logits(labels: Sequence[str] | None, logits, *, default_label: str = 
     if labels is None or list(labels) == default_labels(len(values), default_label):
         return ",".join(values)
     labels = [str(label) for label in labels]
-    if labels[0][:1] in ("[", "{"):
-        # text starting with a bracket is read as JSON: lead with a comment line instead
-        return "# logits\n" + "\n".join(f"{label}: {value}" for label, value in zip(labels, values))
-    if all(re.search(r"[,;:=\n\r\t]", label) is None and label == label.strip() and label for label in labels):
+    if all(re.search(r"[,;:=\n\r\t]", label) is None and label == label.strip() and label[:1] not in ("", "#", "[", "{", "\ufeff")
+           for label in labels):
         return ",".join(f"{label}:{value}" for label, value in zip(labels, values))
-    return "\n".join(f"{label}: {value}" for label, value in zip(labels, values))
+    lines = [f"{label}: {value}" for label, value in zip(labels, values)]
+    if all(label[:1] not in ("#", "\ufeff") and _reads_back(line, label) for line, label in zip(lines, labels)):
+        text = "\n".join(lines)
+        # text starting with a bracket is read as JSON: lead with a comment line instead
+        return "# logits\n" + text if labels[0][:1] in ("[", "{") else text
+    # labels the line forms would misread ("k=1,v", "a:", "#1", " padded "): a JSON object keeps them exact
+    items = (f"{json.dumps(label, ensure_ascii=False)}: {'-Infinity' if value == '-inf' else value}" for label, value in zip(labels, values))
+    return "{" + ", ".join(items) + "}"
+
+
+def _reads_back(line: str, label: str) -> bool:
+    """Whether one ``label: value`` line is read as exactly that label (and one value)."""
+    try:
+        pairs = _split_pairs(line, 1)
+    except InputError:
+        return False
+    return pairs is not None and len(pairs) == 1 and pairs[0][0] == label
 
 
 # ------------------------------------------------------------ load_array ----
