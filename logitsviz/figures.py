@@ -537,9 +537,18 @@ def temperature_curve(temperatures: ArrayLike, nll: ArrayLike, ece: ArrayLike, f
         height=330, margin=dict(l=8, r=8, t=10, b=8), legend=dict(orientation="h", y=1.1, x=0),
         xaxis=dict(anchor="y", domain=[0.0, 0.94], type="log", title=dict(text="T"), gridcolor=COLORS["grid"]),
         yaxis=dict(anchor="x", domain=[0.0, 1.0], title=dict(text="NLL"), gridcolor=COLORS["grid"]),
-        yaxis2=dict(anchor="x", overlaying="y", side="right", title=dict(text="ECE"), showgrid=False),
+        yaxis2=dict(anchor="x", overlaying="y", side="right", title=dict(text="ECE"), showgrid=False, tickmode="auto"),
     )
-    rules = [_vline(fitted, dict(color=COLORS["prob"], width=2), t("cal.chart.fitted", T=f"{fitted:.3f}"), log_x=True)]
+    # labelled temperatures people read easily, instead of log-axis digits ("5 6 7 8 9 1 2")
+    ticks = [v for v in _NICE_TEMPERATURES if temps.min() * 0.999 <= v <= temps.max() * 1.001] if temps.size else []
+    if len(ticks) >= 2:
+        layout["xaxis"].update(tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
+    # both labels at the top, each on the side of its line away from the other line
+    fitted_side, current_side = ("top right", "top left") if fitted >= current else ("top left", "top right")
+    rules = [_vline(fitted, dict(color=COLORS["prob"], width=2), t("cal.chart.fitted", T=f"{fitted:.3f}"), fitted_side, log_x=True)]
     if abs(current - fitted) > 1e-9:
-        rules.append(_vline(current, dict(color="#888", dash="dash"), f"T = {current:.2f}", "bottom right", log_x=True))
+        rules.append(_vline(current, dict(color="#888", dash="dash"), f"T = {current:.2f}", current_side, log_x=True))
     return _figure(data, _rules(layout, *rules))
+
+
+_NICE_TEMPERATURES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0, 20.0, 50.0, 100.0)

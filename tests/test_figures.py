@@ -96,6 +96,13 @@ def test_temperature_curve_marks_sit_on_the_log_axis():
     assert sorted(a.x for a in fig.layout.annotations) == pytest.approx([math.log10(fitted), math.log10(current)])
     same = figures.temperature_curve(np.geomspace(0.5, 4, 9), np.arange(9.0), np.arange(9.0), fitted, fitted)
     assert len(same.layout.shapes) == 1  # the chosen T is the fitted one: one line
+    # the two labels sit at the top, each on the outer side of its line, so they never overlap
+    by_text = {a.text: a for a in fig.layout.annotations}
+    assert by_text["T = 2.00"].xanchor == "left" and by_text["fitted T = 1.300"].xanchor == "right"
+    assert all(a.y == 1 and a.yanchor == "top" for a in fig.layout.annotations)
+    # ticks at temperatures people read, inside the plotted range
+    assert list(fig.layout.xaxis.tickvals) == [0.5, 0.7, 1.0, 1.5, 2.0, 3.0]
+    assert list(fig.layout.xaxis.ticktext) == ["0.5", "0.7", "1", "1.5", "2", "3"]
 
 
 def test_stage_threshold_lines():
