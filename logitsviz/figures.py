@@ -30,6 +30,7 @@ __all__ = [
     "confidence_histogram",
     "decoding",
     "digit",
+    "digit_pixels",
     "exp_ranges",
     "gradient",
     "grouped",
@@ -453,6 +454,20 @@ def digit(image: ArrayLike) -> go.Figure:
     layout = dict(height=140, width=140, margin=dict(l=0, r=0, t=0, b=0), xaxis=dict(visible=False),
                   yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"))
     return _figure(data, layout)
+
+
+def digit_pixels(image: ArrayLike, scale: int = 9) -> np.ndarray:
+    """An 8x8 digit (values 0-16) as a grey picture for ``st.image``: ink dark on white, each cell ``scale`` pixels.
+
+    Cheaper than a chart where many digits are listed; the cells are
+    repeated, not interpolated, so the picture stays sharp.
+
+    >>> digit_pixels(np.eye(8) * 16, scale=1)[0, :3]
+    array([  0, 255, 255], dtype=uint8)
+    """
+    img = np.clip(np.nan_to_num(np.asarray(image, dtype=np.float64)), 0, 16)
+    grey = np.rint(255 - img * (255 / 16)).astype(np.uint8)
+    return np.kron(grey, np.ones((scale, scale), dtype=np.uint8))
 
 
 # ------------------------------------------------------------- calibration ----

@@ -75,7 +75,7 @@ def test_figure_passes_plotly_validation_unchanged(name):
 
 
 def test_all_public_figure_functions_are_covered():
-    public = {name for name in figures.__all__ if callable(getattr(figures, name)) and name not in ("safe_label", "plotly_config")}
+    public = {name for name in figures.__all__ if callable(getattr(figures, name)) and name not in ("safe_label", "plotly_config", "digit_pixels")}
     covered = {name.split("_others")[0].removesuffix("_quantile") for name in FIGURES}
     covered |= {"compare_steps", "stage", "reliability_from_bins"}  # reached through compare_steps_others, stage_*, reliability
     assert public <= covered, public - covered
@@ -122,3 +122,15 @@ def test_compare_lays_out_two_panels_on_one_category_axis():
     assert fig.layout.yaxis2.matches == "y" and fig.layout.yaxis2.showticklabels is False
     assert fig.layout.xaxis.domain[1] < fig.layout.xaxis2.domain[0]
     assert [a.text for a in fig.layout.annotations] == ["Logits z (raw scores)", "Probabilities softmax(z)"]
+
+
+def test_digit_pixels_are_sharp_grey_ink_on_white():
+    image = np.zeros((8, 8))
+    image[2, 3] = 16  # full ink
+    image[5, 5] = 8  # half
+    image[0, 0] = np.nan  # a broken value shows as paper, not as an error
+    px = figures.digit_pixels(image, scale=9)
+    assert px.shape == (72, 72) and px.dtype == np.uint8
+    assert px[2 * 9, 3 * 9] == 0 and px[2 * 9 + 8, 3 * 9 + 8] == 0  # the whole 9x9 cell, no smoothing
+    assert px[5 * 9 + 4, 5 * 9 + 4] == 128 and px[0, 0] == 255 and px[71, 71] == 255
+    assert set(np.unique(px)) == {0, 128, 255}

@@ -129,7 +129,7 @@ def mistakes(name: str, z: np.ndarray, y: np.ndarray, s: calibration.RowStats, m
     for i in order:
         cols = st.columns([1, 1, 1, 2, 2], vertical_alignment="center")
         if model is not None:
-            cols[0].plotly_chart(figures.digit(model.images[i]), config={"displayModeBar": False}, key=f"mistake_img_{i}", width=70)
+            cols[0].image(figures.digit_pixels(model.images[i]), width=72)  # a picture, not a chart: ten of them cost nothing
         else:
             cols[0].write(f"#{i}")
         cols[1].metric(t("cal.mistakes.true"), str(int(y[i])))
