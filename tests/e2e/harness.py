@@ -36,9 +36,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(timeout: float = 60.0, extra_args: tuple[str, ...] = ()) -> Iterator[str]:
-    """Run ``streamlit run app.py`` headless; yield its base URL; stop it after."""
-    with serve_process(timeout, extra_args) as (url, _):
+def serve(timeout: float = 60.0, extra_args: tuple[str, ...] = (), script: Path | None = None) -> Iterator[str]:
+    """Run ``streamlit run app.py`` (or ``script``) headless; yield its base URL; stop it after."""
+    with serve_process(timeout, extra_args, script) as (url, _):
         yield url
 
 
@@ -52,11 +52,13 @@ def rss_mb(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def serve_process(timeout: float = 60.0, extra_args: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen]]:
+def serve_process(
+    timeout: float = 60.0, extra_args: tuple[str, ...] = (), script: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """Like :func:`serve`, also yielding the server process (to watch its memory)."""
     port = free_port()
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"),
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", *extra_args,
     ]
