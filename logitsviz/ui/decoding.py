@@ -176,8 +176,11 @@ def sampling_section(labels: list[str], final: np.ndarray) -> None:
 
 def downloads(labels: list[str], logits: np.ndarray, final: np.ndarray) -> None:
     st.markdown(f"**{t('decode.download')}**")
-    df = pd.DataFrame({"token": labels, "logit": logits, "final_logit": final, "final_probability": numerics.softmax(final)})
-    widgets.table_downloads(df, "decoding", "dl_decoding")
+
+    def table() -> pd.DataFrame:  # built on click: the vocabulary may be 200,000 tokens
+        return pd.DataFrame({"token": labels, "logit": logits, "final_logit": final, "final_probability": numerics.softmax(final)})
+
+    widgets.table_downloads(table, "decoding", "dl_decoding")
 
 
 # ------------------------------------------------------------------- page ----

@@ -259,18 +259,10 @@ def downloads(cur: state.Current, temperature: float, shift: float) -> None:
         )
 
     def as_csv() -> bytes:
-        return full_table().to_csv(index=False).encode("utf-8")
+        return widgets.table_csv(full_table())
 
     def as_json() -> bytes:
-        df = full_table()
-        payload = {
-            "temperature": temperature,
-            "shift": shift,
-            "classes": [
-                {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
-                for row in df.to_dict(orient="records")
-            ],
-        }
+        payload = {"temperature": temperature, "shift": shift, "classes": widgets.table_records(full_table())}
         return json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
 
     c1, c2, _ = st.columns([1, 1, 4])
