@@ -187,7 +187,7 @@ def compare_steps(labels: Sequence[str], steps: SoftmaxSteps) -> go.Figure:
     pad = 0.18 * (hi - lo or 1.0)
     # two panels side by side sharing one category axis (what make_subplots(1, 2, shared_yaxes=True) lays out)
     y_axis = dict(type="category", autorange="reversed", automargin=True, domain=[0.0, 1.0])
-    title = dict(showarrow=False, xref="paper", yref="paper", y=1.0, xanchor="center", yanchor="bottom", font=dict(size=16))
+    title = dict(showarrow=False, xref="paper", yref="paper", y=1.0, xanchor="center", yanchor="bottom", font=dict(size=14))
     layout = dict(
         xaxis=dict(anchor="y", domain=[0.0, 0.48], range=[lo - (pad if lo < 0 else 0), hi + pad], zeroline=True, zerolinecolor="#888",
                    gridcolor=COLORS["grid"]),
