@@ -84,6 +84,11 @@ def _fmt(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}g}" if abs(x) >= 1e4 or (x != 0 and abs(x) < 1e-3) else f"{x:.{digits}f}"
 
 
+def _panel_title(key: str) -> str:
+    """A panel's title from the catalogue: ``<key>_head`` over ``<key>_sub`` in smaller grey type (our strings only)."""
+    return f"{t(key + '_head')}<br><span style=\"font-size:11px;color:#6b7280\">{t(key + '_sub')}</span>"
+
+
 def compare(
     labels: Sequence[str],
     logits: ArrayLike,
@@ -187,7 +192,9 @@ def compare_steps(labels: Sequence[str], steps: SoftmaxSteps) -> go.Figure:
     pad = 0.18 * (hi - lo or 1.0)
     # two panels side by side sharing one category axis (what make_subplots(1, 2, shared_yaxes=True) lays out)
     y_axis = dict(type="category", autorange="reversed", automargin=True, domain=[0.0, 1.0])
-    title = dict(showarrow=False, xref="paper", yref="paper", y=1.0, xanchor="center", yanchor="bottom", font=dict(size=14))
+    # each title starts at its panel's left edge, on two short lines: one centred line each ran into the other on a phone
+    title = dict(showarrow=False, xref="paper", yref="paper", y=1.0, xanchor="left", yanchor="bottom", align="left",
+                 font=dict(size=13))
     layout = dict(
         xaxis=dict(anchor="y", domain=[0.0, 0.48], range=[lo - (pad if lo < 0 else 0), hi + pad], zeroline=True, zerolinecolor="#888",
                    gridcolor=COLORS["grid"]),
@@ -195,9 +202,9 @@ def compare_steps(labels: Sequence[str], steps: SoftmaxSteps) -> go.Figure:
         xaxis2=dict(anchor="y2", domain=[0.52, 1.0], range=[0, min(1.0, max(prob_vals) * 1.22 + 0.02)], tickformat=".0%",
                     gridcolor=COLORS["grid"]),
         yaxis2=dict(y_axis, anchor="x2", matches="y", showticklabels=False),
-        annotations=[dict(title, text=t("fig.logits_title"), x=0.24), dict(title, text=t("fig.probs_title"), x=0.76)],
+        annotations=[dict(title, text=_panel_title("fig.logits"), x=0.0), dict(title, text=_panel_title("fig.probs"), x=0.52)],
         height=max(260, 70 + 26 * len(names)),
-        margin=dict(l=8, r=24, t=40, b=24),
+        margin=dict(l=8, r=24, t=52, b=24),
         showlegend=False,
         bargap=0.25,
         uniformtext=dict(minsize=9, mode="hide"),

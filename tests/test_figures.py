@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -121,7 +122,11 @@ def test_compare_lays_out_two_panels_on_one_category_axis():
     assert fig.data[0].xaxis == "x" and fig.data[1].xaxis == "x2"
     assert fig.layout.yaxis2.matches == "y" and fig.layout.yaxis2.showticklabels is False
     assert fig.layout.xaxis.domain[1] < fig.layout.xaxis2.domain[0]
-    assert [a.text for a in fig.layout.annotations] == ["Logits z (raw scores)", "Probabilities softmax(z)"]
+    titles = [re.sub(r"<[^>]*>", "", a.text.replace("<br>", " ")) for a in fig.layout.annotations]  # the words shown
+    assert titles == ["Logits z raw scores", "Probabilities p = softmax(z)"]
+    # each title starts at its own panel's left edge
+    assert [(a.x, a.xanchor) for a in fig.layout.annotations] == [(fig.layout.xaxis.domain[0], "left"),
+                                                                   (fig.layout.xaxis2.domain[0], "left")]
 
 
 def test_digit_pixels_are_sharp_grey_ink_on_white():

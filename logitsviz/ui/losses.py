@@ -42,7 +42,7 @@ def cross_entropy_tab(cur: state.Current) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{t('loss.ce.grad_title')}**")
-        st.latex(r"\frac{\partial L}{\partial z_i} = p_i - q_i,\quad q = (1-\varepsilon)\,\mathrm{onehot}(y) + \varepsilon / C")
+        st.latex(r"\begin{gathered} \frac{\partial L}{\partial z_i} = p_i - q_i \\ q = (1-\varepsilon)\,\mathrm{onehot}(y) + \varepsilon / C \end{gathered}")
         st.plotly_chart(figures.gradient(cur.labels, grad, int(y)), config=figures.plotly_config("logitsviz-gradient"), key="chart_grad")
         st.caption(t("loss.ce.grad_caption"))
     with right:
@@ -81,7 +81,7 @@ def sigmoid_tab(cur: state.Current) -> None:
         figures.grouped(cur.labels, {t("loss.sig.sigmoid"): sig, t("loss.sig.softmax"): soft}, t("loss.sig.y")),
         config=figures.plotly_config("logitsviz-sigmoid-softmax"), key="chart_sig",
     )
-    st.latex(r"\sigma(z) = \frac{1}{1 + e^{-z}},\qquad \operatorname{logit}(p) = \log\frac{p}{1-p} = z")
+    st.latex(r"\begin{gathered} \sigma(z) = \frac{1}{1 + e^{-z}} \\ \operatorname{logit}(p) = \log\frac{p}{1-p} = z \end{gathered}")
     df = pd.DataFrame({
         t("steps.col_label"): cur.labels, "z": z, "sigmoid(z)": sig, "logit(sigmoid(z))": numerics.logit(sig),
         "softmax(z)": soft, t("loss.sig.target"): targets, "BCE": bce,
@@ -181,7 +181,7 @@ def distillation_tab() -> None:
                             t("loss.kd.hard")),
             config=figures.plotly_config("logitsviz-distillation-t1"), key="chart_kd1",
         )
-    st.latex(r"L_{\mathrm{KD}} = T^2 \, \mathrm{KL}\big(\operatorname{softmax}(z_t/T) \,\|\, \operatorname{softmax}(z_s/T)\big)")
+    st.latex(r"\begin{gathered} L_{\mathrm{KD}} = T^2 \, \mathrm{KL}\big(p_t \,\|\, p_s\big) \\ p_t = \operatorname{softmax}(z_t/T) \\ p_s = \operatorname{softmax}(z_s/T) \end{gathered}")
     st.caption(t("loss.kd.note"))
     widgets.table_downloads(pd.DataFrame({"teacher_logit": teacher, "student_logit": student, "teacher_p_T": pt, "student_p_T": ps}),
                     "distillation", "dl_kd")

@@ -50,8 +50,9 @@ def shift_section(logits: np.ndarray) -> None:
     st.subheader(t("stab.shift.title"))
     st.markdown(t("stab.shift.intro"))
     st.latex(
-        r"\operatorname{softmax}(z - c)_i = \frac{e^{z_i - c}}{\sum_j e^{z_j - c}}"
-        r" = \frac{e^{-c}\, e^{z_i}}{e^{-c} \sum_j e^{z_j}} = \operatorname{softmax}(z)_i"
+        # one step a line: on one line it is wider than a phone's screen
+        r"\begin{aligned} \operatorname{softmax}(z - c)_i &= \frac{e^{z_i - c}}{\sum_j e^{z_j - c}} \\"
+        r" &= \frac{e^{-c}\, e^{z_i}}{e^{-c} \sum_j e^{z_j}} \\ &= \operatorname{softmax}(z)_i \end{aligned}"
     )
     finite = logits[np.isfinite(logits)]
     zmax = float(finite.max())
