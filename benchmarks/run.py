@@ -1,6 +1,6 @@
 """Run every benchmark, print each one's JSON, and write them all to benchmarks/results.json.
 
-    python benchmarks/run.py        (or: python -m benchmarks.run)
+    python -m benchmarks        (or: python benchmarks/run.py)
 """
 
 from __future__ import annotations
