@@ -92,6 +92,19 @@ def _normalize_axis(axis: int, ndim: int) -> int:
 _FAST_MIN_SIZE = 1 << 16  # below this, one vectorised expression beats splitting into blocks
 
 
+def _shift_rows(x: np.ndarray, rows: slice, scale, out: np.ndarray) -> np.ndarray:
+    """``out = x[rows] * scale - max`` row by row (step 1 of softmax: scale by 1/T, shift by the max); returns ``out``.
+
+    ``scale`` is None at T = 1, which skips the multiply.
+    """
+    if scale is None:
+        np.subtract(x[rows], np.max(x[rows], axis=1, keepdims=True), out=out)
+    else:
+        np.multiply(x[rows], scale, out=out)
+        out -= np.max(out, axis=1, keepdims=True)
+    return out
+
+
 def _rowwise(z: np.ndarray, axis: int, temperature: float, log: bool) -> np.ndarray | None:
     """softmax / log_softmax of a large float32/float64 array along its last axis, block by block.
 
@@ -108,12 +121,7 @@ def _rowwise(z: np.ndarray, axis: int, temperature: float, log: bool) -> np.ndar
     scale = x.dtype.type(1.0 / temperature) if temperature != 1.0 else None
 
     def work(rows: slice) -> None:
-        o = out[rows]
-        if scale is None:
-            np.subtract(x[rows], np.max(x[rows], axis=1, keepdims=True), out=o)  # step 1: shift by the max
-        else:
-            np.multiply(x[rows], scale, out=o)
-            o -= np.max(o, axis=1, keepdims=True)
+        o = _shift_rows(x, rows, scale, out[rows])  # step 1: scale and shift by the max
         if log:
             o -= np.log(np.sum(np.exp(o), axis=1, keepdims=True))
         else:
@@ -141,14 +149,8 @@ def _rowwise_entropy(z: np.ndarray, axis: int, temperature: float) -> np.ndarray
     scale = x.dtype.type(1.0 / temperature) if temperature != 1.0 else None
 
     def work(rows: slice) -> None:
-        s = np.empty((rows.stop - rows.start, x.shape[1]), dtype=x.dtype)  # a block's worth: stays in cache
-        e = np.empty_like(s)
-        if scale is None:
-            np.subtract(x[rows], np.max(x[rows], axis=1, keepdims=True), out=s)
-        else:
-            np.multiply(x[rows], scale, out=s)
-            s -= np.max(s, axis=1, keepdims=True)
-        np.exp(s, out=e)
+        s = _shift_rows(x, rows, scale, np.empty((rows.stop - rows.start, x.shape[1]), dtype=x.dtype))  # a block: stays in cache
+        e = np.exp(s)
         total = np.sum(e, axis=1)
         np.copyto(s, 0.0, where=np.isneginf(s))  # masked classes: 0 * log 0 = 0
         e *= s
