@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from logitsviz import _parallel
-from logitsviz.errors import InputError
+from logitsviz import _parallel, numerics
+from logitsviz.errors import InputError, Where, reject_nan_posinf
 
 __all__ = [
     "T_MIN",
@@ -60,32 +60,12 @@ def _check(logits: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.ndarray
         y = y.ravel()
     if y.ndim != 1 or y.shape[0] != z.shape[0]:
         raise InputError("calib.labels_shape", n=z.shape[0], shape=y.shape)
-    if y.dtype.kind == "f":
-        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
-            raise InputError("calib.labels_int")
-    elif y.dtype.kind not in "iub":
-        raise InputError("calib.labels_int")
-    y = y.astype(np.int64)
-    if y.min() < 0 or y.max() >= z.shape[1]:
-        bad = int(np.flatnonzero((y < 0) | (y >= z.shape[1]))[0])
-        raise InputError("calib.label_range", row=bad + 1, value=int(y[bad]), n=z.shape[1])
-    if not np.isfinite(z).all():
-        bad = np.isnan(z) | (z == np.inf)
-        if bad.any():
-            row, col = np.unravel_index(int(np.argmax(bad)), z.shape)
-            raise InputError("input.nan" if np.isnan(z[row, col]) else "input.posinf",
-                             where=_where(row, col), token=repr(float(z[row, col])))
+    y = numerics.class_indices(y, z.shape[1], errors="calib.labels")
+    if not np.isfinite(z).all():  # one quick pass; the slower search for the culprit only when there is one
+        reject_nan_posinf(z, lambda row, col: Where("row_col", row=row + 1, col=col + 1))
         if np.all(z == -np.inf, axis=1).any():
             raise InputError("input.all_masked")
-    if not z.flags.c_contiguous:
-        z = np.ascontiguousarray(z)
-    return z, y
-
-
-def _where(row: int, col: int):
-    from logitsviz.errors import Where
-
-    return Where("row_col", row=int(row) + 1, col=int(col) + 1)
+    return (z if z.flags.c_contiguous else np.ascontiguousarray(z)), y
 
 
 def _map_blocks(z: np.ndarray, work: Callable[[slice], None]) -> None:

@@ -2,22 +2,26 @@
 
 ``parse_logits(text)`` reads one vector of logits, with or without class
 names; ``format_logits`` writes the compact form it reads back;
-``load_array(data, filename)`` reads a file into an array. Whatever the input,
-the only exception that leaves this module is :class:`InputError`.
+``load_array(data, filename)`` reads a file into an array. Delimited text is
+read with the :mod:`csv` module, so quoted labels (``"Smith, J",2``) keep
+their commas. Whatever the input, the only exception that leaves this module
+is :class:`InputError`.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from logitsviz.errors import InputError, Where
+from logitsviz.errors import InputError, Where, reject_nan_posinf
+from logitsviz.fmt import clip
 
 __all__ = [
     "MAX_CLASSES",
@@ -47,7 +51,7 @@ _TRAILING_KWARGS = re.compile(r"\]\s*,\s*[A-Za-z_]\w*\s*=.*$", re.DOTALL)
 _NUMBER_SPLIT = re.compile(r"[,;\s]+")
 _PAIR = re.compile(r"^(.*)[:=]\s*(\S+)\s*$", re.DOTALL)
 _TAIL_VALUE = re.compile(r"^(.*)[\s,:=;\t]+(\S+)$", re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_LINE_FORM_SEPARATORS = re.compile(r"[,;:=\n\r\t]")
 
 
 def default_labels(n: int, template: str = "class {i}") -> list[str]:
@@ -62,39 +66,15 @@ def default_labels(n: int, template: str = "class {i}") -> list[str]:
 # ------------------------------------------------------------- numbers ----
 
 
-def _normalise_token(token: str) -> str:
-    # people paste typographic minus signs and infinity symbols from papers
-    return token.strip().replace("\u2212", "-").replace("\u2013", "-").replace("∞", "inf")
-
-
 def _to_float(token: str) -> float | None:
-    """The float a token spells, or None if it is not a number."""
+    """The float a token spells, or None if it is not a number.
+
+    People paste typographic minus signs and infinity symbols from papers.
+    """
     try:
-        return float(_normalise_token(token))
+        return float(token.strip().replace("\u2212", "-").replace("\u2013", "-").replace("∞", "inf"))
     except (ValueError, OverflowError):
         return None
-
-
-def _bad_value_error(value: float, token: str, where: Where) -> InputError:
-    if math.isnan(value):
-        return InputError("input.nan", where=where, token=_clip(token))
-    if "inf" in token.lower() or "∞" in token:
-        return InputError("input.posinf", where=where, token=_clip(token))
-    return InputError("input.overflow", where=where, token=_clip(token))
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    text = _CONTROL.sub("?", str(text))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _check_values(values: np.ndarray, tokens: Sequence[str] | None, where_of) -> None:
-    """Raise for the first NaN or +inf (including overflowed literals like 1e999)."""
-    bad = np.isnan(values) | (values == np.inf)
-    if bad.any():
-        i = int(np.argmax(bad))
-        token = tokens[i] if tokens is not None else repr(float(values[i]))
-        raise _bad_value_error(float(values[i]), token, where_of(i))
 
 
 def _check_count(n: int) -> None:
@@ -110,6 +90,14 @@ def _check_not_all_masked(values: np.ndarray) -> None:
         raise InputError("input.all_masked")
 
 
+def _entry(i: int) -> Where:
+    return Where("entry", n=i + 1)
+
+
+def _row_col(row: int, col: int) -> Where:
+    return Where("row_col", row=row + 1, col=col + 1)
+
+
 # --------------------------------------------------------- parse_logits ----
 
 
@@ -119,9 +107,10 @@ def parse_logits(text: str, *, default_label: str = "class {i}") -> tuple[list[s
     Accepted forms
     --------------
     - numbers separated by commas, semicolons, spaces or new lines: ``2.0, 1.0, 0.1``
-    - one ``label: value``, ``label = value``, ``label, value`` or
-      ``label<TAB>value`` per line, or ``a: 1, b: 2`` on one line; labels may
-      be any Unicode (a header line such as ``label,logit`` is skipped)
+    - one ``label: value``, ``label = value``, ``label, value`` (CSV, quotes
+      allowed: ``"Smith, J",2``) or ``label<TAB>value`` per line, or
+      ``a: 1, b: 2`` on one line; labels may be any Unicode (a header line
+      such as ``label,logit`` is skipped)
     - a JSON list ``[2, 1, 0.1]``, a list of ``[label, value]`` pairs, or an
       object ``{"News": 2.0, ...}``
     - numpy and torch reprs: ``tensor([2.0, 1.0, 0.1])``, ``array([2., 1., 0.1], dtype=float32)``
@@ -153,8 +142,8 @@ def parse_logits(text: str, *, default_label: str = "class {i}") -> tuple[list[s
     (['class 0', 'class 1', 'class 2'], array([2. , 1. , 0.1]))
     >>> parse_logits("cat: 3\\ndog: 1.5\\n猫: -inf")
     (['cat', 'dog', '猫'], array([ 3. ,  1.5, -inf]))
-    >>> parse_logits("tensor([2.0, 1.0, 0.1])")[1]
-    array([2. , 1. , 0.1])
+    >>> parse_logits('"Smith, J",2\\nB,1')
+    (['Smith, J', 'B'], array([2., 1.]))
     """
     if not isinstance(text, str):
         raise InputError("input.not_text")
@@ -164,27 +153,28 @@ def parse_logits(text: str, *, default_label: str = "class {i}") -> tuple[list[s
     if not text:
         raise InputError("input.empty")
 
-    labels: list[str] | None
-    m = _WRAPPER.match(text)
-    if m:
-        labels, values = None, _parse_bracketed(m.group(1))
-    elif text[0] == "{":
-        labels, values = _parse_json_object(text)
-    elif text[0] == "[":
-        labels, values = _parse_json_list(text)
-    else:
-        labels, values = _parse_lines(text)
-
+    labels, values = _parse_text(text)
     _check_count(len(values))
     _check_not_all_masked(values)
     if labels is None:
-        labels = default_labels(len(values), default_label)
-    else:
-        _check_labels(labels)
+        return default_labels(len(values), default_label), values
+    _check_labels(labels)
     return labels, values
 
 
-def _parse_plain_numbers(text: str, where=lambda i: Where("entry", n=i + 1)) -> np.ndarray | None:
+def _parse_text(text: str) -> tuple[list[str] | None, np.ndarray]:
+    """Pick the reader by the text's first characters: a tensor print, a JSON object or list, or lines."""
+    m = _WRAPPER.match(text)
+    if m:
+        return None, _parse_bracketed(m.group(1))
+    if text[0] == "{":
+        return _parse_json_object(text)
+    if text[0] == "[":
+        return _parse_json_list(text)
+    return _parse_lines(text)
+
+
+def _parse_plain_numbers(text: str, where: Callable[[int], Where] = _entry) -> np.ndarray | None:
     """Fast path for a bare list of numbers; None if any token is not a number."""
     tokens = [tok for tok in _NUMBER_SPLIT.split(text) if tok]
     if not tokens:
@@ -198,48 +188,56 @@ def _parse_plain_numbers(text: str, where=lambda i: Where("entry", n=i + 1)) -> 
         if any(v is None for v in parsed):
             return None
         values = np.array(parsed, dtype=np.float64)
-    _check_values(values, tokens, where)
+    reject_nan_posinf(values, where, tokens)
     return values
 
 
 def _parse_bracketed(inner: str) -> np.ndarray:
     """The inside of ``tensor(...)`` / ``array(...)``: a (possibly nested) bracketed list."""
     inner = _TRAILING_KWARGS.sub("]", inner.strip())
-    depth = 0
-    rows = 0
-    for ch in inner:
-        if ch == "[":
-            depth += 1
-            if depth == 2:
-                rows += 1
-        elif ch == "]":
-            depth -= 1
+    rows = _count_rows(inner)
     if rows > 1:
         raise InputError("input.two_dimensional", rows=rows)
     body = inner.replace("[", " ").replace("]", " ")
-    if not any(_NUMBER_SPLIT.split(body)):
+    tokens = [tok for tok in _NUMBER_SPLIT.split(body) if tok]
+    if not tokens:
         raise InputError("input.empty")
     values = _parse_plain_numbers(body)
     if values is None:
-        bad = next(tok for tok in _NUMBER_SPLIT.split(body) if tok and _to_float(tok) is None)
-        raise InputError("input.not_number", where=Where("input"), token=_clip(bad))
+        bad = next(tok for tok in tokens if _to_float(tok) is None)
+        raise InputError("input.not_number", where=Where("input"), token=clip(bad))
     return values
 
 
+def _count_rows(nested: str) -> int:
+    """How many bracketed rows sit at depth 2 of a nested list: ``[[1, 2], [3, 4]]`` has 2."""
+    depth = rows = 0
+    for ch in nested:
+        if ch == "[":
+            depth += 1
+            rows += depth == 2
+        elif ch == "]":
+            depth -= 1
+    return rows
+
+
+# ------------------------------------------------------------------ JSON ----
+
+
 def _json_value(value, where: Where) -> float:
+    """One JSON value as a logit: a number, or a string spelling one (``"-inf"``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InputError("input.not_number", where=where, token=_clip(json.dumps(value, ensure_ascii=False)))
+        raise InputError("input.not_number", where=where, token=clip(json.dumps(value, ensure_ascii=False)))
     if isinstance(value, str):
         number = _to_float(value)
         if number is None:
-            raise InputError("input.not_number", where=where, token=_clip(value))
+            raise InputError("input.not_number", where=where, token=clip(value))
     else:
         try:
             number = float(value)
         except OverflowError:  # a JSON integer with hundreds of digits
             number = math.inf if value > 0 else -math.inf
-    if math.isnan(number) or number == math.inf:
-        raise _bad_value_error(number, str(value), where)
+    reject_nan_posinf(np.array([number]), lambda _: where, [str(value)])
     return number
 
 
@@ -253,16 +251,13 @@ def _load_json(text: str, object_pairs_hook=None):
 
 
 def _parse_json_object(text: str) -> tuple[list[str], np.ndarray]:
-    def pairs_hook(pairs):
-        return pairs  # keep duplicates visible
-
-    pairs = _load_json(text, pairs_hook)
+    pairs = _load_json(text, lambda pairs: pairs)  # pairs, not a dict: duplicate labels stay visible
     if not isinstance(pairs, list):
         raise InputError("input.bad_json", detail="expected an object of label: value")
     if len(pairs) > MAX_CLASSES:
         _check_count(len(pairs))
     labels = [str(k) for k, _ in pairs]
-    values = np.array([_json_value(v, Where("key", label=_clip(k))) for k, v in pairs], dtype=np.float64)
+    values = np.array([_json_value(v, Where("key", label=clip(k))) for k, v in pairs], dtype=np.float64)
     return labels, values
 
 
@@ -279,21 +274,21 @@ def _parse_json_list(text: str) -> tuple[list[str] | None, np.ndarray]:
     if data and all(isinstance(item, list) for item in data):
         if all(len(item) == 2 and isinstance(item[0], str) for item in data):
             labels = [item[0] for item in data]
-            values = np.array([_json_value(item[1], Where("key", label=_clip(item[0]))) for item in data], dtype=np.float64)
-            return labels, values
-        if len(data) == 1:
-            data = data[0]
-        else:
+            return labels, np.array([_json_value(v, Where("key", label=clip(k))) for k, v in data], dtype=np.float64)
+        if len(data) > 1:
             raise InputError("input.two_dimensional", rows=len(data))
-    values = np.array([_json_value(v, Where("entry", n=i + 1)) for i, v in enumerate(data)], dtype=np.float64)
-    return None, values
+        data = data[0]
+    return None, np.array([_json_value(v, _entry(i)) for i, v in enumerate(data)], dtype=np.float64)
+
+
+# ----------------------------------------------------------------- lines ----
 
 
 def _parse_lines(text: str) -> tuple[list[str] | None, np.ndarray]:
+    """Numbers, or one labelled value (or several ``a: 1, b: 2``) per line; comments and a header skipped."""
     plain = _parse_plain_numbers(text)
     if plain is not None:
         return None, plain
-
     labels: list[str] = []
     values: list[float] = []
     unlabelled_lines: list[int] = []
@@ -302,57 +297,80 @@ def _parse_lines(text: str) -> tuple[list[str] | None, np.ndarray]:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        numbers = _parse_plain_numbers(line, where=lambda i, lineno=lineno: Where("line_entry", line=lineno, n=i + 1))
-        if numbers is not None:
-            values.extend(numbers.tolist())
-            labels.extend([""] * len(numbers))
-            unlabelled_lines.append(lineno)
-            continue
-        pairs = _split_pairs(line, lineno)
-        if pairs is None:
+        read = _read_line(line, lineno)
+        if read is None:
             if not values and _looks_like_header(line) and lineno < len(lines):
                 continue
-            token = _first_non_number(line)
-            raise InputError("input.not_number", where=Where("line", n=lineno), token=_clip(token))
-        for label, value in pairs:
-            labels.append(label)
-            values.append(value)
+            raise InputError("input.not_number", where=Where("line", n=lineno), token=clip(_first_non_number(line)))
+        line_labels, line_values = read
+        if line_labels is None:
+            unlabelled_lines.append(lineno)
+        labels.extend(line_labels or [""] * len(line_values))
+        values.extend(line_values)
         if len(values) > MAX_CLASSES:
             _check_count(len(values))
     if unlabelled_lines and any(labels):
         raise InputError("input.mixed_labels", line=unlabelled_lines[0])
-    arr = np.array(values, dtype=np.float64)
-    return (labels if any(labels) else None), arr
+    return (labels if any(labels) else None), np.array(values, dtype=np.float64)
+
+
+def _read_line(line: str, lineno: int) -> tuple[list[str] | None, list[float]] | None:
+    """``(labels, values)`` of one line: bare numbers (labels None) or labelled pairs; None if it is neither."""
+    numbers = _parse_plain_numbers(line, where=lambda i: Where("line_entry", line=lineno, n=i + 1))
+    if numbers is not None:
+        return None, numbers.tolist()
+    pairs = _split_pairs(line, lineno)
+    if pairs is None:
+        return None
+    return [label for label, _ in pairs], [value for _, value in pairs]
 
 
 def _split_pairs(line: str, lineno: int) -> list[tuple[str, float]] | None:
-    """``a: 1, b: 2`` (several pairs) or ``label, value`` (one); None if neither."""
-    fields = [f for f in re.split(r"[,;]", line) if f.strip()]
-    if len(fields) > 1:
-        pairs = []
-        for field in fields:
-            m = _PAIR.match(field.strip())
-            if not m or _to_float(m.group(2)) is None:
-                pairs = None
-                break
-            pairs.append((m.group(1).strip(), m.group(2)))
-        if pairs:
-            return [(label, _line_value(token, lineno)) for label, token in pairs]
-    m = _TAIL_VALUE.match(line)
-    if m and _to_float(m.group(2)) is not None:
-        # the label is everything before the value, less one separator ("News:", "News,")
-        label = m.group(1).strip()
-        if label[-1:] in (":", "=", ",", ";"):
-            label = label[:-1].strip()
-        return [(label, _line_value(m.group(2), lineno))]
+    """``"quoted, label",value`` (CSV), ``a: 1, b: 2`` (several pairs) or ``label, value`` (one); None if none fits."""
+    candidates = (_csv_pair(line), _several_pairs(line), _tail_pair(line))
+    pairs = next((p for p in candidates if p), None)
+    if pairs is None:
+        return None
+    return [(label, _line_value(token, lineno)) for label, token in pairs]
+
+
+def _csv_pair(line: str) -> list[tuple[str, str]] | None:
+    """A CSV row of two fields, the second a number: quotes keep separators inside the label."""
+    if '"' not in line:
+        return None
+    try:
+        fields = next(csv.reader([line], delimiter="\t" if "\t" in line else ",", skipinitialspace=True), [])
+    except csv.Error:  # a field over csv's size limit: not a label,value row
+        return None
+    if len(fields) == 2 and fields[0].strip() and _to_float(fields[1]) is not None:
+        return [(fields[0], fields[1])]
     return None
+
+
+def _several_pairs(line: str) -> list[tuple[str, str]] | None:
+    fields = [f for f in re.split(r"[,;]", line) if f.strip()]
+    if len(fields) < 2:
+        return None
+    matches = [_PAIR.match(field.strip()) for field in fields]
+    if not all(m and _to_float(m.group(2)) is not None for m in matches):
+        return None
+    return [(m.group(1).strip(), m.group(2)) for m in matches]
+
+
+def _tail_pair(line: str) -> list[tuple[str, str]] | None:
+    m = _TAIL_VALUE.match(line)
+    if not m or _to_float(m.group(2)) is None:
+        return None
+    # the label is everything before the value, less one separator ("News:", "News,")
+    label = m.group(1).strip()
+    if label[-1:] in (":", "=", ",", ";"):
+        label = label[:-1].strip()
+    return [(label, m.group(2))]
 
 
 def _line_value(token: str, lineno: int) -> float:
     value = _to_float(token)
-    assert value is not None  # callers checked
-    if math.isnan(value) or value == math.inf:
-        raise _bad_value_error(value, token, Where("line", n=lineno))
+    reject_nan_posinf(np.array([value]), lambda _: Where("line", n=lineno), [token])
     return value
 
 
@@ -361,10 +379,7 @@ def _looks_like_header(line: str) -> bool:
 
 
 def _first_non_number(line: str) -> str:
-    for tok in _NUMBER_SPLIT.split(line):
-        if tok and _to_float(tok) is None:
-            return tok
-    return line
+    return next((tok for tok in _NUMBER_SPLIT.split(line) if tok and _to_float(tok) is None), line)
 
 
 def _check_labels(labels: list[str]) -> None:
@@ -373,7 +388,7 @@ def _check_labels(labels: list[str]) -> None:
         if not label.strip():
             raise InputError("input.empty_label", index=i + 1)
         if label in seen:
-            raise InputError("input.duplicate_label", label=_clip(label), first=seen[label] + 1, second=i + 1)
+            raise InputError("input.duplicate_label", label=clip(label), first=seen[label] + 1, second=i + 1)
         seen[label] = i
 
 
@@ -403,15 +418,27 @@ def format_logits(labels: Sequence[str] | None, logits, *, default_label: str = 
     if labels is None or list(labels) == default_labels(len(values), default_label):
         return ",".join(values)
     labels = [str(label) for label in labels]
-    if all(re.search(r"[,;:=\n\r\t]", label) is None and label == label.strip() and label[:1] not in ("", "#", "[", "{", "\ufeff")
-           for label in labels):
+    if all(_fits_one_line(label) for label in labels):
         return ",".join(f"{label}:{value}" for label, value in zip(labels, values))
+    return _line_form(labels, values) or _json_form(labels, values)
+
+
+def _fits_one_line(label: str) -> bool:
+    return _LINE_FORM_SEPARATORS.search(label) is None and label == label.strip() and label[:1] not in ("", "#", "[", "{", "\ufeff")
+
+
+def _line_form(labels: list[str], values: list[str]) -> str | None:
+    """One ``label: value`` per line, if every line reads back as its label; else None."""
     lines = [f"{label}: {value}" for label, value in zip(labels, values)]
-    if all(label[:1] not in ("#", "\ufeff") and _reads_back(line, label) for line, label in zip(lines, labels)):
-        text = "\n".join(lines)
-        # text starting with a bracket is read as JSON: lead with a comment line instead
-        return "# logits\n" + text if labels[0][:1] in ("[", "{") else text
-    # labels the line forms would misread ("k=1,v", "a:", "#1", " padded "): a JSON object keeps them exact
+    if not all(label[:1] not in ("#", "\ufeff") and _reads_back(line, label) for line, label in zip(lines, labels)):
+        return None
+    text = "\n".join(lines)
+    # text starting with a bracket is read as JSON: lead with a comment line instead
+    return "# logits\n" + text if labels[0][:1] in ("[", "{") else text
+
+
+def _json_form(labels: list[str], values: list[str]) -> str:
+    """A JSON object: keeps any label exact (``k=1,v``, ``a:``, ``#1``, `` padded ``)."""
     items = (f"{json.dumps(label, ensure_ascii=False)}: {'-Infinity' if value == '-inf' else value}" for label, value in zip(labels, values))
     return "{" + ", ".join(items) + "}"
 
@@ -433,7 +460,7 @@ def _checked_extension(data: bytes, filename: str) -> str:
     name = str(filename or "")
     ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     if ext not in SUPPORTED_EXTENSIONS:
-        raise InputError("file.extension", name=_clip(name), supported=", ".join(SUPPORTED_EXTENSIONS))
+        raise InputError("file.extension", name=clip(name), supported=", ".join(SUPPORTED_EXTENSIONS))
     if len(data) > MAX_UPLOAD_BYTES:
         raise InputError("file.too_large", size=f"{len(data) / 2**20:.0f} MB", limit=f"{MAX_UPLOAD_BYTES // 2**20} MB")
     return ext
@@ -473,20 +500,14 @@ def load_array(data: bytes, filename: str) -> np.ndarray:
     name = str(filename or "")
     ext = _checked_extension(data, name)
     if not data:
-        raise InputError("file.empty", name=_clip(name))
+        raise InputError("file.empty", name=clip(name))
     try:
-        if ext == ".npy":
-            arr = _load_npy(io.BytesIO(data))
-        elif ext == ".npz":
-            arr = _load_npz(data)
-        elif ext == ".json":
-            arr = _load_json_array(_decode(data))
-        else:
-            arr = _load_text_table(_decode(data), ext)
+        arr = _READERS[ext](data, ext)
     except InputError:
         raise
-    except (ValueError, TypeError, OSError, EOFError, KeyError, OverflowError, MemoryError, zipfile.BadZipFile, RecursionError) as exc:
-        raise InputError("file.unreadable", name=_clip(name), detail=_clip(str(exc) or type(exc).__name__, 160)) from None
+    except (ValueError, TypeError, OSError, EOFError, KeyError, OverflowError, MemoryError, zipfile.BadZipFile, RecursionError,
+            csv.Error) as exc:
+        raise InputError("file.unreadable", name=clip(name), detail=clip(str(exc) or type(exc).__name__, 160)) from None
     return _finish_array(arr)
 
 
@@ -523,92 +544,114 @@ def _load_npy(fh) -> np.ndarray:
     return np.load(fh, allow_pickle=False)
 
 
-def _load_npz(data: bytes) -> np.ndarray:
+def _npz_member(zf: zipfile.ZipFile, name: str) -> np.ndarray:
+    """One array of an open .npz, read at most one upload's size (a zip bomb stops there)."""
+    with zf.open(name + ".npy") as member:
+        return _load_npy(io.BytesIO(member.read(MAX_UPLOAD_BYTES + 1)))
+
+
+def _load_npz(data: bytes, _ext: str = ".npz") -> np.ndarray:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         names = [n[:-4] for n in zf.namelist() if n.endswith(".npy")]
         if not names:
             raise InputError("file.npz_empty")
         if "logits" in names:
-            key = "logits"
-        elif len(names) == 1:
-            key = names[0]
-        else:
-            raise InputError("file.npz_which", names=", ".join(sorted(names)[:10]))
-        with zf.open(key + ".npy") as member:
-            return _load_npy(io.BytesIO(member.read(MAX_UPLOAD_BYTES + 1)))
+            return _npz_member(zf, "logits")
+        if len(names) == 1:
+            return _npz_member(zf, names[0])
+        raise InputError("file.npz_which", names=", ".join(sorted(names)[:10]))
 
 
-def _load_json_array(text: str) -> np.ndarray:
-    data = _load_json(text)
-    if isinstance(data, dict):
-        if "logits" not in data:
+def _load_json_array(data: bytes, _ext: str = ".json") -> np.ndarray:
+    doc = _load_json(_decode(data))
+    if isinstance(doc, dict):
+        if "logits" not in doc:
             raise InputError("file.json_key")
-        data = data["logits"]
-    if not isinstance(data, list):
+        doc = doc["logits"]
+    if not isinstance(doc, list):
         raise InputError("input.bad_json", detail="expected a list of numbers")
-    rows = data if data and isinstance(data[0], list) else None
-    if rows is not None:
-        width = len(rows[0])
-        for i, row in enumerate(rows):
-            if not isinstance(row, list) or len(row) != width:
-                raise InputError("file.ragged", row=i + 1, n=len(row) if isinstance(row, list) else 1, expected=width)
-    flat = [v for row in rows for v in row] if rows is not None else data
-    _check_shape((len(rows), len(rows[0])) if rows is not None else (len(data),))
+    if doc and isinstance(doc[0], list):
+        _check_rectangular(doc)
+        _check_shape((len(doc), len(doc[0])))
+        flat = [v for row in doc for v in row]
+        return _json_numbers(flat).reshape(len(doc), -1)
+    _check_shape((len(doc),))
+    return _json_numbers(doc)
+
+
+def _check_rectangular(rows: list) -> None:
+    width = len(rows[0])
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != width:
+            raise InputError("file.ragged", row=i + 1, n=len(row) if isinstance(row, list) else 1, expected=width)
+
+
+def _json_numbers(flat: list) -> np.ndarray:
     for i, v in enumerate(flat):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise InputError("input.not_number", where=Where("entry", n=i + 1), token=_clip(json.dumps(v, ensure_ascii=False)))
-    arr = np.array(flat, dtype=np.float64)
-    return arr.reshape(len(rows), -1) if rows is not None else arr
+            raise InputError("input.not_number", where=_entry(i), token=clip(json.dumps(v, ensure_ascii=False)))
+    return np.array(flat, dtype=np.float64)
 
 
-def _load_text_table(text: str, ext: str) -> np.ndarray:
-    delimiter = {".csv": ",", ".tsv": "\t"}.get(ext)
+def _table_rows(text: str, ext: str) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, fields)`` of each row that holds values: CSV/TSV through :mod:`csv`, .txt split on commas and blanks."""
+    lines = text.splitlines()
+    if ext in (".csv", ".tsv"):
+        rows = csv.reader(lines, delimiter="," if ext == ".csv" else "\t")
+        split = ([field.strip() for field in row] for row in rows)
+    else:
+        split = ([tok for tok in _NUMBER_SPLIT.split(line) if tok] for line in lines)
+    for lineno, fields in enumerate(split, start=1):
+        if any(fields) and not fields[0].startswith("#"):
+            yield lineno, fields
+
+
+def _load_text_table(data: bytes, ext: str) -> np.ndarray:
+    """A table of numbers; a first row of words is a header. One row or one column comes back 1-D."""
     rows: list[list[str]] = []
-    width = None
-    first_lineno = None
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        tokens = [tok.strip() for tok in line.split(delimiter)] if delimiter else [tok for tok in _NUMBER_SPLIT.split(line) if tok]
-        if not rows and first_lineno is None and all(_to_float(tok) is None for tok in tokens):
-            first_lineno = lineno  # a header row
-            continue
-        if width is None:
-            width = len(tokens)
-        elif len(tokens) != width:
-            raise InputError("file.ragged", row=lineno, n=len(tokens), expected=width)
-        if width * (len(rows) + 1) > MAX_ELEMENTS:
-            _check_shape((len(rows) + 1, width))
-        rows.append(tokens)
+    for lineno, fields in _table_rows(_decode(data), ext):
+        if not rows and all(_to_float(tok) is None for tok in fields):
+            continue  # a header row
+        if rows and len(fields) != len(rows[0]):
+            raise InputError("file.ragged", row=lineno, n=len(fields), expected=len(rows[0]))
+        if len(fields) * (len(rows) + 1) > MAX_ELEMENTS:
+            _check_shape((len(rows) + 1, len(fields)))
+        rows.append(fields)
     if not rows:
         raise InputError("input.empty")
+    arr = _table_numbers(rows).reshape(len(rows), len(rows[0]))
+    return arr.ravel() if 1 in arr.shape else arr
+
+
+def _table_numbers(rows: list[list[str]]) -> np.ndarray:
     flat = [tok for row in rows for tok in row]
     try:
-        arr = np.array(flat, dtype=np.float64)
+        return np.array(flat, dtype=np.float64)
     except ValueError:
-        for i, tok in enumerate(flat):
-            if _to_float(tok) is None:
-                raise InputError("input.not_number", where=Where("row_col", row=i // width + 1, col=i % width + 1), token=_clip(tok)) from None
-        arr = np.array([_to_float(tok) for tok in flat], dtype=np.float64)
-    arr = arr.reshape(len(rows), width)
-    if arr.shape[0] == 1 or arr.shape[1] == 1:
-        arr = arr.ravel()
-    return arr
+        numbers = [_to_float(tok) for tok in flat]
+        if None in numbers:
+            i, width = numbers.index(None), len(rows[0])
+            raise InputError("input.not_number", where=_row_col(i // width, i % width), token=clip(flat[i])) from None
+        return np.array(numbers, dtype=np.float64)
+
+
+_READERS: dict[str, Callable[[bytes, str], np.ndarray]] = {
+    ".npy": lambda data, _ext: _load_npy(io.BytesIO(data)),
+    ".npz": _load_npz,
+    ".json": _load_json_array,
+    ".csv": _load_text_table,
+    ".tsv": _load_text_table,
+    ".txt": _load_text_table,
+}
 
 
 def _finish_array(arr: np.ndarray) -> np.ndarray:
     _check_shape(arr.shape)
-    if arr.dtype.kind == "b" or arr.dtype.kind in "iu":
+    if arr.dtype.kind in "biu":
         return arr.astype(np.int64)
     if arr.dtype.kind != "f":
         raise InputError("file.dtype", dtype=str(arr.dtype))
-    bad = np.isnan(arr) | (arr == np.inf)
-    if bad.any():
-        idx = np.unravel_index(int(np.argmax(bad)), arr.shape)
-        where = Where("row_col", row=idx[0] + 1, col=idx[1] + 1) if arr.ndim == 2 else Where("entry", n=idx[0] + 1)
-        value = float(arr[idx])
-        raise InputError("input.nan" if math.isnan(value) else "input.posinf", where=where, token=repr(value))
+    reject_nan_posinf(arr, _row_col if arr.ndim == 2 else _entry)
     return arr
 
 
@@ -618,24 +661,28 @@ def validate_pairs(labels: Sequence[object], values: Sequence[object], *, defaul
     >>> validate_pairs(["a", None], [1.0, 2])
     (['a', 'class 1'], array([1., 2.]))
     """
-    out_labels: list[str] = []
-    out_values: list[float] = []
-    for i, (label, value) in enumerate(zip(labels, values)):
-        text = "" if label is None or (isinstance(label, float) and math.isnan(label)) else " ".join(str(label).split())
-        out_labels.append(text or default_label.format(i=i))
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise InputError("input.missing_value", row=i + 1)
-        number = _to_float(value) if isinstance(value, str) else float(value)
-        if number is None:
-            raise InputError("input.not_number", where=Where("row", n=i + 1), token=_clip(str(value)))
-        if math.isnan(number) or number == math.inf:
-            raise _bad_value_error(number, str(value), Where("row", n=i + 1))
-        out_values.append(number)
-    arr = np.array(out_values, dtype=np.float64)
+    out_labels = [_cell_label(label) or default_label.format(i=i) for i, label in enumerate(labels)]
+    arr = np.array([_cell_value(value, i) for i, value in enumerate(values)], dtype=np.float64)
     _check_count(arr.size)
     _check_not_all_masked(arr)
     _check_labels(out_labels)
     return out_labels, arr
+
+
+def _cell_label(label: object) -> str:
+    if label is None or (isinstance(label, float) and math.isnan(label)):
+        return ""
+    return " ".join(str(label).split())
+
+
+def _cell_value(value: object, i: int) -> float:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InputError("input.missing_value", row=i + 1)
+    number = _to_float(value) if isinstance(value, str) else float(value)
+    if number is None:
+        raise InputError("input.not_number", where=Where("row", n=i + 1), token=clip(str(value)))
+    reject_nan_posinf(np.array([number]), lambda _: Where("row", n=i + 1), [str(value)])
+    return number
 
 
 def vector_from_array(arr: np.ndarray) -> np.ndarray:
@@ -668,6 +715,9 @@ def read_vector_file(data: bytes, filename: str, *, default_label: str = "class 
         vec = vector_from_array(load_array(data, name))
         return default_labels(vec.size, default_label), vec
     text = _decode(data)
+    table = _csv_vector(text, "\t" if ext == ".tsv" else ",") if ext in (".csv", ".tsv") else None
+    if table is not None:
+        return table
     try:
         return parse_logits(text, default_label=default_label)
     except InputError as first:
@@ -676,6 +726,32 @@ def read_vector_file(data: bytes, filename: str, *, default_label: str = "class 
         except InputError:
             raise first from None
         return default_labels(vec.size, default_label), vec
+
+
+def _csv_vector(text: str, delimiter: str) -> tuple[list[str], np.ndarray] | None:
+    """A two-column CSV of ``label,value`` rows, labels exactly as the :mod:`csv` module reads them.
+
+    None when the file is not that shape (other column counts, or a first
+    column of numbers only: then it is a table of numbers, not labels).
+    """
+    try:
+        rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines(), delimiter=delimiter), 1) if row and row != [""]]
+    except csv.Error:
+        return None
+    rows = [(n, row) for n, row in rows if not (len(row) == 1 and row[0].lstrip().startswith("#"))]
+    if rows and len(rows[0][1]) == 2 and _to_float(rows[0][1][1]) is None:
+        rows = rows[1:]  # a header such as label,logit
+    if not rows or any(len(row) != 2 or _to_float(row[1]) is None for _, row in rows):
+        return None
+    if all(_to_float(row[0]) is not None for _, row in rows):
+        return None
+    labels = [row[0] for _, row in rows]
+    values = np.array([_to_float(row[1]) for _, row in rows], dtype=np.float64)
+    reject_nan_posinf(values, lambda i: Where("line", n=rows[i][0]), [row[1] for _, row in rows])
+    _check_count(values.size)
+    _check_not_all_masked(values)
+    _check_labels(labels)
+    return labels, values
 
 
 def read_eval_set(logits_data: bytes, logits_name: str, labels_data: bytes | None = None,
@@ -692,28 +768,31 @@ def read_eval_set(logits_data: bytes, logits_name: str, labels_data: bytes | Non
     ([[2.0, 1.0], [0.0, 3.0]], [0, 1])
     """
     name = str(logits_name or "")
-    ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-    labels = None
-    if labels_data is not None:
-        labels = load_array(labels_data, labels_name or "labels.npy")
-        if labels.ndim == 2 and 1 in labels.shape:
-            labels = labels.ravel()
-    if ext == ".npz" and labels is None:
-        logits = load_array(logits_data, name)
-        with zipfile.ZipFile(io.BytesIO(logits_data)) as zf:
-            if "labels.npy" in zf.namelist():
-                with zf.open("labels.npy") as member:
-                    labels = _finish_array(_load_npy(io.BytesIO(member.read(MAX_UPLOAD_BYTES + 1))))
-    else:
-        logits = load_array(logits_data, name)
+    logits = load_array(logits_data, name)
     if logits.ndim != 2:
         raise InputError("calib.shape", shape=logits.shape)
+    if labels_data is not None:
+        labels = load_array(labels_data, labels_name or "labels.npy")
+        labels = labels.ravel() if labels.ndim == 2 and 1 in labels.shape else labels
+    elif name.lower().endswith(".npz"):
+        labels = _npz_labels(logits_data)
+    else:
+        logits, labels = _labels_from_last_column(logits, name)
     if labels is None:
-        last = logits[:, -1]
-        if ext in (".csv", ".tsv", ".txt") and logits.shape[1] > 2 and np.all(last == np.round(last)) and last.min() >= 0:
-            logits, labels = logits[:, :-1], last.astype(np.int64)
-        else:
-            raise InputError("calib.no_labels")
-    if logits.dtype.kind != "f":
-        logits = logits.astype(np.float64)
-    return logits, np.asarray(labels)
+        raise InputError("calib.no_labels")
+    return (logits if logits.dtype.kind == "f" else logits.astype(np.float64)), np.asarray(labels)
+
+
+def _npz_labels(data: bytes) -> np.ndarray | None:
+    """The ``labels`` array beside the logits in an .npz, or None."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return _finish_array(_npz_member(zf, "labels")) if "labels.npy" in zf.namelist() else None
+
+
+def _labels_from_last_column(logits: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """A text table whose last column holds class indices: ``(logits without it, labels)``; else no labels."""
+    last = logits[:, -1]
+    is_text = name.lower().endswith((".csv", ".tsv", ".txt"))
+    if is_text and logits.shape[1] > 2 and np.all(last == np.round(last)) and last.min() >= 0:
+        return logits[:, :-1], last.astype(np.int64)
+    return logits, None

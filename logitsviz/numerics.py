@@ -21,12 +21,11 @@ is 1 so nothing divides by zero.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import ArrayLike
 
 from logitsviz.errors import InputError
+from logitsviz.fmt import clip
 
 __all__ = [
     "cross_entropy",
@@ -440,27 +439,37 @@ def entropy(logits: ArrayLike, axis: int = -1, *, base: float | None = None, tem
     return np.asarray(h).astype(logp.dtype, copy=False)
 
 
-def _check_target(target: ArrayLike, batch_shape: tuple[int, ...], n_classes: int) -> np.ndarray:
+def class_indices(target: ArrayLike, n_classes: int, *, errors: str = "args.target") -> np.ndarray:
+    """``target`` as int64 class indices in ``[0, n_classes)``; whole-number floats are accepted.
+
+    ``errors`` names the message family: ``<errors>_int`` for values that are
+    not whole numbers, ``<errors>_range`` (with the 1-based ``row``) for the
+    first index out of range. Shared by the losses and :mod:`logitsviz.calibration`.
+
+    >>> class_indices([0.0, 2.0], 3)
+    array([0, 2])
+    """
     y = np.asarray(target)
     if y.dtype.kind == "f" and y.size and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
         y = y.astype(np.int64)
-    if y.dtype.kind not in "iu" and not (y.dtype.kind == "f" and y.size == 0):
-        raise InputError("args.target_int", value=_short(target))
+    if y.dtype.kind not in "iub" and not (y.dtype.kind == "f" and y.size == 0):
+        raise InputError(f"{errors}_int", value=clip(repr(target), 60))
     y = y.astype(np.int64)
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        row = int(np.flatnonzero((y.ravel() < 0) | (y.ravel() >= n_classes))[0])
+        raise InputError(f"{errors}_range", value=int(y.flat[row]), n=n_classes, row=row + 1)
+    return y
+
+
+def _check_target(target: ArrayLike, batch_shape: tuple[int, ...], n_classes: int) -> np.ndarray:
+    """Class indices broadcast to the logits' batch shape (one per row)."""
+    y = class_indices(target, n_classes)
     if y.shape != batch_shape:
         try:
             y = np.broadcast_to(y, batch_shape)
         except ValueError:
             raise InputError("args.target_shape", shape=y.shape, expected=batch_shape) from None
-    if y.size and (y.min() < 0 or y.max() >= n_classes):
-        bad = y[(y < 0) | (y >= n_classes)].flat[0]
-        raise InputError("args.target_range", value=int(bad), n=n_classes)
     return y
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _check_smoothing(label_smoothing: float) -> float:

@@ -164,8 +164,8 @@ def test_nll_curve_minimum_is_the_fit():
     [
         (np.ones(3), [0], "calib.shape"),
         (np.ones((2, 3)), [0], "calib.labels_shape"),
-        (np.ones((2, 3)), [0, 3], "calib.label_range"),
-        (np.ones((2, 3)), [0, -1], "calib.label_range"),
+        (np.ones((2, 3)), [0, 3], "calib.labels_range"),
+        (np.ones((2, 3)), [0, -1], "calib.labels_range"),
         (np.ones((2, 3)), [0.5, 1], "calib.labels_int"),
         (np.array([[1.0, np.nan], [0, 1]]), [0, 1], "input.nan"),
         (np.array([[1.0, np.inf], [0, 1]]), [0, 1], "input.posinf"),
