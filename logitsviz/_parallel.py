@@ -4,8 +4,9 @@ A block and its temporaries stay in cache through every pass over it. The
 calling thread and one helper per extra core claim blocks from a shared
 counter until none is left: one pool task per helper, not per block (hand-offs
 cost more than they save), and a helper that starts late takes fewer blocks
-instead of leaving its share to run after everyone else's. np.errstate is set
-inside each thread because it is per thread.
+instead of leaving its share to run after everyone else's. ``np.errstate`` is
+per thread: a ``work`` function that expects a floating-point warning sets it
+inside itself, around the lines that produce it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import itertools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-
-import numpy as np
 
 BLOCK_BYTES = 1 << 19  # 512 KiB of input per block: it and its output fit in a core's L2 cache
 WORKERS = max(1, min(8, os.cpu_count() or 1))
@@ -44,19 +43,16 @@ def map_rows(n_rows: int, row_bytes: int, work: Callable[[slice], None]) -> None
 
     Every participant takes the next unclaimed block until none is left, so a
     thread that starts late (the machine is busy) just takes fewer blocks; the
-    caller works too instead of waiting. Inside a block every floating-point
-    warning is off: callers produce the documented inf and NaN values (masked
-    classes, bad rows) on purpose.
+    caller works too instead of waiting.
     """
     blocks = row_blocks(0, n_rows, row_bytes)
     claim = itertools.count()  # next() on it is atomic under the GIL
 
     def drain() -> None:
-        with np.errstate(all="ignore"):
-            for i in iter(claim.__next__, None):
-                if i >= len(blocks):
-                    return
-                work(blocks[i])
+        for i in iter(claim.__next__, None):
+            if i >= len(blocks):
+                return
+            work(blocks[i])
 
     if WORKERS == 1 or len(blocks) < 2:
         drain()

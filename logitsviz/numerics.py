@@ -120,12 +120,14 @@ def _rowwise(z: np.ndarray, axis: int, temperature: float, log: bool) -> np.ndar
     scale = x.dtype.type(1.0 / temperature) if temperature != 1.0 else None
 
     def work(rows: slice) -> None:
-        o = _shift_rows(x, rows, scale, out[rows])  # step 1: scale and shift by the max
-        if log:
-            o -= np.log(np.sum(np.exp(o), axis=1, keepdims=True))
-        else:
-            np.exp(o, out=o)  # step 2: exponentiate
-            o *= 1.0 / np.sum(o, axis=1, keepdims=True)  # step 3: normalise
+        # a row holding NaN or +inf, or only -inf, comes back NaN as documented: its inf - inf is not a warning
+        with np.errstate(invalid="ignore", over="ignore"):
+            o = _shift_rows(x, rows, scale, out[rows])  # step 1: scale and shift by the max
+            if log:
+                o -= np.log(np.sum(np.exp(o), axis=1, keepdims=True))
+            else:
+                np.exp(o, out=o)  # step 2: exponentiate
+                o *= 1.0 / np.sum(o, axis=1, keepdims=True)  # step 3: normalise
 
     _parallel.map_rows(x.shape[0], x.shape[1] * x.itemsize, work)
     return out.reshape(z.shape)
@@ -148,12 +150,14 @@ def _rowwise_entropy(z: np.ndarray, axis: int, temperature: float) -> np.ndarray
     scale = x.dtype.type(1.0 / temperature) if temperature != 1.0 else None
 
     def work(rows: slice) -> None:
-        s = _shift_rows(x, rows, scale, np.empty((rows.stop - rows.start, x.shape[1]), dtype=x.dtype))  # a block: stays in cache
-        e = np.exp(s)
-        total = np.sum(e, axis=1)
-        np.copyto(s, 0.0, where=np.isneginf(s))  # masked classes: 0 * log 0 = 0
-        e *= s
-        h[rows] = np.log(total) - np.sum(e, axis=1) / total
+        # as in _rowwise: NaN, +inf and all-masked rows give NaN quietly
+        with np.errstate(invalid="ignore", over="ignore"):
+            s = _shift_rows(x, rows, scale, np.empty((rows.stop - rows.start, x.shape[1]), dtype=x.dtype))  # a block: stays in cache
+            e = np.exp(s)
+            total = np.sum(e, axis=1)
+            np.copyto(s, 0.0, where=np.isneginf(s))  # masked classes: 0 * log 0 = 0
+            e *= s
+            h[rows] = np.log(total) - np.sum(e, axis=1) / total
 
     _parallel.map_rows(x.shape[0], x.shape[1] * x.itemsize, work)
     h += 0.0  # -0.0 (a certain distribution) reads as 0.0
