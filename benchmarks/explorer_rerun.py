@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import switch
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TEMPS = (0.5, 2.0, 0.7, 1.5)
 
@@ -50,12 +52,12 @@ def timed_run(at: AppTest) -> float:
 
 
 def open_app(query: dict[str, str], page: str | None = None) -> tuple[AppTest, float]:
-    """An AppTest of the app (or of one page, via ``st.switch_page``), and its first run's time."""
+    """An AppTest of the app (or of one page, by its url path), and its first run's time."""
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params.update(query)
     first = timed_run(at)
     if page:
-        at.switch_page(f"logitsviz/ui/pages/{page}.py")
+        switch(at, page)
         first = timed_run(at)
     return at, first
 

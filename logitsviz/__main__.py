@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from logitsviz import calibration, inputs, numerics
+from logitsviz import calibration, explain, inputs, numerics
 from logitsviz.errors import InputError
+from logitsviz.fmt import plain
 
 __all__ = ["main"]
 
@@ -43,20 +44,14 @@ def _read_source(values: list[str]) -> tuple[list[str], np.ndarray]:
     return inputs.parse_logits(" ".join(values))
 
 
-def _fmt(x: float) -> str:
-    if math.isinf(x):
-        return "-inf" if x < 0 else "inf"
-    return f"{x:.6g}"
-
-
 def cmd_softmax(args: argparse.Namespace) -> int:
     labels, logits = _read_source(args.values)
     if args.labels:
         if len(args.labels) != logits.size:
             raise InputError("cli.labels_count", n=len(args.labels), m=logits.size)
         labels = list(args.labels)
-    z = logits / numerics._check_temperature(args.temperature)
-    p, logp = numerics.softmax(z), numerics.log_softmax(z)
+    table = explain.softmax_table(logits, temperature=args.temperature)
+    z, p, logp = table["z"], table["probability"], table["log_probability"]
     best = int(np.argmax(z))
     if args.json:
         rows = [
@@ -69,7 +64,7 @@ def cmd_softmax(args: argparse.Namespace) -> int:
     print(f"  {'label':<{width}}  {'logit':>12}  {'probability':>12}  {'log-prob':>12}")
     for i, (lab, x, q, lq) in enumerate(zip(labels, logits.tolist(), p.tolist(), logp.tolist())):
         mark = "*" if i == best else " "
-        print(f"{mark} {lab:<{width}}  {_fmt(x):>12}  {q:>12.6f}  {_fmt(lq):>12}")
+        print(f"{mark} {lab:<{width}}  {plain(x):>12}  {q:>12.6f}  {plain(lq):>12}")
     print(f"* argmax: {labels[best]}  (T = {args.temperature:g}, entropy {float(numerics.entropy(z, base=2)):.4f} bits)")
     return 0
 
@@ -87,17 +82,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     z, y = inputs.read_eval_set(logits_path.read_bytes(), logits_path.name,
                                 labels_path.read_bytes() if labels_path else None, labels_path.name if labels_path else None)
     t = calibration.fit_temperature(z, y)
-
-    def metrics(temperature: float) -> dict[str, float]:
-        s = calibration.row_stats(z, y, temperature)
-        bins = calibration.bins_from_confidence(s.confidence, s.correct, args.bins, "uniform")
-        return {
-            "accuracy": float(np.mean(s.correct)), "confidence": float(np.mean(s.confidence)),
-            "nll": float(np.mean(s.nll)), "brier": float(np.mean(s.brier)),
-            "ece": calibration.calibration_error(bins, "l1"), "mce": calibration.calibration_error(bins, "max"),
-        }
-
-    before, after = metrics(1.0), metrics(t)
+    before = calibration.report(z, y, n_bins=args.bins).metrics()
+    after = calibration.report(z, y, temperature=t, n_bins=args.bins).metrics()
     if args.json:
         print(json.dumps({"rows": int(z.shape[0]), "classes": int(z.shape[1]), "bins": args.bins, "fitted_temperature": t,
                           "before": before, "after": after}, indent=2))
@@ -105,17 +91,20 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(f"{z.shape[0]:,} rows x {z.shape[1]:,} classes, {args.bins} equal-width bins")
     print(f"  {'':<20}{'T = 1':>12}{f'T = {t:.4f}':>14}")
     for key, name in (("accuracy", "accuracy"), ("confidence", "avg confidence"), ("nll", "NLL"), ("brier", "Brier"),
-                      ("ece", "ECE"), ("mce", "MCE")):
+                      ("ece", "ECE"), ("mce", "MCE"), ("rmsce", "RMS calib. error")):
         print(f"  {name:<20}{before[key]:>12.4f}{after[key]:>14.4f}")
     print(f"fitted temperature: {t:.6g}")
     return 0
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    root_app = Path(__file__).resolve().parents[1] / "app.py"
-    script = root_app if root_app.is_file() else Path(__file__).with_name("ui") / "streamlit_app.py"
+    """``streamlit run`` on the app's shell (``logitsviz/ui/main.py``), the one entry point ``app.py`` also calls."""
+    script = Path(__file__).with_name("ui") / "main.py"
+    env = os.environ.copy()
+    # the package's parent on the path, so the shell imports this logitsviz also when it is not installed
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")]))
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), *args.streamlit_args]
-    return subprocess.call(cmd, cwd=script.parent, env=os.environ.copy())
+    return subprocess.call(cmd, env=env)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -43,6 +43,10 @@ __all__ = [
     "accuracy",
     "per_class_accuracy",
     "nll_curve",
+    "METRICS",
+    "Report",
+    "report",
+    "most_confident_mistakes",
 ]
 
 T_MIN, T_MAX = 0.01, 100.0  # the temperatures fit_temperature searches
@@ -270,6 +274,82 @@ def per_class_accuracy(logits: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray
     hits = np.bincount(y, weights=correct.astype(np.float64), minlength=z.shape[1])
     with np.errstate(invalid="ignore", divide="ignore"):
         return count, hits / count
+
+
+# ----------------------------------------------------------------- report ----
+
+METRICS = ("accuracy", "confidence", "nll", "brier", "ece", "mce", "rmsce")
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every number the Calibration page and ``logitsviz calibrate`` show for one temperature."""
+
+    temperature: float
+    n_bins: int
+    strategy: str
+    rows: int
+    classes: int
+    stats: RowStats
+    bins: Bins
+    accuracy: float
+    confidence: float  # mean top-label confidence
+    nll: float
+    brier: float
+    ece: float
+    mce: float
+    rmsce: float
+    histogram: tuple[np.ndarray, np.ndarray, np.ndarray]  # (edges, right, wrong): confidences of right and wrong predictions
+    class_count: np.ndarray  # examples per true class
+    class_accuracy: np.ndarray  # recall per true class (NaN for a class with no example)
+
+    @property
+    def overconfidence(self) -> float:
+        """Mean confidence minus accuracy: positive when the model claims more than it gets right."""
+        return self.confidence - self.accuracy
+
+    def metrics(self) -> dict[str, float]:
+        """The headline numbers by name (:data:`METRICS`), for JSON and tables."""
+        return {name: getattr(self, name) for name in METRICS}
+
+
+def report(logits: ArrayLike, labels: ArrayLike, *, temperature: float = 1.0, n_bins: int = 15,
+           strategy: str = "uniform") -> Report:
+    """Accuracy, confidence, NLL, Brier, ECE, MCE, RMS calibration error and the diagrams' data, in one pass.
+
+    Examples
+    --------
+    >>> r = report([[2.0, 0.0], [0.0, 2.0], [3.0, 0.0]], [0, 0, 0], n_bins=1)
+    >>> round(r.ece, 4), round(r.accuracy, 4), r.class_count.tolist()
+    (0.2381, 0.6667, [3, 0])
+    """
+    s = row_stats(logits, labels, temperature)
+    bins = bins_from_confidence(s.confidence, s.correct, n_bins, strategy)
+    edges = np.linspace(0.0, 1.0, 21)
+    n_classes = np.asarray(logits).shape[1]
+    count = np.bincount(s.labels, minlength=n_classes)
+    hits = np.bincount(s.labels, weights=s.correct.astype(np.float64), minlength=n_classes)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # huge logits: an honest inf NLL; empty classes: NaN
+        means = float(np.mean(s.nll)), float(np.mean(s.brier))
+        class_accuracy = hits / count
+    return Report(
+        s.temperature, int(n_bins), strategy, int(s.labels.size), int(n_classes), s, bins,
+        float(np.mean(s.correct)), float(np.mean(s.confidence)), *means,
+        calibration_error(bins, "l1"), calibration_error(bins, "max"), calibration_error(bins, "l2"),
+        (edges, np.histogram(s.confidence[s.correct], edges)[0], np.histogram(s.confidence[~s.correct], edges)[0]),
+        count, class_accuracy,
+    )
+
+
+def most_confident_mistakes(stats: RowStats, k: int = 10) -> np.ndarray:
+    """Rows predicted wrongly, most confident first (ties: lower row first), at most ``k``.
+
+    >>> s = row_stats([[3.0, 0.0], [0.0, 1.0], [0.0, 4.0]], [1, 0, 1])
+    >>> most_confident_mistakes(s).tolist()
+    [0, 1]
+    """
+    wrong = np.flatnonzero(~stats.correct)
+    return wrong[np.argsort(-stats.confidence[wrong], kind="stable")][:k]
 
 
 # ------------------------------------------------------- temperature fitting ----

@@ -1,30 +1,60 @@
-"""Every step of softmax for one vector, ready to show: the arithmetic the Explorer explains.
+"""View models: every number a page section shows, computed by one function each, ready to draw.
 
-The whole vector is computed; only the rows to display are picked out (the
-top ``N`` by probability, found in O(C) with ``np.argpartition``) and the rest
-is summarised as one "others" entry.
+Each function here takes arrays and settings and returns a frozen dataclass
+(:class:`SoftmaxSteps` is the template); :mod:`logitsviz.figures` draws them
+and the app lays them out, so notebook users can call the same functions and
+get every number the app shows. The whole vector is always computed; only
+the rows to display are picked out (the top ``N``, found in O(C) with
+``np.argpartition``) and the rest is summarised as one "others" entry.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from logitsviz import numerics
+from logitsviz import calibration, numerics, sampling
+from logitsviz.errors import InputError
 
 __all__ = [
     "DTYPES",
+    "BarGroups",
+    "CrossEntropyView",
+    "DecodingView",
+    "DistillationView",
     "DtypeRow",
+    "ExpRanges",
+    "InfoNCEView",
+    "SampleView",
+    "ShiftView",
+    "SigmoidView",
     "SoftmaxSteps",
+    "StageView",
     "TailRow",
+    "TemperatureCurve",
     "cross_entropy_curve",
+    "cross_entropy_view",
+    "decoding",
+    "decoding_chart",
+    "distillation_view",
     "exp_limits",
+    "exp_ranges",
+    "info_nce_view",
+    "reliability",
+    "samples",
+    "shift_view",
+    "sigmoid_view",
     "softmax_steps",
+    "softmax_table",
     "stability_rows",
+    "stage_view",
     "tail_rows",
+    "temperature_curve",
+    "top_groups",
     "top_indices",
 ]
 
@@ -145,6 +175,187 @@ def softmax_steps(
     )
 
 
+def softmax_table(logits: ArrayLike, *, temperature: float = 1.0, shift: float = 0.0) -> dict[str, np.ndarray]:
+    """Every class's logit ``x``, ``z = (x + c) / T``, probability and log-probability: the Explorer's download.
+
+    >>> {k: v.round(3).tolist() for k, v in softmax_table([2.0, 1.0, 0.1], temperature=2.0).items()}  # doctest: +NORMALIZE_WHITESPACE
+    {'logit': [2.0, 1.0, 0.1], 'z': [1.0, 0.5, 0.05], 'probability': [0.502, 0.304, 0.194],
+     'log_probability': [-0.69, -1.19, -1.64]}
+    """
+    x = np.asarray(logits, dtype=np.float64).ravel()
+    z = (x + shift) / numerics._check_temperature(temperature)
+    return {"logit": x, "z": z, "probability": numerics.softmax(z), "log_probability": numerics.log_softmax(z)}
+
+
+# ------------------------------------------------------- bars: top N + rest ----
+
+
+@dataclass(frozen=True)
+class BarGroups:
+    """Grouped bars of a few series over the same classes: the classes shown, and one "rest" bar per series."""
+
+    index: np.ndarray  # the classes shown, in display order
+    series: tuple[np.ndarray, ...]  # each series' values at ``index``
+    rest: tuple[float, ...] | None  # each series' total over the classes not shown; None when all are shown
+    rest_count: int
+
+
+def top_groups(series: Sequence[ArrayLike], top: int = 20, *, rest: bool = True, by_index: bool = False,
+               include: int | None = None) -> BarGroups:
+    """The ``top`` classes of the first series (largest first, or in class order with ``by_index``), plus the rest.
+
+    ``include`` is a class that must be shown (it replaces the last of the top).
+
+    >>> g = top_groups([[0.5, 0.1, 0.3, 0.1], [0.4, 0.2, 0.2, 0.2]], top=2)
+    >>> g.index.tolist(), [v.tolist() for v in g.series], [round(r, 3) for r in g.rest], g.rest_count
+    ([0, 2], [[0.5, 0.3], [0.4, 0.2]], [0.2, 0.4], 2)
+    """
+    values = [np.asarray(v, dtype=np.float64) for v in series]
+    idx = top_indices(values[0], top)
+    if include is not None and include not in idx:
+        idx = np.append(idx[: max(top - 1, 0)], include)
+    if by_index:
+        idx = np.sort(idx)
+    others = np.ones(values[0].size, dtype=bool)
+    others[idx] = False
+    n_rest = int(others.sum())
+    totals = tuple(float(v[others].sum()) for v in values) if rest and n_rest else None
+    return BarGroups(idx, tuple(v[idx] for v in values), totals, n_rest if totals is not None else 0)
+
+
+# ---------------------------------------------------------------- decoding ----
+
+
+@dataclass(frozen=True)
+class StageView:
+    """One decoding stage as its chart shows it: the tokens at its input, what it kept, the threshold it applied."""
+
+    name: str
+    setting: float
+    measures: str  # what the threshold is: "probability", "mass", "count", "logit" or "none" (the filter says)
+    axis: str  # what the bars are: "probability" or "logit"
+    index: np.ndarray  # tokens shown, in the filter's own order (most likely, most typical or highest logit first)
+    values: np.ndarray  # their probability (or logit) at the stage's input
+    after: np.ndarray | None  # temperature only: their probability after it
+    kept: np.ndarray  # bool per shown token
+    rest_count: int  # finite tokens not shown (one "rest" bar on a probability axis)
+    rest_value: float | None
+    rest_kept: bool
+    threshold: float | None
+    cumulative: np.ndarray | None  # "mass" filters: running total of the shown bars
+    removed: int
+    left: int
+
+
+def _stage_order(stage: sampling.Stage, p_in: np.ndarray, n_show: int) -> np.ndarray:
+    """The tokens a stage's chart shows, in the order its filter ranks them."""
+    before = stage.before
+    if stage.filter.ranks_by == "typicality":
+        score = np.where(np.isfinite(before), sampling.typicality(before), np.inf)
+        return np.argsort(score, kind="stable")[:n_show]
+    return top_indices(before if stage.filter.ranks_by == "logit" else p_in, n_show)
+
+
+def stage_view(stage: sampling.Stage, top: int = 20) -> StageView:
+    """What one stage of :func:`logitsviz.sampling.pipeline` did, for one vector, as a chart shows it.
+
+    >>> v = stage_view(sampling.pipeline(np.log([0.5, 0.3, 0.15, 0.05]), {"top_p": 0.75})[0])
+    >>> v.kept.tolist(), v.cumulative.round(2).tolist(), v.threshold, v.removed
+    ([True, True, False, False], [0.5, 0.8, 0.95, 1.0], 0.75, 2)
+    """
+    before, after = stage.before, stage.after
+    p_in = numerics.softmax(before)
+    kept_all = np.isfinite(after)
+    finite = np.isfinite(before)
+    counts = dict(removed=int(stage.removed.sum()), left=int(kept_all.sum()))
+    threshold = None if stage.threshold is None else float(stage.threshold)
+    if stage.filter.measures == "none":  # temperature: before and after, nothing removed
+        idx = top_indices(p_in, top)
+        return StageView(stage.name, stage.value, "none", "probability", idx, p_in[idx], numerics.softmax(after)[idx],
+                         kept_all[idx], 0, None, True, threshold, None, **counts)
+    idx = _stage_order(stage, p_in, min(top, int(finite.sum())))
+    axis = "logit" if stage.filter.ranks_by == "logit" else "probability"
+    values = (before if axis == "logit" else p_in)[idx]
+    rest = finite.copy()
+    rest[idx] = False
+    has_rest = bool(rest.any()) and axis == "probability"
+    return StageView(
+        stage.name, stage.value, stage.filter.measures, axis, idx, values, None, kept_all[idx],
+        int(rest.sum()) if has_rest else 0, float(p_in[rest].sum()) if has_rest else None, bool(kept_all[rest].any()),
+        threshold, np.cumsum(values) if stage.filter.measures == "mass" else None, **counts,
+    )
+
+
+def decoding_chart(original: ArrayLike, final: ArrayLike, top: int = 20) -> BarGroups:
+    """The distribution before decoding beside the final, renormalised one: top ``top`` plus the rest."""
+    return top_groups([numerics.softmax(np.asarray(original, dtype=np.float64)),
+                       numerics.softmax(np.asarray(final, dtype=np.float64))], top)
+
+
+@dataclass(frozen=True)
+class DecodingView:
+    """A decoding pipeline on one vector: every stage, the final logits, and the summary tiles."""
+
+    stages: tuple[StageView, ...]
+    final: np.ndarray  # logits after the last stage (removed tokens -inf)
+    n_kept: int
+    n_tokens: int
+    mass_kept: float  # share of the original probability on the kept tokens
+    entropy_bits: float  # of the final distribution
+    entropy_change: float  # final minus original, bits
+    greedy: int  # the final argmax
+    chart: BarGroups  # original and final probabilities
+
+
+def decoding(logits: ArrayLike, settings: dict[str, float], order: str = "transformers", top: int = 20) -> DecodingView:
+    """Run the filters in ``settings`` in ``order`` on one vector and collect what the Decoding lab shows.
+
+    >>> v = decoding([3.0, 2.0, 1.0, 0.0], {"top_k": 2})
+    >>> v.n_kept, round(v.mass_kept, 3), v.greedy, [s.name for s in v.stages]
+    (2, 0.881, 0, ['top_k'])
+    """
+    z = np.asarray(logits, dtype=np.float64).ravel()
+    stages = sampling.pipeline(z, settings, order)
+    final = stages[-1].after if stages else z
+    kept = np.isfinite(final)
+    h_final = float(numerics.entropy(final, base=2))
+    return DecodingView(
+        tuple(stage_view(s, top) for s in stages), final, int(kept.sum()), int(z.size),
+        float(numerics.softmax(z)[kept].sum()), h_final, h_final - float(numerics.entropy(z, base=2)),
+        int(np.argmax(final)), decoding_chart(z, final, top),
+    )
+
+
+@dataclass(frozen=True)
+class SampleView:
+    """``n`` seeded draws from a distribution, against its probabilities."""
+
+    draws: np.ndarray
+    counts: np.ndarray
+    probs: np.ndarray
+    total_variation: float  # half the L1 distance between observed frequencies and probabilities
+    greedy_share: float  # share of draws that picked the most likely token
+    distinct: int
+    chart: BarGroups  # probabilities and observed frequencies
+
+
+def samples(logits: ArrayLike, n: int, seed: int = 0, top: int = 20) -> SampleView:
+    """Draw ``n`` tokens from ``softmax(logits)`` with ``seed``, and compare what came out with what was expected.
+
+    >>> v = samples([0.0, 0.0, -np.inf], 4000, seed=0)
+    >>> v.distinct, v.total_variation < 0.03, v.counts[2]
+    (2, True, np.int64(0))
+    """
+    z = np.asarray(logits, dtype=np.float64).ravel()
+    draws = sampling.sample(z, n, rng=seed)
+    counts = np.bincount(draws, minlength=z.size)
+    probs = numerics.softmax(z)
+    freq = counts / max(1, int(counts.sum()))
+    greedy = int(np.argmax(z))
+    return SampleView(draws, counts, probs, 0.5 * float(np.abs(freq - probs).sum()), float(freq[greedy]),
+                      int((counts > 0).sum()), top_groups([probs, freq], top))
+
+
 # ------------------------------------------------------------ stability ----
 
 DTYPES = (np.float16, np.float32, np.float64)
@@ -233,6 +444,57 @@ def tail_rows(logits: ArrayLike) -> list[TailRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class ShiftView:
+    """Naive softmax of ``z - c`` for no shift, the max and the user's ``c``: only shifting by the max is always safe."""
+
+    max_z: float  # the largest finite logit
+    shifts: tuple[tuple[str, float], ...]  # ("none" | "max" | "yours", c)
+    naive: tuple[np.ndarray, ...]  # naive_softmax(z - c) for each shift
+    ok: tuple[bool, ...]  # no inf or NaN in it
+    stable: np.ndarray  # softmax(z), for comparison
+
+
+def shift_view(logits: ArrayLike, c: float) -> ShiftView:
+    """Naive softmax after subtracting 0, ``max(z)`` and ``c``.
+
+    >>> v = shift_view([1000.0, 999.0], 0.0)
+    >>> v.ok, v.max_z
+    ((False, True, False), 1000.0)
+    """
+    z = np.asarray(logits, dtype=np.float64).ravel()
+    finite = z[np.isfinite(z)]
+    max_z = float(finite.max()) if finite.size else 0.0
+    shifts = (("none", 0.0), ("max", max_z), ("yours", float(c)))
+    naive = tuple(numerics.naive_softmax(z - shift) for _, shift in shifts)
+    return ShiftView(max_z, shifts, naive, tuple(bool(np.all(np.isfinite(p))) for p in naive), numerics.softmax(z))
+
+
+@dataclass(frozen=True)
+class ExpRanges:
+    """Where ``exp`` neither overflows nor underflows to 0, per float type, and where the logits sit."""
+
+    points: np.ndarray  # the finite logits (at most 2,000, spread over their range)
+    dtypes: tuple[str, ...]
+    limits: tuple[tuple[float, float], ...]  # (underflow, overflow) per type
+    outside: tuple[np.ndarray, ...]  # per type: which points fall outside its safe range
+
+
+def exp_ranges(logits: ArrayLike, max_points: int = 2000) -> ExpRanges:
+    """The Stability chart: each type's safe range for ``exp``, the logits marked, those outside flagged.
+
+    >>> v = exp_ranges([1.0, 50.0])
+    >>> v.dtypes, [o.tolist() for o in v.outside]
+    (('float16', 'float32', 'float64'), [[False, True], [False, False], [False, False]])
+    """
+    z = np.asarray(logits, dtype=np.float64).ravel()
+    z = z[np.isfinite(z)]
+    if z.size > max_points:  # enough to show where the values sit
+        z = np.sort(z)[np.linspace(0, z.size - 1, max_points).astype(int)]
+    limits = tuple(exp_limits(dtype)[::-1] for dtype in DTYPES)
+    return ExpRanges(z, tuple(np.dtype(d).name for d in DTYPES), limits, tuple((z > hi) | (z < lo) for lo, hi in limits))
+
+
 # ----------------------------------------------------------------- losses ----
 
 
@@ -258,3 +520,181 @@ def cross_entropy_curve(logits: ArrayLike, target: int, grid: ArrayLike, *, labe
     with np.errstate(invalid="ignore"):
         mean_z = (others.sum() + g) / x.size
     return (1 - label_smoothing) * nll + label_smoothing * (lse - mean_z)
+
+
+@dataclass(frozen=True)
+class CrossEntropyView:
+    """Cross-entropy of one vector against a true class: the loss, its gradient, and the loss as that logit moves."""
+
+    target: int
+    loss: float
+    neg_log_p: float  # -log p_y, from log-softmax (equals the loss without label smoothing)
+    p_true: float
+    probs: np.ndarray
+    grad: np.ndarray  # p - q
+    grad_index: np.ndarray  # classes the gradient chart shows: the largest |grad|, the true class among them
+    grid: np.ndarray  # values of the true logit
+    curve: np.ndarray  # the loss at each
+    z_target: float
+
+
+def cross_entropy_view(logits: ArrayLike, target: int, *, label_smoothing: float = 0.0, top: int = 20) -> CrossEntropyView:
+    """Everything the cross-entropy section shows, for true class ``target``.
+
+    >>> v = cross_entropy_view([2.0, 1.0, 0.1], 0)
+    >>> round(v.loss, 4), v.grad.round(3).tolist()
+    (0.417, [-0.341, 0.242, 0.099])
+    """
+    z = np.asarray(logits, dtype=np.float64).ravel()
+    y = int(target)
+    grad = numerics.cross_entropy_grad(z, y, label_smoothing=label_smoothing)
+    z_target = float(z[y]) if np.isfinite(z[y]) else 0.0
+    grid = np.linspace(z_target - 10, z_target + 10, 201)
+    probs = numerics.softmax(z)
+    return CrossEntropyView(
+        y, float(numerics.cross_entropy(z, y, label_smoothing=label_smoothing)), float(-numerics.log_softmax(z)[y]),
+        float(probs[y]), probs, grad, top_groups([np.abs(grad)], top, rest=False, by_index=True, include=y).index,
+        grid, cross_entropy_curve(z, y, grid, label_smoothing=label_smoothing), z_target,
+    )
+
+
+@dataclass(frozen=True)
+class SigmoidView:
+    """Sigmoid (each class on its own, multi-label) against softmax (classes compete) on the same logits."""
+
+    sigmoid: np.ndarray
+    softmax: np.ndarray
+    targets: np.ndarray  # 1 for the chosen positives
+    bce: np.ndarray  # per class
+    logit_of_sigmoid: np.ndarray  # logit(sigmoid(z)) = z, the inverse
+    sum_sigmoid: float
+    sum_softmax: float
+    bce_mean: float
+    bars: BarGroups  # sigmoid and softmax, the top classes in class order
+
+
+def sigmoid_view(logits: ArrayLike, positives: Sequence[int] = (), top: int = 20) -> SigmoidView:
+    """Sigmoid and softmax side by side, and the binary cross-entropy against ``positives``.
+
+    >>> v = sigmoid_view([0.0, 0.0], [0])
+    >>> v.sum_sigmoid, v.sum_softmax, round(v.bce_mean, 4)
+    (1.0, 1.0, 0.6931)
+    """
+    z = np.asarray(logits, dtype=np.float64).ravel()
+    sig, soft = numerics.sigmoid(z), numerics.softmax(z)
+    targets = np.zeros(z.size)
+    targets[list(positives)] = 1.0
+    bce = numerics.binary_cross_entropy(z, targets)
+    return SigmoidView(sig, soft, targets, bce, numerics.logit(sig), float(sig.sum()), float(soft.sum()), float(bce.mean()),
+                       top_groups([sig, soft], top, rest=False, by_index=True))
+
+
+@dataclass(frozen=True)
+class InfoNCEView:
+    """A batch of paired embeddings under InfoNCE: similarities, logits ``cos / τ``, the loss and the τ curve."""
+
+    similarity: np.ndarray  # (B, B) cosine similarities; the diagonal holds the positive pairs
+    logits: np.ndarray
+    probs: np.ndarray  # row-wise softmax: each a_i's distribution over the b_j
+    loss: float
+    chance: float  # log B: the loss of a model that cannot tell the pairs apart
+    accuracy: float  # rows whose most similar b is their own
+    tau: float
+    taus: np.ndarray
+    tau_losses: np.ndarray
+
+
+def info_nce_view(batch: int, dim: int, noise: float, tau: float, seed: int = 0, taus: ArrayLike | None = None) -> InfoNCEView:
+    """A seeded batch: ``a`` random, each ``b_i = a_i + noise · ε``, then InfoNCE at ``tau`` and across ``taus``.
+
+    >>> v = info_nce_view(8, 16, 0.0, 0.1)   # no noise: every pair is found
+    >>> v.accuracy, v.loss < 0.01
+    (1.0, True)
+    """
+    rng = np.random.default_rng(int(seed))
+    a = rng.normal(size=(int(batch), int(dim)))
+    b = a + noise * rng.normal(size=a.shape)  # each b_i is a noisy view of a_i: the positive pair
+    sim = numerics.cosine_similarity(a, b)
+    logits = sim / tau
+    grid = np.geomspace(0.01, 1.0, 60) if taus is None else np.asarray(taus, dtype=np.float64)
+    return InfoNCEView(
+        sim, logits, numerics.softmax(logits), float(numerics.info_nce(logits)), math.log(int(batch)),
+        float(np.mean(np.argmax(logits, axis=1) == np.arange(int(batch)))), float(tau), grid,
+        np.array([numerics.info_nce(sim / v) for v in grid]),
+    )
+
+
+@dataclass(frozen=True)
+class DistillationView:
+    """A teacher's and a student's logits: the distillation loss, and both distributions at T and at 1."""
+
+    temperature: float
+    kl: float  # KL(p_teacher || p_student) at T
+    scaled: float  # T² · KL, the loss as used in training
+    kl_at_1: float
+    teacher_soft: np.ndarray  # softmax(z_t / T)
+    student_soft: np.ndarray
+    soft: BarGroups  # teacher and student at T
+    hard: BarGroups  # at T = 1
+
+
+def distillation_view(teacher: ArrayLike, student: ArrayLike, temperature: float) -> DistillationView:
+    """The distillation loss ``T² · KL(softmax(z_t/T) ‖ softmax(z_s/T))`` and what it compares.
+
+    >>> v = distillation_view([2.0, 1.0, 0.0], [2.0, 1.0, 0.0], 4.0)
+    >>> v.kl, v.scaled
+    (0.0, 0.0)
+    """
+    zt, zs = np.asarray(teacher, dtype=np.float64).ravel(), np.asarray(student, dtype=np.float64).ravel()
+    if zt.size != zs.size:
+        raise InputError("loss.kd.mismatch", a=zt.size, b=zs.size)
+    kl = float(numerics.kl_divergence(zt, zs, temperature=temperature))
+    pt, ps = numerics.softmax(zt, temperature=temperature), numerics.softmax(zs, temperature=temperature)
+    return DistillationView(
+        float(temperature), kl, temperature * temperature * kl, float(numerics.kl_divergence(zt, zs)), pt, ps,
+        top_groups([pt, ps], zt.size, rest=False, by_index=True),
+        top_groups([numerics.softmax(zt), numerics.softmax(zs)], zt.size, rest=False, by_index=True),
+    )
+
+
+# ------------------------------------------------------------- calibration ----
+
+
+def reliability(logits: ArrayLike, labels: ArrayLike, n_bins: int = 15, strategy: str = "uniform", *,
+                temperature: float = 1.0) -> calibration.Bins:
+    """The reliability diagram's bins that :func:`logitsviz.figures.reliability` draws (see :func:`calibration.reliability_bins`)."""
+    return calibration.reliability_bins(logits, labels, n_bins, strategy, temperature=temperature)
+
+
+@dataclass(frozen=True)
+class TemperatureCurve:
+    """NLL and ECE across temperatures around the fitted one."""
+
+    temperatures: np.ndarray
+    nll: np.ndarray
+    ece: np.ndarray
+    fitted: float
+    rows: int  # rows used: all of them, or a seeded sample of a very large set
+    sampled: bool
+
+
+def temperature_curve(logits: ArrayLike, labels: ArrayLike, fitted: float, *, n_bins: int = 15, strategy: str = "uniform",
+                      points: int = 25, max_elements: int = 20_000_000, seed: int = 0) -> TemperatureCurve:
+    """NLL and ECE at ``points`` temperatures from ``fitted / 4`` to ``fitted · 4`` (within 0.05-10).
+
+    Above ``max_elements`` logits a seeded sample of rows is used, and the view says so.
+
+    >>> z = np.array([[3.0, 0.0], [0.0, 3.0], [3.0, 0.0]])
+    >>> c = temperature_curve(z, [0, 1, 1], fitted=2.0, points=3)
+    >>> c.temperatures.round(2).tolist(), c.sampled
+    ([0.5, 2.0, 8.0], False)
+    """
+    z, y = np.asarray(logits), np.asarray(labels)
+    rows = np.arange(z.shape[0])
+    if z.size > max_elements:
+        rows = np.sort(np.random.default_rng(seed).choice(z.shape[0], max_elements // z.shape[1], replace=False))
+        z, y = z[rows], y[rows]
+    temps = np.geomspace(max(0.05, fitted / 4), min(10.0, fitted * 4), points)
+    ece = [calibration.expected_calibration_error(z, y, n_bins, strategy=strategy, temperature=float(v)) for v in temps]
+    return TemperatureCurve(temps, calibration.nll_curve(z, y, temps), np.array(ece), float(fitted), int(rows.size),
+                            rows.size < np.asarray(logits).shape[0])

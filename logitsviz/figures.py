@@ -1,4 +1,7 @@
-"""Plotly figures: data in, ``go.Figure`` out; nothing is displayed or modified.
+"""Plotly figures: view models or plain arrays in, ``go.Figure`` out; nothing is computed, displayed or modified.
+
+Every number drawn here comes from :mod:`logitsviz.explain` (or the caller):
+a figure picks colours, labels, axes and lines, never a probability.
 
 Labels are user text: they are HTML-escaped before plotly sees them (plotly
 reads a small subset of HTML in text), so a class named ``<b>x</b>`` shows
@@ -7,8 +10,11 @@ exactly that.
 Figures are written as plain plotly JSON (trace and layout dicts) and wrapped
 in a ``go.Figure`` without plotly's property-by-property validation: building
 one takes about a millisecond instead of ten, which is most of what a page
-re-run costs. The test suite checks every figure against plotly's schema
-(``tests/test_figures.py``), so a misspelt property still fails loudly.
+re-run costs. plotly offers no public switch for this (``go.Figure(dict)``
+and ``st.plotly_chart(dict)`` both validate), so :func:`_figure` is the one
+place that passes its ``_validate=False``; the test suite checks every figure
+against plotly's schema (``tests/test_figures.py``), so a misspelt property
+still fails loudly.
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
-from logitsviz.explain import SoftmaxSteps, softmax_steps
+from logitsviz import explain
+from logitsviz.explain import BarGroups, CrossEntropyView, ExpRanges, SampleView, SoftmaxSteps, StageView
+from logitsviz.fmt import number
 from logitsviz.i18n import t
 
 __all__ = [
@@ -29,6 +37,7 @@ __all__ = [
     "compare_steps",
     "confidence_histogram",
     "decoding",
+    "decoding_bars",
     "digit",
     "digit_pixels",
     "exp_ranges",
@@ -78,15 +87,38 @@ def plotly_config(filename: str) -> dict:
     }
 
 
-def _fmt(x: float, digits: int = 3) -> str:
-    if np.isneginf(x):
-        return "−∞"
-    return f"{x:.{digits}g}" if abs(x) >= 1e4 or (x != 0 and abs(x) < 1e-3) else f"{x:.{digits}f}"
-
-
 def _panel_title(key: str) -> str:
     """A panel's title from the catalogue: ``<key>_head`` over ``<key>_sub`` in smaller grey type (our strings only)."""
     return f"{t(key + '_head')}<br><span style=\"font-size:11px;color:#6b7280\">{t(key + '_sub')}</span>"
+
+
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    """A ``go.Figure`` of plain trace and layout dicts, not validated again (see the module docstring)."""
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
+def _hover(template: str) -> str:
+    """A hover template with plotly's trace-name box hidden."""
+    return template + "<extra></extra>"
+
+
+def _names(labels: Sequence[str], index: np.ndarray) -> list[str]:
+    """Escaped, shortened labels of the classes at ``index``; plotly needs distinct categories, so repeats get their index."""
+    names = [safe_label(labels[i]) for i in index]
+    seen: set[str] = set()
+    for k, name in enumerate(names):
+        if name in seen:
+            names[k] = f"{name} #{int(index[k])}"
+        seen.add(names[k])
+    return names
+
+
+_LEGEND_TOP_RIGHT = dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom")
+_CATEGORY_X = dict(type="category", tickangle=-45, automargin=True)
+_RULE = dict(color="#E07A3F", dash="dash")
+
+
+# ----------------------------------------------------------------- explorer ----
 
 
 def compare(
@@ -106,129 +138,72 @@ def compare(
     >>> [round(p, 3) for p in fig.data[1].x]
     [0.659, 0.242, 0.099]
     """
-    steps = softmax_steps(logits, temperature=temperature, shift=shift, top=top, sort=sort)
-    return compare_steps(labels, steps)
+    return compare_steps(labels, explain.softmax_steps(logits, temperature=temperature, shift=shift, top=top, sort=sort))
 
 
-def _figure(data: list[dict], layout: dict) -> go.Figure:
-    """A ``go.Figure`` of plain trace and layout dicts, not validated again (see the module docstring)."""
-    return go.Figure(data=data, layout=layout, _validate=False)
-
-
-def _hline(y: float, line: dict, text: str | None = None, position: str = "top right") -> tuple[dict, dict | None]:
-    """A horizontal rule across the plot at ``y`` (a shape) and its label (an annotation)."""
-    shape = dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=y, y1=y, line=line)
-    if text is None:
-        return shape, None
-    vertical, horizontal = position.split()
-    note = dict(text=text, showarrow=False, xref="x domain", x=1 if horizontal == "right" else 0, xanchor=horizontal,
-                yref="y", y=y, yanchor="bottom" if vertical == "top" else "top")
-    return shape, note
-
-
-def _vline(x: float, line: dict, text: str | None = None, position: str = "top right", *, log_x: bool = False) -> tuple[dict, dict | None]:
-    """A vertical rule at ``x`` and its label. On a log axis an annotation's x is given in log10 units (plotly's rule)."""
-    shape = dict(type="line", xref="x", x0=x, x1=x, yref="y domain", y0=0, y1=1, line=line)
-    if text is None:
-        return shape, None
-    vertical, horizontal = position.split()
-    note = dict(text=text, showarrow=False, xref="x", x=float(np.log10(x)) if log_x else x, xanchor="left" if horizontal == "right" else "right",
-                yref="y domain", y=1 if vertical == "top" else 0, yanchor=vertical)
-    return shape, note
-
-
-def _rules(layout: dict, *rules: tuple[dict, dict | None]) -> dict:
-    """Add rules (shape, annotation) made by :func:`_hline` / :func:`_vline` to ``layout``."""
-    for shape, note in rules:
-        layout.setdefault("shapes", []).append(shape)
-        if note is not None:
-            layout.setdefault("annotations", []).append(note)
-    return layout
-
-
-def _hover(template: str) -> str:
-    """A hover template with plotly's trace-name box hidden."""
-    return template + "<extra></extra>"
+def _compare_bars(labels: Sequence[str], steps: SoftmaxSteps) -> dict[str, list]:
+    """Per bar of the two panels: name, logit, probability, colours and hover text; "others" last."""
+    names = _names(labels, steps.index)
+    bars = dict(
+        names=names, logits=steps.z.tolist(), probs=steps.probs.tolist(),
+        color_l=[COLORS["argmax"] if i == steps.argmax else COLORS["logit"] for i in steps.index],
+        color_p=[COLORS["argmax"] if i == steps.argmax else COLORS["prob"] for i in steps.index],
+        hover_l=[t("fig.hover_logit", label=n, value=number(v, 4)) for n, v in zip(names, steps.z.tolist())],
+        hover_p=[t("fig.hover_prob", label=n, value=number(v, 4), pct=f"{100 * v:.2f}") for n, v in zip(names, steps.probs.tolist())],
+    )
+    if steps.others_count:
+        k = f"{steps.others_count:,}"
+        extra = dict(names=t("fig.others", k=k), logits=steps.others_logit, probs=steps.others_prob, color_l=COLORS["others"],
+                     color_p=COLORS["others"], hover_l=t("fig.hover_others_logit", k=k, value=number(steps.others_logit, 4)),
+                     hover_p=t("fig.hover_others_prob", k=k, pct=f"{100 * steps.others_prob:.2f}"))
+        for key, value in extra.items():
+            bars[key].append(value)
+    return bars
 
 
 def compare_steps(labels: Sequence[str], steps: SoftmaxSteps) -> go.Figure:
-    """The figure of :func:`compare` from already computed :class:`SoftmaxSteps`."""
-    names = [safe_label(labels[i]) for i in steps.index]
-    # plotly needs distinct categories: truncation may have merged two long labels
-    seen: dict[str, int] = {}
-    for k, name in enumerate(names):
-        if name in seen:
-            names[k] = f"{name} #{int(steps.index[k])}"
-        seen[name] = k
-    logit_vals = steps.z.tolist()
-    prob_vals = steps.probs.tolist()
-    colors_l = [COLORS["argmax"] if i == steps.argmax else COLORS["logit"] for i in steps.index]
-    colors_p = [COLORS["argmax"] if i == steps.argmax else COLORS["prob"] for i in steps.index]
-    hover_l = [t("fig.hover_logit", label=n, value=_fmt(v, 4)) for n, v in zip(names, logit_vals)]
-    hover_p = [t("fig.hover_prob", label=n, value=_fmt(v, 4), pct=f"{100 * v:.2f}") for n, v in zip(names, prob_vals)]
-
-    if steps.others_count:
-        others = t("fig.others", k=f"{steps.others_count:,}")
-        names.append(others)
-        logit_vals.append(steps.others_logit)
-        prob_vals.append(steps.others_prob)
-        colors_l.append(COLORS["others"])
-        colors_p.append(COLORS["others"])
-        hover_l.append(t("fig.hover_others_logit", k=f"{steps.others_count:,}", value=_fmt(steps.others_logit, 4)))
-        hover_p.append(t("fig.hover_others_prob", k=f"{steps.others_count:,}", pct=f"{100 * steps.others_prob:.2f}"))
-
+    """The figure of :func:`compare` from already computed :class:`~logitsviz.explain.SoftmaxSteps`."""
+    b = _compare_bars(labels, steps)
     # masked classes (-inf) have no bar; plotly cannot draw -inf
-    plot_logits = [None if not np.isfinite(v) else v for v in logit_vals]
-    show_text = len(names) <= _MAX_TEXT_BARS
-    bar = dict(type="bar", y=names, orientation="h", textposition="outside", cliponaxis=False, hoverinfo="text")
+    plot_logits = [v if np.isfinite(v) else None for v in b["logits"]]
+    show_text = len(b["names"]) <= _MAX_TEXT_BARS
+    bar = dict(type="bar", y=b["names"], orientation="h", textposition="outside", cliponaxis=False, hoverinfo="text")
     data = [
-        dict(bar, x=plot_logits, marker=dict(color=colors_l), text=[_fmt(v, 2) if show_text else "" for v in logit_vals],
-             hovertext=hover_l, name=t("fig.logits_title"), xaxis="x", yaxis="y"),
-        dict(bar, x=prob_vals, marker=dict(color=colors_p), text=[f"{100 * v:.1f}%" if show_text else "" for v in prob_vals],
-             hovertext=hover_p, name=t("fig.probs_title"), xaxis="x2", yaxis="y2"),
+        dict(bar, x=plot_logits, marker=dict(color=b["color_l"]), text=[number(v, 2) if show_text else "" for v in b["logits"]],
+             hovertext=b["hover_l"], name=t("fig.logits_title"), xaxis="x", yaxis="y"),
+        dict(bar, x=b["probs"], marker=dict(color=b["color_p"]), text=[f"{100 * v:.1f}%" if show_text else "" for v in b["probs"]],
+             hovertext=b["hover_p"], name=t("fig.probs_title"), xaxis="x2", yaxis="y2"),
     ]
-    finite = [v for v in plot_logits if v is not None]
-    lo, hi = (min(finite + [0.0]), max(finite + [0.0])) if finite else (0.0, 1.0)
+    return _figure(data, _compare_layout([v for v in plot_logits if v is not None], max(b["probs"]), len(b["names"])))
+
+
+def _compare_layout(finite_logits: list[float], top_prob: float, n_bars: int) -> dict:
+    """Two panels side by side sharing one category axis (what make_subplots(1, 2, shared_yaxes=True) lays out)."""
+    lo, hi = (min([*finite_logits, 0.0]), max([*finite_logits, 0.0])) if finite_logits else (0.0, 1.0)
     pad = 0.18 * (hi - lo or 1.0)
-    # two panels side by side sharing one category axis (what make_subplots(1, 2, shared_yaxes=True) lays out)
     y_axis = dict(type="category", autorange="reversed", automargin=True, domain=[0.0, 1.0])
     # each title starts at its panel's left edge, on two short lines: one centred line each ran into the other on a phone
     title = dict(showarrow=False, xref="paper", yref="paper", y=1.0, xanchor="left", yanchor="bottom", align="left",
                  font=dict(size=13))
-    layout = dict(
+    return dict(
         xaxis=dict(anchor="y", domain=[0.0, 0.48], range=[lo - (pad if lo < 0 else 0), hi + pad], zeroline=True, zerolinecolor="#888",
                    gridcolor=COLORS["grid"]),
         yaxis=dict(y_axis, anchor="x"),
-        xaxis2=dict(anchor="y2", domain=[0.52, 1.0], range=[0, min(1.0, max(prob_vals) * 1.22 + 0.02)], tickformat=".0%",
+        xaxis2=dict(anchor="y2", domain=[0.52, 1.0], range=[0, min(1.0, top_prob * 1.22 + 0.02)], tickformat=".0%",
                     gridcolor=COLORS["grid"]),
         yaxis2=dict(y_axis, anchor="x2", matches="y", showticklabels=False),
         annotations=[dict(title, text=_panel_title("fig.logits"), x=0.0), dict(title, text=_panel_title("fig.probs"), x=0.52)],
-        height=max(260, 70 + 26 * len(names)),
+        height=max(260, 70 + 26 * n_bars),
         margin=dict(l=8, r=24, t=52, b=24),
         showlegend=False,
         bargap=0.25,
         uniformtext=dict(minsize=9, mode="hide"),
     )
-    return _figure(data, layout)
 
 
-# ------------------------------------------------------------- decoding ----
+# ----------------------------------------------------------------- decoding ----
 
-KEPT, REMOVED, LINE = "#3A9E8F", "#D5D9E0", "#E07A3F"
-
-
-def _names(labels: Sequence[str], index: np.ndarray) -> list[str]:
-    names = [safe_label(labels[i]) for i in index]
-    seen: set[str] = set()
-    for k, name in enumerate(names):
-        if name in seen:
-            names[k] = f"{name} #{int(index[k])}"
-        seen.add(names[k])
-    return names
-
-
-_LEGEND_TOP_RIGHT = dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom")
-_CATEGORY_X = dict(type="category", tickangle=-45, automargin=True)
+KEPT, REMOVED = "#3A9E8F", "#D5D9E0"
 
 
 def _small_layout(title: str, n_bars: int, **extra) -> dict:
@@ -245,141 +220,105 @@ def _small_layout(title: str, n_bars: int, **extra) -> dict:
     return layout
 
 
-def stage(labels: Sequence[str], stage, top: int = 20) -> go.Figure:
-    """What one decoding stage kept (coloured) and removed (grey), with its threshold drawn.
+def stage(labels: Sequence[str], view: StageView) -> go.Figure:
+    """What one decoding stage kept (coloured) and removed (grey), with the threshold its filter applied.
 
-    Bars are the probabilities at the stage's input, largest first (typical-p:
-    most typical first), top ``top`` plus one bar for the rest.
+    Bars are in the filter's own order (most likely, most typical or highest
+    logit first), with one bar for the rest; temperature shows before and after.
     """
-    from logitsviz import numerics, sampling
-    from logitsviz.explain import top_indices
-
-    before, after = stage.before, stage.after
-    p_in = numerics.softmax(before)
-    kept = np.isfinite(after)
-    title = t(f"decode.filter.{stage.name}.name")
-
-    if stage.name == "temperature":
-        p_out = numerics.softmax(after)
-        idx = top_indices(p_in, top)
-        names = _names(labels, idx)
-        data = [
-            dict(type="bar", x=names, y=p_in[idx], marker=dict(color=COLORS["others"]), name=t("decode.chart.before"),
-                 hovertemplate="%{x}<br>p = %{y:.4f}<extra>" + t("decode.chart.before") + "</extra>"),
-            dict(type="bar", x=names, y=p_out[idx], marker=dict(color=COLORS["prob"]), name=t("decode.chart.after"),
-                 hovertemplate="%{x}<br>p = %{y:.4f}<extra>" + t("decode.chart.after") + "</extra>"),
-        ]
-        return _figure(data, _small_layout(title, len(idx), barmode="group", showlegend=True, legend=_LEGEND_TOP_RIGHT))
-
-    if stage.name == "typical_p":
-        score = sampling.typicality(before)
-        score = np.where(np.isfinite(before), score, np.inf)
-        order = np.argsort(score, kind="stable")[: min(top, int(np.isfinite(before).sum()))]
-        values = p_in
-    elif stage.name == "top_n_sigma":
-        order = top_indices(before, min(top, int(np.isfinite(before).sum())))
-        values = before
-    else:
-        order = top_indices(p_in, min(top, int(np.isfinite(before).sum())))
-        values = p_in
-    names = _names(labels, order)
-    y = values[order].tolist()
-    colors = [KEPT if kept[i] else REMOVED for i in order]
-    rest = np.ones(before.size, dtype=bool)
-    rest[order] = False
-    rest &= np.isfinite(before)
-    if rest.any() and stage.name != "top_n_sigma":
-        names.append(t("fig.others", k=f"{int(rest.sum()):,}"))
-        y.append(float(p_in[rest].sum()))
-        colors.append(KEPT if kept[rest].any() else REMOVED)
-    hover = t("decode.chart.logit_hover") if stage.name == "top_n_sigma" else t("decode.chart.prob_hover")
+    title = t(f"decode.filter.{view.name}.name")
+    names = _names(labels, view.index)
+    if view.measures == "none":
+        data = [_bars(names, view.values, t("decode.chart.before"), COLORS["others"]),
+                _bars(names, view.after, t("decode.chart.after"), COLORS["prob"])]
+        return _figure(data, _small_layout(title, len(names), barmode="group", showlegend=True, legend=_LEGEND_TOP_RIGHT))
+    y = view.values.tolist()
+    colors = [KEPT if k else REMOVED for k in view.kept]
+    if view.rest_value is not None:
+        names.append(t("fig.others", k=f"{view.rest_count:,}"))
+        y.append(view.rest_value)
+        colors.append(KEPT if view.rest_kept else REMOVED)
+    hover = t("decode.chart.logit_hover") if view.axis == "logit" else t("decode.chart.prob_hover")
     data = [dict(type="bar", x=names, y=y, marker=dict(color=colors), hovertemplate=_hover(hover))]
+    if view.cumulative is not None:
+        data.append(dict(type="scatter", x=names[: view.index.size], y=view.cumulative, mode="lines+markers",
+                         line=dict(color=_RULE["color"], width=2), marker=dict(size=4),
+                         hovertemplate=_hover(t("decode.chart.cumulative"))))
     layout = _small_layout(title, len(names))
-
-    threshold = sampling.stage_threshold(stage)
-    rule = dict(color=LINE, dash="dash")
-    if stage.name in ("top_p", "typical_p"):
-        cumulative = np.cumsum(values[order])
-        data.append(dict(type="scatter", x=names[: len(order)], y=cumulative, mode="lines+markers", line=dict(color=LINE, width=2),
-                         marker=dict(size=4), hovertemplate=_hover(t("decode.chart.cumulative"))))
-        _rules(layout, _hline(threshold, rule, f"p = {threshold:g}"))
-    elif stage.name in ("min_p", "epsilon", "eta", "top_n_sigma"):
-        _rules(layout, _hline(threshold, rule, t("decode.chart.threshold", value=f"{threshold:.3g}")))
-    elif stage.name == "top_k":
-        k = int(threshold)
-        if k < len(order):
-            _rules(layout, _vline(k - 0.5, rule, f"k = {k}"))
-    if stage.name == "top_n_sigma":
+    if view.axis == "logit":
         finite_y = [v for v in y if np.isfinite(v)]
-        lo = min([*finite_y, threshold])
+        lo = min([*finite_y, view.threshold])
         layout["yaxis"] = dict(layout["yaxis"], range=[lo - 0.5, max(finite_y) + 0.5])
-    return _figure(data, layout)
+    return _threshold_line(_figure(data, layout), view)
 
 
-def _grouped_top(labels: Sequence[str], series: dict[str, tuple[np.ndarray, str]], top: int, y_title: str, height: int) -> go.Figure:
-    """Grouped bars of a few distributions over the same classes: the top ``top`` of the first, plus "others"."""
-    from logitsviz.explain import top_indices
+def _threshold_line(fig: go.Figure, view: StageView) -> go.Figure:
+    """The filter's threshold: a level for a probability or a logit, a cumulative mass to reach, a count of bars."""
+    if view.measures == "mass":
+        fig.add_hline(y=view.threshold, line=_RULE, annotation_text=f"p = {view.threshold:g}", annotation_position="top right")
+    elif view.measures in ("probability", "logit"):
+        fig.add_hline(y=view.threshold, line=_RULE, annotation_text=t("decode.chart.threshold", value=f"{view.threshold:.3g}"),
+                      annotation_position="top right")
+    elif view.measures == "count" and view.threshold < view.index.size:
+        fig.add_vline(x=view.threshold - 0.5, line=_RULE, annotation_text=f"k = {int(view.threshold)}",
+                      annotation_position="top right")
+    return fig
 
-    first = next(iter(series.values()))[0]
-    idx = top_indices(first, top)
-    names = _names(labels, idx)
-    rest = None
-    if idx.size < first.size:
-        rest = np.ones(first.size, dtype=bool)
-        rest[idx] = False
-        names.append(t("fig.others", k=f"{int(rest.sum()):,}"))
-    data = []
-    for name, (values, color) in series.items():
-        y = values[idx].tolist() + ([float(values[rest].sum())] if rest is not None else [])
-        data.append(dict(type="bar", x=names, y=y, name=name, marker=dict(color=color),
-                         hovertemplate="%{x}<br>%{y:.4f}<extra>" + html.escape(name) + "</extra>"))
+
+def _bars(names: list[str], values: ArrayLike, name: str, color: str) -> dict:
+    """One series of a grouped bar chart, its name in the hover box."""
+    return dict(type="bar", x=names, y=np.asarray(values), name=name, marker=dict(color=color),
+                hovertemplate="%{x}<br>%{y:.4f}<extra>" + html.escape(name) + "</extra>")
+
+
+def grouped(labels: Sequence[str], bars: BarGroups, names: Sequence[str], y_title: str, colors: Sequence[str] | None = None,
+            height: int = 320) -> go.Figure:
+    """Grouped bars of a few series over the same classes (a :class:`~logitsviz.explain.BarGroups`), "others" last."""
+    x = _names(labels, bars.index)
+    if bars.rest is not None:
+        x.append(t("fig.others", k=f"{bars.rest_count:,}"))
+    palette = colors or [COLORS["logit"], COLORS["prob"], COLORS["argmax"]]
+    data = [
+        _bars(x, [*values.tolist(), *([bars.rest[i]] if bars.rest is not None else [])], name, palette[i % len(palette)])
+        for i, (name, values) in enumerate(zip(names, bars.series))
+    ]
     layout = dict(barmode="group", height=height, margin=dict(l=8, r=8, t=30, b=8), legend=_LEGEND_TOP_RIGHT, bargap=0.2,
                   xaxis=_CATEGORY_X, yaxis=dict(gridcolor=COLORS["grid"], title=dict(text=y_title)))
     return _figure(data, layout)
 
 
+def decoding_bars(labels: Sequence[str], bars: BarGroups) -> go.Figure:
+    """The distribution before decoding (grey) beside the final, renormalised one (green)."""
+    return grouped(labels, bars, [t("decode.chart.original"), t("decode.chart.final")], t("decode.chart.probability"),
+                   [COLORS["others"], COLORS["prob"]], 360)
+
+
 def decoding(labels: Sequence[str], original: ArrayLike, final: ArrayLike, top: int = 20) -> go.Figure:
     """The full distribution before decoding beside the final, renormalised one: top ``top`` plus others."""
-    from logitsviz import numerics
-
-    p0 = numerics.softmax(np.asarray(original, dtype=np.float64))
-    p1 = numerics.softmax(np.asarray(final, dtype=np.float64))
-    return _grouped_top(labels, {t("decode.chart.original"): (p0, COLORS["others"]), t("decode.chart.final"): (p1, COLORS["prob"])},
-                        top, t("decode.chart.probability"), 360)
+    return decoding_bars(labels, explain.decoding_chart(original, final, top))
 
 
-def samples(labels: Sequence[str], probs: ArrayLike, counts: ArrayLike, top: int = 20) -> go.Figure:
-    """Observed sample frequencies over the expected probabilities: top ``top`` plus others."""
-    p = np.asarray(probs, dtype=np.float64)
-    c = np.asarray(counts, dtype=np.float64)
-    observed = c / (c.sum() or 1.0)
-    return _grouped_top(labels, {t("decode.chart.expected"): (p, COLORS["others"]), t("decode.chart.observed"): (observed, COLORS["argmax"])},
-                        top, t("decode.chart.frequency"), 340)
+def samples(labels: Sequence[str], view: SampleView) -> go.Figure:
+    """Observed sample frequencies over the expected probabilities: top N plus others."""
+    return grouped(labels, view.chart, [t("decode.chart.expected"), t("decode.chart.observed")], t("decode.chart.frequency"),
+                   [COLORS["others"], COLORS["argmax"]], 340)
 
 
 # ----------------------------------------------------- stability and losses ----
 
 
-def exp_ranges(logits: ArrayLike) -> go.Figure:
+def exp_ranges(view: ExpRanges) -> go.Figure:
     """Each float type's safe range for ``exp`` (no overflow, no underflow to 0), with the logits marked."""
-    from logitsviz.explain import DTYPES, exp_limits
-
-    z = np.asarray(logits, dtype=np.float64).ravel()
-    z = z[np.isfinite(z)]
-    if z.size > 2000:  # enough to show where the values sit
-        z = np.sort(z)[np.linspace(0, z.size - 1, 2000).astype(int)]
-    names = [np.dtype(d).name for d in DTYPES]
+    z = view.points
     data, notes = [], []
-    for name, dtype in zip(names, DTYPES):
-        over, under = exp_limits(dtype)
+    for name, (under, over), outside in zip(view.dtypes, view.limits, view.outside):
         data.append(dict(type="scatter", x=[under, over], y=[name, name], mode="lines", line=dict(color=COLORS["prob"], width=14),
                          hovertemplate=_hover(t("stab.chart.range_hover", low=f"{under:.2f}", high=f"{over:.2f}"))))
-        for x, label, side in ((over, f"{over:.2f}", "left"), (under, f"{under:.2f}", "right")):
+        for x, side in ((over, "left"), (under, "right")):
             # each label sits outside its end of the bar so short ranges (float16) stay readable
-            notes.append(dict(x=x, y=name, text=label, showarrow=False, yshift=16, xanchor=side, font=dict(size=10, color="#555")))
-        bad = (z > over) | (z < under)
+            notes.append(dict(x=x, y=name, text=f"{x:.2f}", showarrow=False, yshift=16, xanchor=side, font=dict(size=10, color="#555")))
         data.append(dict(type="scatter", x=z, y=[name] * z.size, mode="markers",
-                         marker=dict(color=[COLORS["argmax"] if b else "#1F2733" for b in bad], size=9, symbol="line-ns-open",
+                         marker=dict(color=[COLORS["argmax"] if b else "#1F2733" for b in outside], size=9, symbol="line-ns-open",
                                      line=dict(width=2)),
                          hovertemplate=_hover("z = %{x:.4g}")))
     lo = min(float(z.min()) if z.size else 0.0, -760.0)
@@ -388,31 +327,26 @@ def exp_ranges(logits: ArrayLike) -> go.Figure:
         height=230, margin=dict(l=8, r=8, t=10, b=30), showlegend=False, annotations=notes,
         xaxis=dict(range=[lo - 0.03 * (hi - lo), hi + 0.03 * (hi - lo)], zeroline=True, gridcolor=COLORS["grid"],
                    title=dict(text=t("stab.chart.axis"))),
-        yaxis=dict(type="category", categoryorder="array", categoryarray=names[::-1]),
+        yaxis=dict(type="category", categoryorder="array", categoryarray=list(view.dtypes)[::-1]),
     )
     return _figure(data, layout)
 
 
-def gradient(labels: Sequence[str], grad: ArrayLike, target: int, top: int = 20) -> go.Figure:
+def gradient(labels: Sequence[str], view: CrossEntropyView) -> go.Figure:
     """The cross-entropy gradient per class: negative (pushed up) for the true class, positive for the rest."""
-    from logitsviz.explain import top_indices
-
-    g = np.asarray(grad, dtype=np.float64)
-    idx = top_indices(np.abs(g), top)
-    if target not in idx:
-        idx = np.append(idx[: max(top - 1, 0)], target)
-    idx = np.sort(idx)
-    names = _names(labels, idx)
-    colors = [COLORS["argmax"] if i == target else COLORS["logit"] for i in idx]
-    data = [dict(type="bar", x=names, y=g[idx], marker=dict(color=colors), hovertemplate=_hover("%{x}<br>∂L/∂z = %{y:.4f}"))]
+    idx = view.grad_index
+    colors = [COLORS["argmax"] if i == view.target else COLORS["logit"] for i in idx]
+    data = [dict(type="bar", x=_names(labels, idx), y=view.grad[idx], marker=dict(color=colors),
+                 hovertemplate=_hover("%{x}<br>∂L/∂z = %{y:.4f}"))]
     layout = dict(height=300, margin=dict(l=8, r=8, t=10, b=8), showlegend=False, bargap=0.25,
-                  xaxis=_CATEGORY_X, yaxis=dict(gridcolor=COLORS["grid"], title=dict(text="∂L/∂z")))
-    return _figure(data, _rules(layout, _hline(0, dict(color="#888", width=1))))
+                  xaxis=_CATEGORY_X, yaxis=dict(gridcolor=COLORS["grid"], title=dict(text="∂L/∂z"), zeroline=True, zerolinecolor="#888"))
+    return _figure(data, layout)
 
 
-def loss_curve(grid: ArrayLike, losses: ArrayLike, current: float, current_loss: float, x_title: str) -> go.Figure:
-    """A loss as one logit moves, with the present value marked."""
-    hover = _hover("z = %{x:.2f}<br>L = %{y:.4f}")
+def loss_curve(grid: ArrayLike, losses: ArrayLike, current: float, current_loss: float, x_title: str, *,
+               log_x: bool = False) -> go.Figure:
+    """A loss as one quantity moves (a logit, or τ on a log axis), with the present value marked."""
+    hover = _hover(x_title + " = %{x:.3g}<br>L = %{y:.4f}")
     data = [
         dict(type="scatter", x=np.asarray(grid), y=np.asarray(losses), mode="lines", line=dict(color=COLORS["logit"], width=3),
              hovertemplate=hover),
@@ -420,26 +354,8 @@ def loss_curve(grid: ArrayLike, losses: ArrayLike, current: float, current_loss:
              hovertemplate=hover),
     ]
     layout = dict(height=300, margin=dict(l=8, r=8, t=10, b=8), showlegend=False,
-                  xaxis=dict(title=dict(text=x_title), gridcolor=COLORS["grid"]),
+                  xaxis=dict(title=dict(text=x_title), gridcolor=COLORS["grid"], type="log" if log_x else "linear"),
                   yaxis=dict(title=dict(text="L"), gridcolor=COLORS["grid"], rangemode="tozero"))
-    return _figure(data, layout)
-
-
-def grouped(labels: Sequence[str], series: dict[str, ArrayLike], y_title: str, top: int = 20, colors: Sequence[str] | None = None) -> go.Figure:
-    """Grouped bars of a few per-class series (e.g. sigmoid vs softmax), the top ``top`` classes of the first."""
-    from logitsviz.explain import top_indices
-
-    first = np.asarray(next(iter(series.values())), dtype=np.float64)
-    idx = np.sort(top_indices(first, top))
-    names = _names(labels, idx)
-    palette = colors or [COLORS["logit"], COLORS["prob"], COLORS["argmax"]]
-    data = [
-        dict(type="bar", x=names, y=np.asarray(v, dtype=np.float64)[idx], name=k, marker=dict(color=palette[i % len(palette)]),
-             hovertemplate="%{x}<br>%{y:.4f}<extra>" + html.escape(k) + "</extra>")
-        for i, (k, v) in enumerate(series.items())
-    ]
-    layout = dict(barmode="group", height=320, margin=dict(l=8, r=8, t=30, b=8), bargap=0.2, legend=_LEGEND_TOP_RIGHT,
-                  xaxis=_CATEGORY_X, yaxis=dict(gridcolor=COLORS["grid"], title=dict(text=y_title)))
     return _figure(data, layout)
 
 
@@ -508,23 +424,17 @@ def reliability_from_bins(bins, title: str = "") -> go.Figure:
 def reliability(logits: ArrayLike, labels: ArrayLike, n_bins: int = 15, strategy: str = "uniform",
                 temperature: float = 1.0, title: str = "") -> go.Figure:
     """The reliability diagram of an evaluation set (see :func:`logitsviz.calibration.reliability_bins`)."""
-    from logitsviz import calibration
-
-    return reliability_from_bins(calibration.reliability_bins(logits, labels, n_bins, strategy, temperature=temperature), title)
+    return reliability_from_bins(explain.reliability(logits, labels, n_bins, strategy, temperature=temperature), title)
 
 
-def confidence_histogram(confidence: ArrayLike, correct: ArrayLike, n_bins: int = 20) -> go.Figure:
-    """How confident the model is, split into right and wrong predictions."""
-    conf = np.asarray(confidence, dtype=np.float64)
-    ok = np.asarray(correct, dtype=bool)
-    edges = np.linspace(0, 1, n_bins + 1)
-    right = np.histogram(conf[ok], edges)[0]
-    wrong = np.histogram(conf[~ok], edges)[0]
-    centers = (edges[:-1] + edges[1:]) / 2
+def confidence_histogram(edges: ArrayLike, right: ArrayLike, wrong: ArrayLike) -> go.Figure:
+    """How confident the model is, split into right and wrong predictions (counts per confidence bin)."""
+    edges = np.asarray(edges, dtype=np.float64)
+    centers, width = (edges[:-1] + edges[1:]) / 2, float(np.min(np.diff(edges))) * 0.95
     data = [
-        dict(type="bar", x=centers, y=right, width=1 / n_bins * 0.95, name=t("cal.chart.right"), marker=dict(color=COLORS["prob"]),
+        dict(type="bar", x=centers, y=np.asarray(right), width=width, name=t("cal.chart.right"), marker=dict(color=COLORS["prob"]),
              hovertemplate="%{y}<extra>" + t("cal.chart.right") + "</extra>"),
-        dict(type="bar", x=centers, y=wrong, width=1 / n_bins * 0.95, name=t("cal.chart.wrong"), marker=dict(color=COLORS["argmax"]),
+        dict(type="bar", x=centers, y=np.asarray(wrong), width=width, name=t("cal.chart.wrong"), marker=dict(color=COLORS["argmax"]),
              hovertemplate="%{y}<extra>" + t("cal.chart.wrong") + "</extra>"),
     ]
     layout = dict(barmode="stack", height=300, margin=dict(l=8, r=8, t=10, b=8), legend=dict(orientation="h", y=1.08, x=0),
@@ -566,11 +476,16 @@ def temperature_curve(temperatures: ArrayLike, nll: ArrayLike, ece: ArrayLike, f
     if len(ticks) >= 2:
         layout["xaxis"].update(tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
     # both labels at the top, each on the side of its line away from the other line
-    fitted_side, current_side = ("top right", "top left") if fitted >= current else ("top left", "top right")
-    rules = [_vline(fitted, dict(color=COLORS["prob"], width=2), t("cal.chart.fitted", T=f"{fitted:.3f}"), fitted_side, log_x=True)]
+    fitted_side, current_side = ("left", "right") if fitted >= current else ("right", "left")  # xanchor: label beside its line
+    marks = [(fitted, dict(color=COLORS["prob"], width=2), t("cal.chart.fitted", T=f"{fitted:.3f}"), fitted_side)]
     if abs(current - fitted) > 1e-9:
-        rules.append(_vline(current, dict(color="#888", dash="dash"), f"T = {current:.2f}", current_side, log_x=True))
-    return _figure(data, _rules(layout, *rules))
+        marks.append((current, dict(color="#888", dash="dash"), f"T = {current:.2f}", current_side))
+    for x, line, text, side in marks:
+        # not fig.add_vline: on a log axis an annotation's x is log10 of the value (plotly's rule), which add_vline does not apply
+        layout.setdefault("shapes", []).append(dict(type="line", xref="x", x0=x, x1=x, yref="y domain", y0=0, y1=1, line=line))
+        layout.setdefault("annotations", []).append(dict(text=text, showarrow=False, xref="x", x=float(np.log10(x)), xanchor=side,
+                                                         yref="y domain", y=1, yanchor="top"))
+    return _figure(data, layout)
 
 
 _NICE_TEMPERATURES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0, 20.0, 50.0, 100.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["clip", "number"]
+__all__ = ["clip", "number", "plain"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -39,3 +39,15 @@ def clip(text: object, limit: int = 40) -> str:
     """
     text = _CONTROL.sub("?", str(text))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plain(x: float) -> str:
+    """``x`` for a terminal or a file another program reads: six significant digits, ``inf``/``-inf``/``nan`` spelt out.
+
+    >>> plain(0.1234567), plain(float("-inf")), plain(2e-9)
+    ('0.123457', '-inf', '2e-09')
+    """
+    x = float(x)
+    if math.isinf(x):
+        return "-inf" if x < 0 else "inf"
+    return f"{x:.6g}"

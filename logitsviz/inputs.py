@@ -734,24 +734,30 @@ def _csv_vector(text: str, delimiter: str) -> tuple[list[str], np.ndarray] | Non
     None when the file is not that shape (other column counts, or a first
     column of numbers only: then it is a table of numbers, not labels).
     """
-    try:
-        rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines(), delimiter=delimiter), 1) if row and row != [""]]
-    except csv.Error:
+    rows = _csv_pairs(text, delimiter)
+    if rows is None or all(_to_float(label) is not None for _, label, _ in rows):
         return None
-    rows = [(n, row) for n, row in rows if not (len(row) == 1 and row[0].lstrip().startswith("#"))]
-    if rows and len(rows[0][1]) == 2 and _to_float(rows[0][1][1]) is None:
-        rows = rows[1:]  # a header such as label,logit
-    if not rows or any(len(row) != 2 or _to_float(row[1]) is None for _, row in rows):
-        return None
-    if all(_to_float(row[0]) is not None for _, row in rows):
-        return None
-    labels = [row[0] for _, row in rows]
-    values = np.array([_to_float(row[1]) for _, row in rows], dtype=np.float64)
-    reject_nan_posinf(values, lambda i: Where("line", n=rows[i][0]), [row[1] for _, row in rows])
+    labels = [label for _, label, _ in rows]
+    values = np.array([_to_float(token) for _, _, token in rows], dtype=np.float64)
+    reject_nan_posinf(values, lambda i: Where("line", n=rows[i][0]), [token for _, _, token in rows])
     _check_count(values.size)
     _check_not_all_masked(values)
     _check_labels(labels)
     return labels, values
+
+
+def _csv_pairs(text: str, delimiter: str) -> list[tuple[int, str, str]] | None:
+    """``(line number, label, value text)`` of every data row, if each has two fields and a number second; else None."""
+    try:
+        rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines(), delimiter=delimiter), 1)
+                if any(row) and not (len(row) == 1 and row[0].lstrip().startswith("#"))]
+    except csv.Error:
+        return None
+    if rows and len(rows[0][1]) == 2 and _to_float(rows[0][1][1]) is None:
+        rows = rows[1:]  # a header such as label,logit
+    if not rows or any(len(row) != 2 or _to_float(row[1]) is None for _, row in rows):
+        return None
+    return [(n, row[0], row[1]) for n, row in rows]
 
 
 def read_eval_set(logits_data: bytes, logits_name: str, labels_data: bytes | None = None,

@@ -164,6 +164,28 @@ def _rowwise_entropy(z: np.ndarray, axis: int, temperature: float) -> np.ndarray
     return h.reshape(z.shape[:-1])
 
 
+def _normalised(logits: ArrayLike, axis: int, temperature: float, log: bool) -> np.ndarray:
+    """softmax (``log=False``) or log_softmax of ``logits / T``: the blocked path for large arrays, else one expression."""
+    arr = np.asarray(logits)
+    if arr.size >= _FAST_MIN_SIZE:  # small inputs skip straight to the one-expression path
+        fast = _rowwise(arr, _check_axis(arr, axis), _check_temperature(temperature), log=log)
+        if fast is not None:
+            return fast
+    z, out_dtype = _scaled(logits, temperature)
+    axis = _check_axis(z, axis)
+    if z.size == 0:
+        return z.astype(out_dtype)
+    # NaN and inf - inf are the documented answers for bad rows: silence them here only.
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        z -= np.max(z, axis=axis, keepdims=True)  # step 1: shift so the largest is 0
+        if log:
+            z -= np.log(np.sum(np.exp(z), axis=axis, keepdims=True))  # log p = (z - m) - log sum exp(z - m)
+        else:
+            np.exp(z, out=z)  # step 2: exponentiate, every value in (0, 1]
+            z /= np.sum(z, axis=axis, keepdims=True)  # step 3: normalise
+    return z.astype(out_dtype, copy=False)
+
+
 # ----------------------------------------------------------- the family ----
 
 
@@ -206,21 +228,7 @@ def softmax(logits: ArrayLike, axis: int = -1, *, temperature: float = 1.0) -> n
     >>> softmax([2.0, 1.0, 0.1], temperature=100).round(3)
     array([0.337, 0.333, 0.33 ])
     """
-    arr = np.asarray(logits)
-    if arr.size >= _FAST_MIN_SIZE:  # small inputs skip straight to the one-expression path
-        fast = _rowwise(arr, _check_axis(arr, axis), _check_temperature(temperature), log=False)
-        if fast is not None:
-            return fast
-    z, out_dtype = _scaled(logits, temperature)
-    axis = _check_axis(z, axis)
-    if z.size == 0:
-        return z.astype(out_dtype)
-    # NaN and inf - inf are the documented answers for bad rows: silence them here only.
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        z -= np.max(z, axis=axis, keepdims=True)  # step 1: shift so the largest is 0
-        np.exp(z, out=z)  # step 2: exponentiate, every value in (0, 1]
-        z /= np.sum(z, axis=axis, keepdims=True)  # step 3: normalise
-    return z.astype(out_dtype, copy=False)
+    return _normalised(logits, axis, temperature, log=False)
 
 
 def log_softmax(logits: ArrayLike, axis: int = -1, *, temperature: float = 1.0) -> np.ndarray:
@@ -257,19 +265,7 @@ def log_softmax(logits: ArrayLike, axis: int = -1, *, temperature: float = 1.0) 
     ...     np.log(softmax([1000.0, 1.0]))          # the tail is lost
     array([  0., -inf])
     """
-    arr = np.asarray(logits)
-    if arr.size >= _FAST_MIN_SIZE:  # small inputs skip straight to the one-expression path
-        fast = _rowwise(arr, _check_axis(arr, axis), _check_temperature(temperature), log=True)
-        if fast is not None:
-            return fast
-    z, out_dtype = _scaled(logits, temperature)
-    axis = _check_axis(z, axis)
-    if z.size == 0:
-        return z.astype(out_dtype)
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        z -= np.max(z, axis=axis, keepdims=True)
-        z -= np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
-    return z.astype(out_dtype, copy=False)
+    return _normalised(logits, axis, temperature, log=True)
 
 
 def logsumexp(logits: ArrayLike, axis: int = -1) -> np.ndarray:

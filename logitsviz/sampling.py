@@ -7,6 +7,13 @@ The kept sets follow Hugging Face transformers' logits warpers with
 ``min_tokens_to_keep=1`` (``top_n_sigma`` follows llama.cpp); the most likely
 token always survives. Ties at a boundary are kept.
 
+Each filter is also a small unit, as transformers' warpers are: ``TopP(0.9)``
+checks its setting once, and ``TopP(0.9).apply(z)`` returns the filtered
+logits together with the threshold it applied (a probability, a cumulative
+mass, a count or a logit: its ``measures``), so a chart draws the line the
+filter actually used. The functions (``top_p(z, 0.9)``) are the same units
+called once.
+
 Probabilities inside a filter are computed in float64 (float32 for float32
 input, as transformers does), from :func:`logitsviz.softmax`.
 """
@@ -14,8 +21,8 @@ input, as transformers does), from :func:`logitsviz.softmax`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -33,11 +40,20 @@ __all__ = [
     "eta_cutoff",
     "top_n_sigma",
     "sample",
+    "Cut",
+    "Filter",
+    "Temperature",
+    "TopK",
+    "TopP",
+    "MinP",
+    "TypicalP",
+    "EpsilonCutoff",
+    "EtaCutoff",
+    "TopNSigma",
     "FILTERS",
     "ORDERS",
     "Stage",
     "pipeline",
-    "stage_threshold",
     "typicality",
 ]
 
@@ -76,6 +92,231 @@ def _protect_top(z: np.ndarray, remove: np.ndarray) -> np.ndarray:
         return remove & (z < np.max(z, axis=-1, keepdims=True))
 
 
+# ------------------------------------------------------------ the units ----
+
+
+@dataclass(frozen=True)
+class Cut:
+    """What a filter did: the logits after it, and the threshold it applied (one per row; a float for one vector)."""
+
+    after: np.ndarray
+    threshold: float | np.ndarray | None
+
+
+def _per_row(values: np.ndarray) -> float | np.ndarray:
+    """A ``(..., 1)`` threshold as one value per row: a float for a single vector."""
+    out = np.asarray(values)[..., 0]
+    return float(out) if out.ndim == 0 else out
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One decoding step, its setting checked once.
+
+    ``f(logits)`` returns the filtered logits; ``f.apply(logits)`` also
+    returns the threshold (:class:`Cut`). Class attributes say how to show
+    it: ``measures`` is what the threshold is (``"probability"``, ``"mass"``
+    for a cumulative probability, ``"count"``, ``"logit"``, or ``"none"``),
+    ``ranks_by`` how a chart orders the tokens (``"probability"``,
+    ``"typicality"``, ``"logit"``).
+    """
+
+    name: ClassVar[str] = ""
+    measures: ClassVar[str] = "probability"
+    ranks_by: ClassVar[str] = "probability"
+
+    @property
+    def setting(self) -> float:
+        """The one number this filter was built with (its temperature, k, p, ε, η or n)."""
+        return getattr(self, fields(self)[0].name)
+
+    @classmethod
+    def from_setting(cls, value: float) -> Filter:
+        """The filter for a setting as a control gives it (a float)."""
+        return cls(value)
+
+    def __call__(self, logits: ArrayLike) -> np.ndarray:
+        return self.apply(logits).after
+
+    def apply(self, logits: ArrayLike) -> Cut:
+        """The filtered logits and the threshold used; an empty vocabulary comes back as it was."""
+        z = _logits(logits)
+        if z.shape[-1] == 0:
+            return Cut(np.array(z, copy=True), None)
+        return self._cut(z)
+
+    def _cut(self, z: np.ndarray) -> Cut:  # pragma: no cover - every filter defines it
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Temperature(Filter):
+    """Divide by ``t > 0``: below 1 sharpens, above 1 flattens; removes nothing."""
+
+    t: float
+    name: ClassVar[str] = "temperature"
+    measures: ClassVar[str] = "none"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "t", numerics._check_temperature(self.t))
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        with np.errstate(over="ignore"):  # a logit near the float limit over a small T is +inf, as division says
+            return Cut(z / z.dtype.type(self.t), None)
+
+
+@dataclass(frozen=True)
+class TopK(Filter):
+    """Keep the ``k`` highest logits (and any tied with the k-th); the threshold is ``k``."""
+
+    k: int
+    name: ClassVar[str] = "top_k"
+    measures: ClassVar[str] = "count"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or self.k < 1:
+            raise InputError("args.top_k", value=self.k)
+
+    @classmethod
+    def from_setting(cls, value: float) -> Filter:
+        return cls(int(value) if isinstance(value, float) and value.is_integer() else value)
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        v = z.shape[-1]
+        if self.k >= v:
+            return Cut(np.array(z, copy=True), self.k)
+        kth = np.partition(z, v - self.k, axis=-1)[..., v - self.k : v - self.k + 1]
+        return Cut(_removed(z, z < kth), self.k)
+
+
+@dataclass(frozen=True)
+class TopP(Filter):
+    """Keep the smallest set of most likely tokens whose probability reaches ``p``; the threshold is ``p``."""
+
+    p: float
+    name: ClassVar[str] = "top_p"
+    measures: ClassVar[str] = "mass"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "p", _probability("p", self.p, closed_right=True))
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        # transformers' rule: sort ascending, remove tokens whose cumulative probability is <= 1 - p
+        order = np.argsort(z, axis=-1, kind="stable")
+        cumulative = np.cumsum(np.take_along_axis(numerics.softmax(z), order, axis=-1), axis=-1)
+        remove_sorted = cumulative <= 1 - self.p
+        remove_sorted[..., -1] = False  # the most likely token
+        return Cut(_removed(z, _unsort(remove_sorted, order)), self.p)
+
+
+@dataclass(frozen=True)
+class MinP(Filter):
+    """Keep tokens whose probability is at least ``p`` times the top token's; the threshold is ``p · max p``."""
+
+    p: float
+    name: ClassVar[str] = "min_p"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "p", _probability("p", self.p, closed_right=True))
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        probs = numerics.softmax(z)
+        threshold = self.p * np.max(probs, axis=-1, keepdims=True)
+        return Cut(_removed(z, _protect_top(z, probs < threshold)), _per_row(threshold))
+
+
+@dataclass(frozen=True)
+class TypicalP(Filter):
+    """Keep the tokens whose surprisal is closest to the entropy, up to mass ``p``; the threshold is ``p``."""
+
+    p: float
+    name: ClassVar[str] = "typical_p"
+    measures: ClassVar[str] = "mass"
+    ranks_by: ClassVar[str] = "typicality"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "p", _probability("p", self.p, closed_right=True))
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        shifted = typicality(z)
+        order = np.argsort(shifted, axis=-1, kind="stable")
+        sorted_scores = np.take_along_axis(shifted, order, axis=-1)
+        cumulative = np.cumsum(np.take_along_axis(numerics.softmax(z), order, axis=-1), axis=-1)
+        # the token that crosses p is kept, and any tied with it
+        last = np.minimum(np.sum(cumulative < self.p, axis=-1, keepdims=True), z.shape[-1] - 1)
+        remove_sorted = sorted_scores > np.take_along_axis(sorted_scores, last, axis=-1)
+        remove_sorted[..., 0] = False
+        return Cut(_removed(z, _unsort(remove_sorted, order)), self.p)
+
+
+@dataclass(frozen=True)
+class EpsilonCutoff(Filter):
+    """Remove tokens whose probability is below ``epsilon``, never the top token; the threshold is ``epsilon``."""
+
+    epsilon: float
+    name: ClassVar[str] = "epsilon"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "epsilon", _probability("epsilon", self.epsilon, closed_right=False))
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        return Cut(_removed(z, _protect_top(z, numerics.softmax(z) < self.epsilon)), self.epsilon)
+
+
+@dataclass(frozen=True)
+class EtaCutoff(Filter):
+    """Remove tokens below ``min(eta, sqrt(eta) · exp(-H))``, never the top token; that is the threshold."""
+
+    eta: float
+    name: ClassVar[str] = "eta"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "eta", _probability("eta", self.eta, closed_right=False))
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        h = numerics.entropy(z)[..., None]
+        threshold = np.minimum(self.eta, math.sqrt(self.eta) * np.exp(-h))
+        return Cut(_removed(z, _protect_top(z, numerics.softmax(z) < threshold)), _per_row(threshold))
+
+
+@dataclass(frozen=True)
+class TopNSigma(Filter):
+    """Keep logits within ``n`` standard deviations of the maximum; the threshold is the logit ``max - n·σ``."""
+
+    n: float
+    name: ClassVar[str] = "top_n_sigma"
+    measures: ClassVar[str] = "logit"
+    ranks_by: ClassVar[str] = "logit"
+
+    def __post_init__(self) -> None:
+        try:
+            n_value = float(self.n)
+        except (TypeError, ValueError):
+            raise InputError("args.positive", name="n", value=self.n) from None
+        if not (math.isfinite(n_value) and n_value > 0):
+            raise InputError("args.positive", name="n", value=self.n)
+        object.__setattr__(self, "n", n_value)
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        # sigma: population standard deviation of the finite logits. Huge logits can overflow the
+        # squares: sigma = inf then keeps every token, quietly
+        finite = np.isfinite(z)
+        count = finite.sum(axis=-1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            mean = np.where(finite, z, 0.0).sum(axis=-1, keepdims=True) / count
+            sigma = np.sqrt(np.where(finite, (z - mean) ** 2, 0.0).sum(axis=-1, keepdims=True) / count)
+            threshold = np.max(z, axis=-1, keepdims=True) - self.n * sigma
+            remove = z < threshold
+        return Cut(_removed(z, remove), _per_row(threshold))
+
+
+def _unsort(mask_sorted: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """A mask over sorted positions put back in token order."""
+    mask = np.empty_like(mask_sorted)
+    np.put_along_axis(mask, order, mask_sorted, axis=-1)
+    return mask
+
+
 # --------------------------------------------------------------- filters ----
 
 
@@ -87,10 +328,7 @@ def temperature(logits: ArrayLike, t: float) -> np.ndarray:
     >>> temperature([2.0, 1.0, -np.inf], 0.5)
     array([  4.,   2., -inf])
     """
-    t = numerics._check_temperature(t)
-    z = _logits(logits)
-    with np.errstate(over="ignore"):  # a logit near the float limit over a small T is +inf, as division says
-        return z / z.dtype.type(t)
+    return Temperature(t)(logits)
 
 
 def top_k(logits: ArrayLike, k: int) -> np.ndarray:
@@ -101,14 +339,7 @@ def top_k(logits: ArrayLike, k: int) -> np.ndarray:
     >>> top_k([3.0, 1.0, 2.0, 2.0], 2)   # the 2nd largest is 2.0: both 2.0s stay
     array([  3., -inf,   2.,   2.])
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InputError("args.top_k", value=k)
-    z = _logits(logits)
-    v = z.shape[-1]
-    if v == 0 or k >= v:
-        return np.array(z, copy=True)
-    kth = np.partition(z, v - k, axis=-1)[..., v - k : v - k + 1]
-    return _removed(z, z < kth)
+    return TopK(k)(logits)
 
 
 def top_p(logits: ArrayLike, p: float) -> np.ndarray:
@@ -122,18 +353,7 @@ def top_p(logits: ArrayLike, p: float) -> np.ndarray:
     >>> top_p(np.log([0.5, 0.3, 0.15, 0.05]), 0.75)   # 0.5 + 0.3 = 0.8 reaches 0.75
     array([-0.69314718, -1.2039728 ,        -inf,        -inf])
     """
-    p = _probability("p", p, closed_right=True)
-    z = _logits(logits)
-    if z.shape[-1] == 0:
-        return np.array(z, copy=True)
-    order = np.argsort(z, axis=-1, kind="stable")  # ascending
-    sorted_probs = np.take_along_axis(numerics.softmax(z), order, axis=-1)
-    cumulative = np.cumsum(sorted_probs, axis=-1)
-    remove_sorted = cumulative <= 1 - p
-    remove_sorted[..., -1] = False  # the most likely token
-    remove = np.empty_like(remove_sorted)
-    np.put_along_axis(remove, order, remove_sorted, axis=-1)
-    return _removed(z, remove)
+    return TopP(p)(logits)
 
 
 def min_p(logits: ArrayLike, p: float) -> np.ndarray:
@@ -146,13 +366,7 @@ def min_p(logits: ArrayLike, p: float) -> np.ndarray:
     >>> min_p(np.log([0.6, 0.3, 0.07, 0.03]), 0.1).round(3)   # threshold 0.1 x 0.6 = 0.06
     array([-0.511, -1.204, -2.659,   -inf])
     """
-    p = _probability("p", p, closed_right=True)
-    z = _logits(logits)
-    if z.shape[-1] == 0:
-        return np.array(z, copy=True)
-    probs = numerics.softmax(z)
-    remove = probs < p * np.max(probs, axis=-1, keepdims=True)
-    return _removed(z, _protect_top(z, remove))
+    return MinP(p)(logits)
 
 
 def typical_p(logits: ArrayLike, p: float) -> np.ndarray:
@@ -170,22 +384,7 @@ def typical_p(logits: ArrayLike, p: float) -> np.ndarray:
     >>> typical_p(np.log([0.4, 0.3, 0.2, 0.1]), 0.4).round(3)
     array([  -inf, -1.204, -1.609,   -inf])
     """
-    p = _probability("p", p, closed_right=True)
-    z = _logits(logits)
-    if z.shape[-1] == 0:
-        return np.array(z, copy=True)
-    probs = numerics.softmax(z)
-    shifted = typicality(z)
-    order = np.argsort(shifted, axis=-1, kind="stable")
-    sorted_scores = np.take_along_axis(shifted, order, axis=-1)
-    cumulative = np.cumsum(np.take_along_axis(probs, order, axis=-1), axis=-1)
-    last = np.minimum(np.sum(cumulative < p, axis=-1, keepdims=True), z.shape[-1] - 1)
-    cutoff = np.take_along_axis(sorted_scores, last, axis=-1)
-    remove_sorted = sorted_scores > cutoff
-    remove_sorted[..., 0] = False
-    remove = np.empty_like(remove_sorted)
-    np.put_along_axis(remove, order, remove_sorted, axis=-1)
-    return _removed(z, remove)
+    return TypicalP(p)(logits)
 
 
 def epsilon_cutoff(logits: ArrayLike, epsilon: float) -> np.ndarray:
@@ -198,12 +397,7 @@ def epsilon_cutoff(logits: ArrayLike, epsilon: float) -> np.ndarray:
     >>> epsilon_cutoff(np.log([0.7, 0.2, 0.09, 0.01]), 0.05).round(3)
     array([-0.357, -1.609, -2.408,   -inf])
     """
-    epsilon = _probability("epsilon", epsilon, closed_right=False)
-    z = _logits(logits)
-    if z.shape[-1] == 0:
-        return np.array(z, copy=True)
-    remove = numerics.softmax(z) < epsilon
-    return _removed(z, _protect_top(z, remove))
+    return EpsilonCutoff(epsilon)(logits)
 
 
 def eta_cutoff(logits: ArrayLike, eta: float) -> np.ndarray:
@@ -216,14 +410,7 @@ def eta_cutoff(logits: ArrayLike, eta: float) -> np.ndarray:
     >>> eta_cutoff(np.log([0.7, 0.2, 0.09, 0.01]), 0.05).round(3)
     array([-0.357, -1.609, -2.408,   -inf])
     """
-    eta = _probability("eta", eta, closed_right=False)
-    z = _logits(logits)
-    if z.shape[-1] == 0:
-        return np.array(z, copy=True)
-    probs = numerics.softmax(z)
-    h = numerics.entropy(z)[..., None]
-    threshold = np.minimum(eta, math.sqrt(eta) * np.exp(-h))
-    return _removed(z, _protect_top(z, probs < threshold))
+    return EtaCutoff(eta)(logits)
 
 
 def top_n_sigma(logits: ArrayLike, n: float) -> np.ndarray:
@@ -235,24 +422,7 @@ def top_n_sigma(logits: ArrayLike, n: float) -> np.ndarray:
     >>> top_n_sigma([4.0, 3.0, 0.0, -1.0], 1.0)   # sigma = 2.06: keep >= 1.94
     array([  4.,   3., -inf, -inf])
     """
-    try:
-        n_value = float(n)
-    except (TypeError, ValueError):
-        raise InputError("args.positive", name="n", value=n) from None
-    if not (math.isfinite(n_value) and n_value > 0):
-        raise InputError("args.positive", name="n", value=n)
-    z = _logits(logits)
-    if z.shape[-1] == 0:
-        return np.array(z, copy=True)
-    finite = np.isfinite(z)
-    count = finite.sum(axis=-1, keepdims=True)
-    # huge logits can overflow the squares: sigma = inf then keeps every token, quietly
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        vals = np.where(finite, z, 0.0)
-        mean = vals.sum(axis=-1, keepdims=True) / count
-        sigma = np.sqrt(np.where(finite, (z - mean) ** 2, 0.0).sum(axis=-1, keepdims=True) / count)
-        remove = z < np.max(z, axis=-1, keepdims=True) - n_value * sigma
-    return _removed(z, remove)
+    return TopNSigma(n)(logits)
 
 
 # --------------------------------------------------------------- sampling ----
@@ -304,15 +474,8 @@ def sample(logits: ArrayLike, n: int, *, rng: int | np.random.Generator | None =
 
 # --------------------------------------------------------------- pipelines ----
 
-FILTERS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
-    "temperature": temperature,
-    "top_k": lambda z, k: top_k(z, int(k)),
-    "top_p": top_p,
-    "min_p": min_p,
-    "typical_p": typical_p,
-    "epsilon": epsilon_cutoff,
-    "eta": eta_cutoff,
-    "top_n_sigma": top_n_sigma,
+FILTERS: dict[str, type[Filter]] = {
+    cls.name: cls for cls in (Temperature, TopK, TopP, MinP, TypicalP, EpsilonCutoff, EtaCutoff, TopNSigma)
 }
 
 ORDERS: dict[str, tuple[str, ...]] = {
@@ -326,12 +489,20 @@ ORDERS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Stage:
-    """One step of a decoding pipeline: its name, setting, and the logits before and after."""
+    """One step of a decoding pipeline: its filter, the logits before and after, and the threshold it applied."""
 
-    name: str
-    value: float
+    filter: Filter
     before: np.ndarray
     after: np.ndarray
+    threshold: float | np.ndarray | None
+
+    @property
+    def name(self) -> str:
+        return self.filter.name
+
+    @property
+    def value(self) -> float:
+        return self.filter.setting
 
     @property
     def removed(self) -> np.ndarray:
@@ -342,50 +513,25 @@ class Stage:
 def pipeline(logits: ArrayLike, settings: dict[str, float], order: str = "transformers") -> list[Stage]:
     """Apply the enabled filters in ``settings`` in the given order, keeping every intermediate.
 
+    ``order`` names one of :data:`ORDERS`; settings that are None are off.
+
     >>> stages = pipeline([3.0, 2.0, 1.0, 0.0], {"temperature": 0.5, "top_k": 2})
-    >>> [s.name for s in stages], stages[-1].after
-    (['temperature', 'top_k'], array([  6.,   4., -inf, -inf]))
+    >>> [s.name for s in stages], stages[-1].after, stages[-1].threshold
+    (['temperature', 'top_k'], array([  6.,   4., -inf, -inf]), 2)
     """
     if order not in ORDERS:
         raise InputError("args.order", value=order, options=", ".join(ORDERS))
     unknown = set(settings) - set(FILTERS)
     if unknown:
         raise InputError("args.filter", value=", ".join(sorted(unknown)), options=", ".join(FILTERS))
+    chain = [FILTERS[name].from_setting(settings[name]) for name in ORDERS[order] if settings.get(name) is not None]
     z = _logits(logits)
     stages = []
-    for name in ORDERS[order]:
-        if name in settings and settings[name] is not None:
-            after = FILTERS[name](z, settings[name])
-            stages.append(Stage(name, settings[name], z, after))
-            z = after
+    for unit in chain:
+        cut = unit.apply(z)
+        stages.append(Stage(unit, z, cut.after, cut.threshold))
+        z = cut.after
     return stages
-
-
-def stage_threshold(stage: Stage) -> float | None:
-    """The line a chart of ``stage`` draws, for a 1-D stage.
-
-    A probability for min-p (``p x max p``), ε and η (the computed cut-off),
-    a cumulative mass for top-p and typical (``p``), a logit for top-nσ
-    (``max - n·σ``), a count for top-k, and None for temperature.
-
-    >>> z = np.log([0.6, 0.3, 0.07, 0.03])
-    >>> round(stage_threshold(pipeline(z, {"min_p": 0.1})[0]), 3)
-    0.06
-    """
-    z = stage.before
-    if stage.name == "min_p":
-        return float(stage.value * np.max(numerics.softmax(z)))
-    if stage.name == "epsilon":
-        return float(stage.value)
-    if stage.name == "eta":
-        return float(min(stage.value, math.sqrt(stage.value) * math.exp(-float(numerics.entropy(z)))))
-    if stage.name == "top_n_sigma":
-        finite = z[np.isfinite(z)]
-        with np.errstate(over="ignore", invalid="ignore"):
-            return float(np.max(z) - stage.value * np.std(finite))
-    if stage.name in ("top_p", "typical_p", "top_k"):
-        return float(stage.value)
-    return None
 
 
 def typicality(logits: ArrayLike) -> np.ndarray:

@@ -14,7 +14,7 @@ from tests.apptest import open_page as _open
 
 
 def open_page(query: dict | None = None, locale: str | None = None):
-    return _open("logitsviz/ui/pages/calibration.py", query, locale)
+    return _open("calibration", query, locale)
 
 
 def npy(arr) -> bytes:
@@ -110,11 +110,49 @@ def test_chinese():
     assert metric(at, "cal.m.acc", "zh")
 
 
-def test_session_cache_is_bounded():
-    from logitsviz.ui.calibration import CACHE, CACHE_SIZE
+def test_computed_results_are_cached_and_bounded(monkeypatch):
+    from logitsviz.ui import calibration as page
 
+    calls = []
+    monkeypatch.setattr(page.calibration, "report", lambda *a, **k: calls.append(k["temperature"]) or k["temperature"])
+    page._report.clear()
+    z, y = np.zeros((2, 2)), np.zeros(2, dtype=int)
+    page._report("set", z, y, 1.0, 15, "uniform")
+    page._report("set", z, y, 1.0, 15, "uniform")
+    assert calls == [1.0]  # a re-run that changes nothing computes nothing
+    for _ in range(2):  # 40 temperatures cycled twice through a cache of 32: every call is a miss again
+        for i in range(40):
+            page._report("set", z, y, 2.0 + i, 15, "uniform")
+    assert len(calls) == 81
+    page._report.clear()
+
+
+def test_tiles_follow_the_temperature_after_a_fit():
+    # regression: after "Fit the temperature" the tiles still showed T = 1's confidence, NLL and ECE, unlabelled
     at = open_page()
-    for i in range(12):
-        at.slider(key="calT").set_value(round(0.5 + 0.1 * i, 2)).run()
-        assert not at.exception
-    assert len(at.session_state[CACHE]) <= CACHE_SIZE
+    m = examples.digits_model()
+    at.button(key="fit").click().run()
+    fitted = at.slider(key="calT").value
+    scaled = calibration.report(m.logits, m.labels, temperature=fitted)
+    base = calibration.report(m.logits, m.labels)
+    assert metric(at, "cal.m.ece") == f"{100 * scaled.ece:.2f}%" != f"{100 * base.ece:.2f}%"
+    assert metric(at, "cal.m.nll") == f"{scaled.nll:.4f}"
+    assert metric(at, "cal.m.conf") == f"{100 * scaled.confidence:.2f}%"
+    ece_tile = next(x for x in at.metric if x.label == t("cal.m.ece", lang="en"))
+    assert ece_tile.proto.delta == t("cal.delta_pts", lang="en", d=f"{100 * (scaled.ece - base.ece):+.2f}")
+    assert any(c.value == t("cal.tiles_at", lang="en", T=f"{fitted:g}") for c in at.caption)
+    assert any(f"At T = {fitted:g}" in c.value for c in at.caption)  # the over-confidence sentence names its T
+
+
+def test_a_new_data_set_starts_at_t_1():
+    at = open_page()
+    at.button(key="fit").click().run()
+    assert at.slider(key="calT").value != 1.0
+    at.segmented_control(key="data").set_value("upload").run()
+    at.file_uploader(key="cal_logits").set_value(("eval.csv", b"2,1,0,0\n0,3,1,1\n1,0,2,2\n", "text/csv")).run()
+    assert at.slider(key="calT").value == 1.0
+    assert any(c.value == t("cal.tiles_at_one", lang="en") for c in at.caption)
+    # fitted on the upload, then back to the digits: T starts at 1 again
+    at.slider(key="calT").set_value(3.0).run()
+    at.segmented_control(key="data").set_value("digits").run()
+    assert at.slider(key="calT").value == 1.0

@@ -10,12 +10,12 @@ from streamlit.testing.v1 import AppTest
 
 from logitsviz import examples, sampling
 from logitsviz.i18n import t
-from tests.apptest import APP, metric
+from tests.apptest import APP, metric, switch
 from tests.apptest import open_page as _open
 
 
 def open_page(query: dict | None = None, locale: str | None = None) -> AppTest:
-    return _open("logitsviz/ui/pages/decoding.py", query, locale)
+    return _open("decoding", query, locale)
 
 
 def kept_count(at: AppTest) -> int:
@@ -109,7 +109,7 @@ def test_sampling_numbers_follow_seed_and_n():
 def test_explorer_input_is_a_source():
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.text_area(key="paste_text").input("alpha: 3\nbeta: 2.5\ngamma: -1").run()
-    at.switch_page("logitsviz/ui/pages/decoding.py").run()
+    switch(at, "decoding").run()
     at.selectbox(key="src").set_value("explorer").run()
     assert not at.exception
     assert metric(at, "decode.metric.greedy") == "alpha"
@@ -120,7 +120,7 @@ def test_large_explorer_input():
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params.update({"preset": "random200k", "src": "explorer"})
     at.run()
-    at.switch_page("logitsviz/ui/pages/decoding.py").run()
+    switch(at, "decoding").run()
     assert not at.exception
     assert metric(at, "decode.metric.kept").endswith("/ 200,000")
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)

@@ -14,7 +14,7 @@ from tests.apptest import metric, open_page
 
 @pytest.mark.parametrize("source", list(examples.STABILITY_PRESETS))
 def test_stability_presets_break_the_naive_formula(source):
-    at = open_page("logitsviz/ui/pages/stability.py", {"stab": source})
+    at = open_page("stability", {"stab": source})
     table = at.dataframe[0].value
     verdicts = dict(zip(table["type"], table["naive result"]))
     broken = {"huge": {"float16", "float32", "float64"}, "negative": {"float16", "float32", "float64"},
@@ -28,13 +28,13 @@ def test_stability_presets_break_the_naive_formula(source):
 
 
 def test_stability_shift_table():
-    at = open_page("logitsviz/ui/pages/stability.py", {"stab": "huge", "c": "999"})
+    at = open_page("stability", {"stab": "huge", "c": "999"})
     shift = at.dataframe[1].value
     assert list(shift["finite?"]) == ["✗", "✓", "✓"]  # no shift, c = max, c = 999
 
 
 def test_stability_tail_counts_underflow():
-    at = open_page("logitsviz/ui/pages/stability.py", {"V": "10000", "spread": "50.0"})
+    at = open_page("stability", {"V": "10000", "spread": "50.0"})
     tail = at.dataframe[2].value
     zeros = [int(v.replace(",", "")) for v in tail["p = 0 exactly (log p = −inf)"]]
     assert zeros[0] >= zeros[1] >= zeros[2] and zeros[0] > 0
@@ -42,7 +42,7 @@ def test_stability_tail_counts_underflow():
 
 
 def test_stability_with_explorer_input_and_chinese():
-    at = open_page("logitsviz/ui/pages/stability.py", {"stab": "explorer", "logits": "a:2,b:1"}, locale="zh-CN")
+    at = open_page("stability", {"stab": "explorer", "logits": "a:2,b:1"}, locale="zh-CN")
     assert at.title[0].value == "数值稳定性"
     assert at.success  # small logits: the naive formula works
 
@@ -51,7 +51,7 @@ def test_stability_with_explorer_input_and_chinese():
 
 
 def test_cross_entropy_tab():
-    at = open_page("logitsviz/ui/pages/losses.py", {"logits": "a:2,b:1,c:0.1"})
+    at = open_page("losses", {"logits": "a:2,b:1,c:0.1"})
     assert metric(at, "loss.ce.loss") == f"{-sp.log_softmax([2.0, 1.0, 0.1])[0]:.4f}"
     at.number_input(key="y").set_value(2).run()
     assert metric(at, "loss.ce.loss") == f"{-sp.log_softmax([2.0, 1.0, 0.1])[2]:.4f}"
@@ -62,13 +62,13 @@ def test_cross_entropy_tab():
 
 
 def test_sigmoid_tab():
-    at = open_page("logitsviz/ui/pages/losses.py", {"logits": "a:2,b:-1"})
+    at = open_page("losses", {"logits": "a:2,b:-1"})
     assert metric(at, "loss.sig.sum_sigmoid") == f"{sp.expit(2.0) + sp.expit(-1.0):.3f}"
     assert metric(at, "loss.sig.sum_softmax") == "1.000"
 
 
 def test_info_nce_tab_temperature():
-    at = open_page("logitsviz/ui/pages/losses.py")
+    at = open_page("losses")
     hot = float(metric(at, "loss.nce.loss"))
     at.select_slider(key="tau").set_value(1.0).run()
     cold = float(metric(at, "loss.nce.loss"))
@@ -77,7 +77,7 @@ def test_info_nce_tab_temperature():
 
 
 def test_distillation_tab():
-    at = open_page("logitsviz/ui/pages/losses.py")
+    at = open_page("losses")
     at.pills(key="kd_preset").set_value("wrong").run()
     assert at.text_input(key="teacher").value == "4, 1, 0, 0, 0"
     T = 4.0
@@ -90,7 +90,7 @@ def test_distillation_tab():
 
 @pytest.mark.parametrize(("teacher", "student"), [("1, 2, 3", "1, 2"), ("1, nan", "1, 2"), ("", "1")])
 def test_distillation_bad_input_shows_error(teacher, student):
-    at = open_page("logitsviz/ui/pages/losses.py")
+    at = open_page("losses")
     at.text_input(key="teacher").input(teacher)
     at.text_input(key="student").input(student).run()
     assert not at.exception
@@ -99,5 +99,5 @@ def test_distillation_bad_input_shows_error(teacher, student):
 
 def test_losses_with_huge_and_masked_logits():
     for logits in ("a:1000,b:-1000,c:-inf", "only:3"):
-        at = open_page("logitsviz/ui/pages/losses.py", {"logits": logits})
+        at = open_page("losses", {"logits": logits})
         assert not at.exception and not at.error

@@ -36,6 +36,7 @@ def test_json_is_strict_json_with_null_for_inf_and_nan():
     assert "猫".encode() in data  # UTF-8, not \\u escapes
 
 
-def test_records_are_plain_python():
-    records = widgets.table_records(table())
-    assert all(type(v) in (str, float, int, type(None)) for r in records for v in r.values())
+def test_json_keeps_fifteen_significant_digits():
+    df = pd.DataFrame({"p": [0.14024438316608848, 1 / 3, 2.5e-300]})
+    back = [r["p"] for r in json.loads(widgets.table_json(df))]
+    np.testing.assert_allclose(back, df["p"], rtol=1e-14, atol=0)

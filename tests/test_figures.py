@@ -18,15 +18,15 @@ import plotly.io as pio
 import pytest
 from plotly.colors import get_colorscale
 
-from logitsviz import calibration, figures, sampling
+from logitsviz import calibration, explain, figures, sampling
 from logitsviz.explain import softmax_steps
 
 RNG = np.random.default_rng(0)
 LABELS = [f"tok{i}" for i in range(60)]
 Z = RNG.normal(scale=2.0, size=60)
 Z[7] = -np.inf  # a masked class
-STAGES = sampling.pipeline(Z, dict(temperature=0.8, top_k=10, top_p=0.9, min_p=0.05, typical_p=0.9, epsilon=3e-4, eta=2e-3,
-                                   top_n_sigma=1.0))
+STAGES = [explain.stage_view(s, 20) for s in sampling.pipeline(
+    Z, dict(temperature=0.8, top_k=10, top_p=0.9, min_p=0.05, typical_p=0.9, epsilon=3e-4, eta=2e-3, top_n_sigma=1.0))]
 EVAL_Z = RNG.normal(size=(300, 10))
 EVAL_Y = RNG.integers(0, 10, 300)
 
@@ -34,17 +34,20 @@ FIGURES = {
     "compare": lambda: figures.compare(["a", "b", "c"], [2.0, 1.0, -np.inf]),
     "compare_steps_others": lambda: figures.compare_steps(LABELS, softmax_steps(Z, top=10)),
     **{f"stage_{s.name}": functools.partial(figures.stage, LABELS, s) for s in STAGES},
-    "decoding": lambda: figures.decoding(LABELS, Z, STAGES[-1].after),
-    "samples": lambda: figures.samples(LABELS, np.full(60, 1 / 60), np.arange(60)),
-    "exp_ranges": lambda: figures.exp_ranges(np.array([1.0, 800.0, -900.0, np.nan])),
-    "gradient": lambda: figures.gradient(LABELS, np.nan_to_num(Z, neginf=0.0), 3, top=5),
+    "decoding": lambda: figures.decoding(LABELS, Z, sampling.top_k(Z, 10)),
+    "decoding_bars": lambda: figures.decoding_bars(LABELS, explain.decoding(Z, {"top_p": 0.9}).chart),
+    "samples": lambda: figures.samples(LABELS, explain.samples(Z, 500, seed=1)),
+    "exp_ranges": lambda: figures.exp_ranges(explain.exp_ranges(np.array([1.0, 800.0, -900.0, np.nan]))),
+    "gradient": lambda: figures.gradient(LABELS, explain.cross_entropy_view(np.nan_to_num(Z, neginf=0.0), 3, top=5)),
     "loss_curve": lambda: figures.loss_curve(np.linspace(-2, 2, 9), np.linspace(1, 2, 9), 0.5, 1.5, "z"),
-    "grouped": lambda: figures.grouped(LABELS, {"sigmoid": np.abs(np.nan_to_num(Z, neginf=0)), "softmax": np.full(60, 1 / 60)}, "p"),
+    "loss_curve_log": lambda: figures.loss_curve(np.geomspace(0.01, 1, 9), np.linspace(1, 2, 9), 0.1, 1.5, "τ", log_x=True),
+    "grouped": lambda: figures.grouped(LABELS, explain.top_groups([np.abs(np.nan_to_num(Z, neginf=0)), np.full(60, 1 / 60)], 10),
+                                       ["sigmoid", "softmax"], "p"),
     "heatmap": lambda: figures.heatmap(np.eye(4), "key", "query"),
     "digit": lambda: figures.digit(np.arange(64).reshape(8, 8) % 17),
     "reliability": lambda: figures.reliability(EVAL_Z, EVAL_Y, 10, title="before"),
     "reliability_quantile": lambda: figures.reliability(EVAL_Z, EVAL_Y, 10, "quantile", temperature=2.0),
-    "confidence_histogram": lambda: figures.confidence_histogram(RNG.random(100), RNG.random(100) > 0.5),
+    "confidence_histogram": lambda: figures.confidence_histogram(*calibration.report(EVAL_Z, EVAL_Y).histogram),
     "per_class_accuracy": lambda: figures.per_class_accuracy(*calibration.per_class_accuracy(EVAL_Z, EVAL_Y)),
     "temperature_curve": lambda: figures.temperature_curve(np.geomspace(0.5, 4, 9), np.arange(9.0), np.arange(9.0) / 10, 1.3, 2.0),
 }
@@ -77,7 +80,7 @@ def test_figure_passes_plotly_validation_unchanged(name):
 
 def test_all_public_figure_functions_are_covered():
     public = {name for name in figures.__all__ if callable(getattr(figures, name)) and name not in ("safe_label", "plotly_config", "digit_pixels")}
-    covered = {name.split("_others")[0].removesuffix("_quantile") for name in FIGURES}
+    covered = {name.split("_others")[0].removesuffix("_quantile").removesuffix("_log") for name in FIGURES}
     covered |= {"compare_steps", "stage", "reliability_from_bins"}  # reached through compare_steps_others, stage_*, reliability
     assert public <= covered, public - covered
 

@@ -10,6 +10,7 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from scipy.special import softmax as sp_softmax
 
 from logitsviz import InputError, sampling, softmax
 
@@ -206,7 +207,7 @@ filters = st.sampled_from(
 @given(vectors, filters)
 def test_argmax_survives(z, f):
     name, value = f
-    out = sampling.FILTERS[name](z, value)
+    out = sampling.FILTERS[name](value)(z)
     # a most likely token survives (with ties, top-p keeps one of them, as transformers does)
     assert out.max() == z.max()
     # kept entries are unchanged; removed are -inf
@@ -227,9 +228,9 @@ def test_top_k_keeps_at_least_k(z, k):
 @given(hnp.arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 30)), elements=st.floats(-20, 20)), filters)
 def test_rows_agree_with_1d(z, f):
     name, value = f
-    rows = sampling.FILTERS[name](z, value)
+    rows = sampling.FILTERS[name](value)(z)
     for i in range(z.shape[0]):
-        np.testing.assert_array_equal(rows[i], sampling.FILTERS[name](z[i], value))
+        np.testing.assert_array_equal(rows[i], sampling.FILTERS[name](value)(z[i]))
 
 
 @given(vectors, filters)
@@ -237,7 +238,7 @@ def test_inputs_are_not_modified_and_dtype_kept(z, f):
     name, value = f
     z32 = z.astype(np.float32)
     before = z32.copy()
-    out = sampling.FILTERS[name](z32, value)
+    out = sampling.FILTERS[name](value)(z32)
     assert out.dtype == np.float32 and out.shape == z32.shape
     np.testing.assert_array_equal(z32, before)
 
@@ -317,3 +318,41 @@ def test_sample_batches_and_edges():
 def test_sample_in_range(z, n, seed):
     out = sampling.sample(z, n, rng=seed)
     assert out.shape == (n,) and ((0 <= out) & (out < z.size)).all()
+
+
+# ------------------------------------------------ thresholds the units report ----
+
+
+@given(vectors)
+def test_each_unit_reports_the_threshold_it_applied(z):
+    p = sp_softmax(z)
+    finite = z[np.isfinite(z)]
+    cut = sampling.MinP(0.1).apply(z)
+    assert cut.threshold == pytest.approx(0.1 * p.max())
+    assert np.all(p[np.isfinite(cut.after)] >= cut.threshold - 1e-15) or np.isfinite(cut.after).sum() == 1
+    h = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0))
+    cut = sampling.EtaCutoff(0.01).apply(z)
+    assert cut.threshold == pytest.approx(min(0.01, math.sqrt(0.01) * math.exp(-h)), rel=1e-9, abs=1e-300)
+    cut = sampling.TopNSigma(1.5).apply(z)
+    assert cut.threshold == pytest.approx(finite.max() - 1.5 * np.std(finite), abs=1e-9)
+    assert np.all(z[np.isfinite(cut.after)] >= cut.threshold)
+    assert sampling.TopP(0.9).apply(z).threshold == 0.9 and sampling.TopK(3).apply(z).threshold == 3
+    assert sampling.EpsilonCutoff(0.02).apply(z).threshold == 0.02 and sampling.Temperature(0.5).apply(z).threshold is None
+
+
+def test_thresholds_per_row_for_a_batch():
+    z = np.log(np.array([[0.6, 0.3, 0.1], [0.5, 0.25, 0.25]]))
+    np.testing.assert_allclose(sampling.MinP(0.5).apply(z).threshold, [0.3, 0.25])
+    stage = sampling.pipeline(z[0], {"min_p": 0.5})[0]
+    assert isinstance(stage.threshold, float) and stage.threshold == pytest.approx(0.3)
+    assert (stage.name, stage.value) == ("min_p", 0.5)
+
+
+def test_units_validate_once_and_name_the_bad_value():
+    with pytest.raises(InputError) as info:
+        sampling.TopP(1.5)
+    assert "1.5" in str(info.value)
+    with pytest.raises(InputError):
+        sampling.TopK(2.5)
+    assert sampling.TopK.from_setting(40.0) == sampling.TopK(40)
+    assert sampling.FILTERS["top_n_sigma"](2).setting == 2.0

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from logitsviz import calibration, examples, figures, inputs, numerics
+from logitsviz import calibration, examples, explain, figures, inputs, softmax
 from logitsviz.errors import InputError
 from logitsviz.i18n import t
-from logitsviz.ui import state, widgets
+from logitsviz.ui import nav, state, widgets
 
-DATA = "lv_calib_data"  # (name, logits, labels) of the uploaded set
+DATA = "lv_calib_data"  # (id, name, logits, labels) of the uploaded set
 ERROR = "lv_calib_error"
-CACHE = "lv_calib_cache"  # a few computed results, newest last
-CACHE_SIZE = 8
-CURVE_ELEMENTS = 20_000_000  # above this, the T curve uses a row sample (and says so)
 SOURCES = ["digits", "upload"]
+T_KEY = "calT"
 
 
 # ------------------------------------------------------------------ data ----
@@ -37,16 +36,21 @@ def _on_upload() -> None:
     except InputError as err:
         st.session_state[ERROR] = (err.key, err.params)
         return
-    st.session_state[DATA] = (logits_file.name, z, np.asarray(y).astype(np.int64))
+    # a new set: its own cache entries, and no temperature carried over from another model
+    st.session_state[DATA] = (uuid.uuid4().hex, logits_file.name, z, np.asarray(y).astype(np.int64))
     st.session_state[ERROR] = None
-    st.session_state.pop(CACHE, None)
+    st.session_state[T_KEY] = 1.0
 
 
-def data_controls() -> tuple[str, np.ndarray, np.ndarray, examples.DigitsModel | None]:
-    """The evaluation set: the built-in digits model, or the user's upload (the last good one stays)."""
+def _on_source() -> None:
+    st.session_state[T_KEY] = 1.0  # a temperature belongs to the set it was fitted on
+
+
+def data_controls() -> tuple[str, str, np.ndarray, np.ndarray, examples.DigitsModel | None]:
+    """The evaluation set ``(id, name, logits, labels, digits model)``: the built-in model, or the last good upload."""
     widgets.url_choice("data", SOURCES, "digits")
     source = st.segmented_control(t("cal.data"), options=SOURCES, key="data", persist_state="session", required=True,
-                                  format_func=lambda s: t(f"cal.data.{s}"))
+                                  format_func=lambda s: t(f"cal.data.{s}"), on_change=_on_source)
     widgets.keep_in_url("data")
     if source == "upload":
         c1, c2 = st.columns(2)
@@ -59,72 +63,69 @@ def data_controls() -> tuple[str, np.ndarray, np.ndarray, examples.DigitsModel |
         if info:
             st.error(t("error.prefix.upload") + " " + t(info[0], **info[1]), icon=":material/error:")
         if DATA in st.session_state:
-            name, z, y = st.session_state[DATA]
-            return name, z, y, None
+            return *st.session_state[DATA], None
         st.info(t("cal.upload_first"))
         st.stop()
     model = examples.digits_model()
     st.caption(t("cal.digits_caption", n=model.logits.shape[0], acc=f"{100 * model.test_accuracy:.1f}", s=f"{model.train_seconds:.1f}"))
-    return "digits", model.logits, model.labels, model
+    return "digits", "digits", model.logits, model.labels, model
 
 
-# -------------------------------------------------------------- results ----
+# ------------------------------------------------------- computed, cached ----
+# Keyed by the set's id; the arrays themselves (leading underscore) are not hashed. Bounded: a few sets' worth.
 
 
-def _cached(key: tuple, compute):
-    """A small per-session memo: reruns that change nothing relevant cost nothing."""
-    cache: dict = st.session_state.setdefault(CACHE, {})
-    if key not in cache:
-        cache[key] = compute()
-        while len(cache) > CACHE_SIZE:
-            cache.pop(next(iter(cache)))
-    return cache[key]
+@st.cache_data(max_entries=32, show_spinner=False)
+def _report(data_id: str, _z: np.ndarray, _y: np.ndarray, temperature: float, n_bins: int, strategy: str) -> calibration.Report:
+    return calibration.report(_z, _y, temperature=temperature, n_bins=n_bins, strategy=strategy)
 
 
-def metrics_for(name: str, z: np.ndarray, y: np.ndarray, temperature: float, n_bins: int, strategy: str) -> dict:
-    def compute() -> dict:
-        s = calibration.row_stats(z, y, temperature)
-        bins = calibration.bins_from_confidence(s.confidence, s.correct, n_bins, strategy)
-        return {
-            "stats": s,
-            "bins": bins,
-            "accuracy": float(np.mean(s.correct)),
-            "confidence": float(np.mean(s.confidence)),
-            "nll": float(np.mean(s.nll)),
-            "brier": float(np.mean(s.brier)),
-            "ece": calibration.calibration_error(bins, "l1"),
-            "mce": calibration.calibration_error(bins, "max"),
-            "rmsce": calibration.calibration_error(bins, "l2"),
-        }
-
-    return _cached((name, z.shape, round(temperature, 6), n_bins, strategy), compute)
+@st.cache_data(max_entries=8, show_spinner=False)
+def _fitted(data_id: str, _z: np.ndarray, _y: np.ndarray) -> float:
+    return calibration.fit_temperature(_z, _y)
 
 
-def summary(m: dict, z: np.ndarray) -> None:
+@st.cache_data(max_entries=8, show_spinner=False)
+def _curve(data_id: str, _z: np.ndarray, _y: np.ndarray, fitted: float, n_bins: int, strategy: str) -> explain.TemperatureCurve:
+    return explain.temperature_curve(_z, _y, fitted, n_bins=n_bins, strategy=strategy)
+
+
+# -------------------------------------------------------------- sections ----
+
+# (metric, tile key, as a percentage, lower is better)
+_TILES = (("accuracy", "cal.m.acc", True, False), ("confidence", "cal.m.conf", True, None), ("nll", "cal.m.nll", False, True),
+          ("brier", "cal.m.brier", False, True), ("ece", "cal.m.ece", True, True), ("mce", "cal.m.mce", True, True))
+
+
+def summary(now: calibration.Report, base: calibration.Report) -> None:
+    """The tiles, at the temperature in use; when it is not 1, each says how far it moved from T = 1."""
+    scaled = now.temperature != 1.0
+    st.caption(t("cal.tiles_at", T=f"{now.temperature:g}") if scaled else t("cal.tiles_at_one"))
+    cells = [("cal.m.n", f"{now.rows:,}", None, "off"), ("cal.m.c", f"{now.classes:,}", None, "off")]
+    for name, key, pct, lower_better in _TILES:
+        value, change = getattr(now, name), getattr(now, name) - getattr(base, name)
+        text = f"{100 * value:.2f}%" if pct else f"{value:.4f}"
+        delta = None
+        if scaled and lower_better is not None:
+            delta = t("cal.delta_pts", d=f"{100 * change:+.2f}") if pct else f"{change:+.4f}"
+        cells.append((key, text, delta, "off" if lower_better is None else "inverse" if lower_better else "normal"))
     rows = [st.columns(4), st.columns(4)]
-    cells = [
-        ("cal.m.n", f"{z.shape[0]:,}"), ("cal.m.c", f"{z.shape[1]:,}"), ("cal.m.acc", f"{100 * m['accuracy']:.2f}%"),
-        ("cal.m.conf", f"{100 * m['confidence']:.2f}%"), ("cal.m.nll", f"{m['nll']:.4f}"), ("cal.m.brier", f"{m['brier']:.4f}"),
-        ("cal.m.ece", f"{100 * m['ece']:.2f}%"), ("cal.m.mce", f"{100 * m['mce']:.2f}%"),
-    ]
-    for i, (key, value) in enumerate(cells):
-        rows[i // 4][i % 4].metric(t(key), value, help=t(f"{key}_help"))
-    gap = m["confidence"] - m["accuracy"]
-    st.caption(t("cal.overconfident" if gap > 0 else "cal.underconfident", gap=f"{100 * abs(gap):.2f}"))
+    for i, (key, value, delta, color) in enumerate(cells):
+        rows[i // 4][i % 4].metric(t(key), value, delta=delta, delta_color=color, help=t(f"{key}_help"))
+    key = "cal.overconfident" if now.overconfidence > 0 else "cal.underconfident"
+    st.caption(t(key, gap=f"{100 * abs(now.overconfidence):.2f}", T=f"{now.temperature:g}"))
 
 
-def _on_fit(name: str, z: np.ndarray, y: np.ndarray) -> None:
-    fitted = _cached((name, z.shape, "fit"), lambda: calibration.fit_temperature(z, y))
-    st.session_state["calT"] = float(min(max(round(fitted, 4), 0.05), 10.0))
+def _on_fit(data_id: str, z: np.ndarray, y: np.ndarray) -> None:
+    st.session_state[T_KEY] = float(min(max(round(_fitted(data_id, z, y), 4), 0.05), 10.0))
 
 
-def mistakes(name: str, z: np.ndarray, y: np.ndarray, s: calibration.RowStats, model) -> None:
+def mistakes(z: np.ndarray, y: np.ndarray, base: calibration.Report, model) -> None:
     st.subheader(t("cal.mistakes.title"))
-    wrong = np.flatnonzero(~s.correct)
-    if wrong.size == 0:
+    order = calibration.most_confident_mistakes(base.stats, 10)
+    if order.size == 0:
         st.success(t("cal.mistakes.none"))
         return
-    order = wrong[np.argsort(-s.confidence[wrong], kind="stable")][:10]
     st.caption(t("cal.mistakes.caption"))
     for i in order:
         cols = st.columns([1, 1, 1, 2, 2], vertical_alignment="center")
@@ -133,39 +134,38 @@ def mistakes(name: str, z: np.ndarray, y: np.ndarray, s: calibration.RowStats, m
         else:
             cols[0].write(f"#{i}")
         cols[1].metric(t("cal.mistakes.true"), str(int(y[i])))
-        cols[2].metric(t("cal.mistakes.pred"), str(int(s.prediction[i])))
-        cols[3].metric(t("cal.mistakes.conf"), f"{100 * s.confidence[i]:.1f}%")
+        cols[2].metric(t("cal.mistakes.pred"), str(int(base.stats.prediction[i])))
+        cols[3].metric(t("cal.mistakes.conf"), f"{100 * base.stats.confidence[i]:.1f}%")
         if cols[4].button(t("cal.mistakes.open"), key=f"open_{i}", icon=":material/open_in_new:"):
-            if model is not None:
-                st.session_state[state.DIGIT] = int(i)
-                st.query_params["digit"] = str(int(i))
-                state.load_preset("digits")
-            else:
-                state.set_current([str(c) for c in range(z.shape[1])], np.asarray(z[i], dtype=np.float64), source="link")
-            from logitsviz.ui.main import page_for
-
-            st.switch_page(page_for("explorer"))
+            _open_in_explorer(int(i), z, model)
 
 
-def downloads(name: str, z: np.ndarray, y: np.ndarray, temperature: float, before: dict, after: dict) -> None:
+def _open_in_explorer(i: int, z: np.ndarray, model) -> None:
+    if model is not None:
+        st.session_state[state.DIGIT] = i
+        st.query_params["digit"] = str(i)
+        state.load_preset("digits")
+    else:
+        state.set_current([str(c) for c in range(z.shape[1])], np.asarray(z[i], dtype=np.float64), source="link")
+    st.switch_page(nav.page("explorer"), query_params=st.query_params.to_dict())
+
+
+def downloads(name: str, z: np.ndarray, base: calibration.Report, now: calibration.Report) -> None:
     def probs_npy() -> bytes:
         buf = io.BytesIO()
-        np.save(buf, numerics.softmax(z, temperature=temperature), allow_pickle=False)
+        np.save(buf, softmax(z, temperature=now.temperature), allow_pickle=False)  # built on click: N x C floats
         return buf.getvalue()
 
     def metrics_json() -> bytes:
-        keys = ("accuracy", "confidence", "nll", "brier", "ece", "mce", "rmsce")
-        return json.dumps({
-            "data": name, "rows": int(z.shape[0]), "classes": int(z.shape[1]), "temperature": temperature,
-            "before": {k: before[k] for k in keys}, "after": {k: after[k] for k in keys},
-        }, indent=1).encode("utf-8")
+        return json.dumps({"data": name, "rows": now.rows, "classes": now.classes, "temperature": now.temperature,
+                           "before": base.metrics(), "after": now.metrics()}, indent=1).encode("utf-8")
 
     c = st.columns(3)
     c[0].download_button(t("cal.download.probs"), data=probs_npy, file_name="calibrated-probabilities.npy",
                          mime="application/octet-stream", icon=":material/download:", on_click="ignore", key="dl_probs")
     c[1].download_button(t("cal.download.metrics"), data=metrics_json, file_name="logitsviz-calibration.json",
                          mime="application/json", icon=":material/download:", on_click="ignore", key="dl_metrics")
-    c[2].download_button(t("cal.download.temperature"), data=f"{temperature}\n", file_name="temperature.txt", mime="text/plain",
+    c[2].download_button(t("cal.download.temperature"), data=f"{now.temperature}\n", file_name="temperature.txt", mime="text/plain",
                          icon=":material/download:", on_click="ignore", key="dl_temperature")
 
 
@@ -175,7 +175,7 @@ def downloads(name: str, z: np.ndarray, y: np.ndarray, temperature: float, befor
 def render() -> None:
     st.title(t("cal.title"))
     st.markdown(t("cal.subtitle"))
-    name, z, y, model = data_controls()
+    data_id, name, z, y, model = data_controls()
 
     c1, c2, c3 = st.columns([2, 2, 3], vertical_alignment="bottom")
     n_bins = c1.slider(t("cal.bins"), 5, 30, 15, key="bins", bind="query-params", help=t("cal.bins_help"))
@@ -184,61 +184,48 @@ def render() -> None:
                                     required=True, format_func=lambda s: t(f"cal.strategy.{s}"), help=t("cal.strategy_help"))
     widgets.keep_in_url("strategy")
     with c3:
-        temperature = st.slider(t("cal.T"), 0.05, 10.0, 1.0, 0.01, key="calT", bind="query-params", help=t("cal.T_help"))
-    st.button(t("cal.fit"), on_click=_on_fit, args=(name, z, y), type="primary", icon=":material/auto_fix_high:", key="fit")
+        temperature = float(st.slider(t("cal.T"), 0.05, 10.0, 1.0, 0.01, key=T_KEY, bind="query-params", help=t("cal.T_help")))
+    st.button(t("cal.fit"), on_click=_on_fit, args=(data_id, z, y), type="primary", icon=":material/auto_fix_high:", key="fit")
 
-    before = metrics_for(name, z, y, 1.0, n_bins, strategy)
-    after = metrics_for(name, z, y, float(temperature), n_bins, strategy)
-    summary(before, z)
+    base = _report(data_id, z, y, 1.0, n_bins, strategy)
+    now = _report(data_id, z, y, temperature, n_bins, strategy)
+    summary(now, base)
 
     st.subheader(t("cal.reliability"))
     left, right = st.columns(2)
-    left.plotly_chart(figures.reliability_from_bins(before["bins"], t("cal.before")), config=figures.plotly_config("logitsviz-reliability"),
+    left.plotly_chart(figures.reliability_from_bins(base.bins, t("cal.before")), config=figures.plotly_config("logitsviz-reliability"),
                       key="chart_rel_before")
-    right.plotly_chart(figures.reliability_from_bins(after["bins"], t("cal.after", T=f"{temperature:g}")),
+    right.plotly_chart(figures.reliability_from_bins(now.bins, t("cal.after", T=f"{temperature:g}")),
                        config=figures.plotly_config("logitsviz-reliability-scaled"), key="chart_rel_after")
     st.caption(t("cal.reliability_caption"))
 
-    keys = ("accuracy", "confidence", "nll", "brier", "ece", "mce", "rmsce")
     table = pd.DataFrame({
-        t("cal.table.metric"): [t(f"cal.table.{k}") for k in keys],
-        t("cal.before"): [before[k] for k in keys],
-        t("cal.after", T=f"{temperature:g}"): [after[k] for k in keys],
+        t("cal.table.metric"): [t(f"cal.table.{k}") for k in calibration.METRICS],
+        t("cal.before"): list(base.metrics().values()),
+        t("cal.after", T=f"{temperature:g}"): list(now.metrics().values()),
     })
     st.dataframe(table, hide_index=True, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns[1:]})
     st.caption(t("cal.accuracy_note"))
     widgets.table_downloads(table, "calibration-metrics", "dl_cal_table")
 
     st.subheader(t("cal.temperature_title"))
-    fitted = _cached((name, z.shape, "fit"), lambda: calibration.fit_temperature(z, y))
-    rows = np.arange(z.shape[0])
-    if z.size > CURVE_ELEMENTS:
-        rows = np.sort(np.random.default_rng(0).choice(z.shape[0], CURVE_ELEMENTS // z.shape[1], replace=False))
-        st.caption(t("cal.curve_sample", n=f"{rows.size:,}"))
-    temps = np.geomspace(max(0.05, fitted / 4), min(10.0, fitted * 4), 25)
-
-    def curve():
-        zs, ys = z[rows], y[rows]
-        nll = calibration.nll_curve(zs, ys, temps)
-        ece = [calibration.expected_calibration_error(zs, ys, n_bins, strategy=strategy, temperature=float(v)) for v in temps]
-        return nll, ece
-
-    nll, ece = _cached((name, z.shape, "curve", n_bins, strategy), curve)
-    st.plotly_chart(figures.temperature_curve(temps, nll, ece, fitted, float(temperature)), config=figures.plotly_config("logitsviz-temperature"),
-                    key="chart_T")
+    fitted = _fitted(data_id, z, y)
+    curve = _curve(data_id, z, y, fitted, n_bins, strategy)
+    if curve.sampled:
+        st.caption(t("cal.curve_sample", n=f"{curve.rows:,}"))
+    st.plotly_chart(figures.temperature_curve(curve.temperatures, curve.nll, curve.ece, fitted, temperature),
+                    config=figures.plotly_config("logitsviz-temperature"), key="chart_T")
     st.caption(t("cal.temperature_caption", T=f"{fitted:.4f}"))
 
     left, right = st.columns(2)
     with left:
         st.subheader(t("cal.histogram"))
-        s = after["stats"]
-        st.plotly_chart(figures.confidence_histogram(s.confidence, s.correct), config=figures.plotly_config("logitsviz-confidence"),
-                        key="chart_hist")
+        st.plotly_chart(figures.confidence_histogram(*now.histogram), config=figures.plotly_config("logitsviz-confidence"), key="chart_hist")
     with right:
         st.subheader(t("cal.per_class"))
-        count, acc = calibration.per_class_accuracy(z, y)
-        st.plotly_chart(figures.per_class_accuracy(count, acc), config=figures.plotly_config("logitsviz-per-class"), key="chart_class")
+        st.plotly_chart(figures.per_class_accuracy(base.class_count, base.class_accuracy), config=figures.plotly_config("logitsviz-per-class"),
+                        key="chart_class")
 
-    mistakes(name, z, y, before["stats"], model)
+    mistakes(z, y, base, model)
     st.divider()
-    downloads(name, z, y, float(temperature), before, after)
+    downloads(name, z, base, now)

@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from logitsviz import examples, figures, numerics, sampling
+from logitsviz import examples, explain, figures, sampling
 from logitsviz.errors import InputError
 from logitsviz.i18n import t
 from logitsviz.ui import state, widgets
-from logitsviz.ui.explorer import TEMPERATURES
 
 SMALL_PROBS = (1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5)
 
@@ -36,7 +35,7 @@ class FilterSpec:
 SPECS = {
     spec.name: spec
     for spec in (
-        FilterSpec("temperature", 0.8, True, 0.01, 100.0, 0.05, "%.2f", TEMPERATURES, log=True),
+        FilterSpec("temperature", 0.8, True, 0.01, 100.0, 0.05, "%.2f", widgets.TEMPERATURES, log=True),
         FilterSpec("top_k", 40, False, 1, 1_000_000, 1, "%d", (1, 100, 1), integer=True),
         FilterSpec("top_p", 0.9, True, 0.001, 1.0, 0.01, "%.3f", (0.01, 1.0, 0.01)),
         FilterSpec("min_p", 0.05, False, 0.001, 1.0, 0.01, "%.3f", (0.01, 1.0, 0.01)),
@@ -132,21 +131,13 @@ def diagram(order: str, settings: dict[str, float]) -> str:
 # ------------------------------------------------------------------ views ----
 
 
-def summary(labels: list[str], logits: np.ndarray, final: np.ndarray) -> None:
-    kept = np.isfinite(final)
-    p0 = numerics.softmax(logits)
-    greedy = int(np.argmax(final))
+def summary(labels: list[str], view: explain.DecodingView) -> None:
     cols = st.columns(4)
-    cols[0].metric(t("decode.metric.kept"), f"{int(kept.sum()):,} / {kept.size:,}", help=t("decode.metric.kept_help"))
-    cols[1].metric(t("decode.metric.mass"), f"{100 * float(p0[kept].sum()):.1f}%", help=t("decode.metric.mass_help"))
-    cols[2].metric(
-        t("decode.metric.entropy"),
-        f"{float(numerics.entropy(final, base=2)):.2f}",
-        delta=f"{float(numerics.entropy(final, base=2) - numerics.entropy(logits, base=2)):+.2f}",
-        delta_color="off",
-        help=t("decode.metric.entropy_help"),
-    )
-    label = labels[greedy]
+    cols[0].metric(t("decode.metric.kept"), f"{view.n_kept:,} / {view.n_tokens:,}", help=t("decode.metric.kept_help"))
+    cols[1].metric(t("decode.metric.mass"), f"{100 * view.mass_kept:.1f}%", help=t("decode.metric.mass_help"))
+    cols[2].metric(t("decode.metric.entropy"), f"{view.entropy_bits:.2f}", delta=f"{view.entropy_change:+.2f}", delta_color="off",
+                   help=t("decode.metric.entropy_help"))
+    label = labels[view.greedy]
     cols[3].metric(t("decode.metric.greedy"), label if len(label) <= 20 else label[:19] + "…", help=t("decode.metric.greedy_help"))
 
 
@@ -158,19 +149,14 @@ def sampling_section(labels: list[str], final: np.ndarray) -> None:
     c1, c2 = st.columns(2)
     n = c1.number_input(t("decode.sample.n"), min_value=1, max_value=100_000, value=1000, step=100, key="n", bind="query-params")
     seed = c2.number_input(t("decode.sample.seed"), min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed", bind="query-params")
-    draws = sampling.sample(final, int(n), rng=int(seed))
-    counts = np.bincount(draws, minlength=final.size)
-    probs = numerics.softmax(final)
-    tvd = 0.5 * float(np.abs(counts / counts.sum() - probs).sum())
+    view = explain.samples(final, int(n), int(seed))
     m1, m2, m3 = st.columns(3)
-    m1.metric(t("decode.sample.tvd"), f"{tvd:.4f}", help=t("decode.sample.tvd_help"))
-    greedy = int(np.argmax(final))
-    m2.metric(t("decode.sample.greedy_share"), f"{100 * counts[greedy] / counts.sum():.1f}%", help=t("decode.sample.greedy_share_help"))
-    m3.metric(t("decode.sample.distinct"), f"{int((counts > 0).sum()):,}")
-    st.plotly_chart(figures.samples(labels, probs, counts), config=figures.plotly_config("logitsviz-samples"), key="chart_samples")
-    first = " · ".join(labels[i] for i in draws[:20])
-    st.caption(t("decode.sample.first", k=min(20, len(draws))))
-    st.text(first)
+    m1.metric(t("decode.sample.tvd"), f"{view.total_variation:.4f}", help=t("decode.sample.tvd_help"))
+    m2.metric(t("decode.sample.greedy_share"), f"{100 * view.greedy_share:.1f}%", help=t("decode.sample.greedy_share_help"))
+    m3.metric(t("decode.sample.distinct"), f"{view.distinct:,}")
+    st.plotly_chart(figures.samples(labels, view), config=figures.plotly_config("logitsviz-samples"), key="chart_samples")
+    st.caption(t("decode.sample.first", k=min(20, view.draws.size)))
+    st.text(" · ".join(labels[i] for i in view.draws[:20]))
     widgets.fragment_share_link()  # N and the seed are in the link
 
 
@@ -178,7 +164,8 @@ def downloads(labels: list[str], logits: np.ndarray, final: np.ndarray) -> None:
     st.markdown(f"**{t('decode.download')}**")
 
     def table() -> pd.DataFrame:  # built on click: the vocabulary may be 200,000 tokens
-        return pd.DataFrame({"token": labels, "logit": logits, "final_logit": final, "final_probability": numerics.softmax(final)})
+        return pd.DataFrame({"token": labels, "logit": logits, "final_logit": final,
+                             "final_probability": explain.softmax_table(final)["probability"]})
 
     widgets.table_downloads(table, "decoding", "dl_decoding")
 
@@ -213,28 +200,26 @@ def render() -> None:
             if value is not None:
                 settings[name] = value
     try:
-        stages = sampling.pipeline(logits, settings, order)
+        view = explain.decoding(logits, settings, order)
     except InputError as err:
         st.error(t(err.key, **err.params))
         return
-    final = stages[-1].after if stages else np.asarray(logits, dtype=np.float64)
 
     with right:
         st.subheader(t("decode.pipeline"))
         st.markdown(diagram(order, settings))
-        summary(labels, logits, final)
-        st.plotly_chart(figures.decoding(labels, logits, final), config=figures.plotly_config("logitsviz-decoding"), key="chart_final")
+        summary(labels, view)
+        st.plotly_chart(figures.decoding_bars(labels, view.chart), config=figures.plotly_config("logitsviz-decoding"), key="chart_final")
         st.caption(t("decode.final_caption"))
-        if stages:
+        if view.stages:
             st.subheader(t("decode.stages"))
             cols = st.columns(2)
-            for i, stage in enumerate(stages):
+            for i, stage in enumerate(view.stages):
                 with cols[i % 2]:
                     st.plotly_chart(figures.stage(labels, stage), config=figures.plotly_config(f"logitsviz-{stage.name}"), key=f"chart_stage_{i}")
-                    removed = int(stage.removed.sum())
-                    st.caption(t("decode.stage_caption", removed=f"{removed:,}", left=f"{int(np.isfinite(stage.after).sum()):,}"))
+                    st.caption(t("decode.stage_caption", removed=f"{stage.removed:,}", left=f"{stage.left:,}"))
         else:
             st.info(t("decode.no_filters"))
     st.divider()
-    sampling_section(labels, final)
-    downloads(labels, logits, final)
+    sampling_section(labels, view.final)
+    downloads(labels, logits, view.final)

@@ -10,16 +10,10 @@ import streamlit as st
 
 from logitsviz import examples, figures, inputs
 from logitsviz.errors import InputError
-from logitsviz.explain import SoftmaxSteps, softmax_steps
+from logitsviz.explain import SoftmaxSteps, softmax_steps, softmax_table
+from logitsviz.fmt import number
 from logitsviz.i18n import t
 from logitsviz.ui import state, widgets
-
-# log-spaced temperatures from 0.05 to 20, rounded to values people type
-TEMPERATURES = (
-    0.05, 0.07, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0,
-    1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0,
-)
-
 
 # ----------------------------------------------------------- callbacks ----
 
@@ -152,7 +146,7 @@ def view_controls(n_classes: int) -> tuple[float, float, int, bool]:
     """Temperature, shift, top-N and sort; all bound to the link."""
     temperature = st.select_slider(
         t("explorer.temperature"),
-        options=TEMPERATURES,
+        options=widgets.TEMPERATURES,
         value=1.0,
         key="T",
         bind="query-params",
@@ -177,22 +171,14 @@ def view_controls(n_classes: int) -> tuple[float, float, int, bool]:
 # --------------------------------------------------------------- views ----
 
 
-def _fmt(x: float, spec: str = ".3f") -> str:
-    if np.isnan(x):
-        return "—"
-    if np.isinf(x):
-        return "∞" if x > 0 else "−∞"
-    return format(x, spec)
-
-
 def metrics_row(cur: state.Current, steps: SoftmaxSteps) -> None:
     label = cur.labels[steps.argmax]
     cols = st.columns(5)
     cols[0].metric(t("metric.pred"), label if len(label) <= 24 else label[:23] + "…", help=t("metric.pred_help"))
     cols[1].metric(t("metric.prob"), f"{100 * steps.top_prob:.1f}%", help=t("metric.prob_help"))
-    cols[2].metric(t("metric.entropy"), t("unit.bits", value=_fmt(steps.entropy_bits, ".3f")), help=t("metric.entropy_help"))
-    cols[3].metric(t("metric.perplexity"), _fmt(steps.perplexity, ".2f"), help=t("metric.perplexity_help"))
-    cols[4].metric(t("metric.margin"), _fmt(steps.margin, ".3f"), help=t("metric.margin_help"))
+    cols[2].metric(t("metric.entropy"), t("unit.bits", value=number(steps.entropy_bits, 3, fixed=True)), help=t("metric.entropy_help"))
+    cols[3].metric(t("metric.perplexity"), number(steps.perplexity, 2, fixed=True), help=t("metric.perplexity_help"))
+    cols[4].metric(t("metric.margin"), number(steps.margin, 3, fixed=True), help=t("metric.margin_help"))
 
 
 def steps_table(cur: state.Current, steps: SoftmaxSteps) -> pd.DataFrame:
@@ -240,8 +226,8 @@ def steps_section(cur: state.Current, steps: SoftmaxSteps, temperature: float, s
             "steps.sums",
             T=f"{temperature:g}",
             c=f"{shift:g}",
-            m=_fmt(steps.max_z, ".4f"),
-            s=_fmt(steps.exp_sum, ".4f"),
+            m=number(steps.max_z, 4, fixed=True),
+            s=number(steps.exp_sum, 4, fixed=True),
             n=f"{steps.n_classes:,}",
         )
     )
@@ -250,20 +236,15 @@ def steps_section(cur: state.Current, steps: SoftmaxSteps, temperature: float, s
 
 
 def downloads(cur: state.Current, temperature: float, shift: float) -> None:
-    def full_table() -> pd.DataFrame:
-        from logitsviz import numerics
-
-        z = (cur.logits + shift) / temperature
-        return pd.DataFrame(
-            {"label": cur.labels, "logit": cur.logits, "z": z, "probability": numerics.softmax(z), "log_probability": numerics.log_softmax(z)}
-        )
+    def full_table() -> pd.DataFrame:  # built on click: the vector may hold 200,000 classes
+        return pd.DataFrame({"label": cur.labels, **softmax_table(cur.logits, temperature=temperature, shift=shift)})
 
     def as_csv() -> bytes:
         return widgets.table_csv(full_table())
 
     def as_json() -> bytes:
-        payload = {"temperature": temperature, "shift": shift, "classes": widgets.table_records(full_table())}
-        return json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
+        classes = json.loads(widgets.table_json(full_table()))
+        return json.dumps({"temperature": temperature, "shift": shift, "classes": classes}, ensure_ascii=False, indent=1).encode("utf-8")
 
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button(t("download.csv"), data=as_csv, file_name="logitsviz-softmax.csv", mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_csv")

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from logitsviz import figures, inputs, numerics
+from logitsviz import explain, figures, inputs
 from logitsviz.errors import InputError
-from logitsviz.explain import cross_entropy_curve
 from logitsviz.i18n import t
 from logitsviz.ui import state, widgets
 
@@ -31,30 +30,24 @@ def cross_entropy_tab(cur: state.Current) -> None:
     c1.caption(t("loss.ce.target_is", label=cur.labels[int(y)][:60]))
     eps = c2.slider(t("loss.ce.smoothing"), min_value=0.0, max_value=0.5, value=0.0, step=0.01, key="ls", bind="query-params",
                     help=t("loss.ce.smoothing_help"))
-    z = cur.logits
-    loss = float(numerics.cross_entropy(z, int(y), label_smoothing=eps))
-    p_true = float(numerics.softmax(z)[int(y)])
-    grad = numerics.cross_entropy_grad(z, int(y), label_smoothing=eps)
+    view = explain.cross_entropy_view(cur.logits, int(y), label_smoothing=eps)
     m = st.columns(3)
-    m[0].metric(t("loss.ce.loss"), f"{loss:.4f}")
-    m[1].metric(t("loss.ce.neglogp"), f"{-np.log(p_true) if p_true > 0 else np.inf:.4f}", help=t("loss.ce.neglogp_help"))
-    m[2].metric(t("loss.ce.p_true"), f"{100 * p_true:.2f}%")
+    m[0].metric(t("loss.ce.loss"), f"{view.loss:.4f}")
+    m[1].metric(t("loss.ce.neglogp"), f"{view.neg_log_p:.4f}", help=t("loss.ce.neglogp_help"))
+    m[2].metric(t("loss.ce.p_true"), f"{100 * view.p_true:.2f}%")
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{t('loss.ce.grad_title')}**")
         st.latex(r"\begin{gathered} \frac{\partial L}{\partial z_i} = p_i - q_i \\ q = (1-\varepsilon)\,\mathrm{onehot}(y) + \varepsilon / C \end{gathered}")
-        st.plotly_chart(figures.gradient(cur.labels, grad, int(y)), config=figures.plotly_config("logitsviz-gradient"), key="chart_grad")
+        st.plotly_chart(figures.gradient(cur.labels, view), config=figures.plotly_config("logitsviz-gradient"), key="chart_grad")
         st.caption(t("loss.ce.grad_caption"))
     with right:
         st.markdown(f"**{t('loss.ce.curve_title')}**")
         st.latex(r"L(z_y) = -(1-\varepsilon)\log p_y - \frac{\varepsilon}{C}\sum_i \log p_i")
-        zy = float(z[int(y)]) if np.isfinite(z[int(y)]) else 0.0
-        grid = np.linspace(zy - 10, zy + 10, 201)
-        curve = cross_entropy_curve(z, int(y), grid, label_smoothing=eps)
-        st.plotly_chart(figures.loss_curve(grid, curve, zy, loss, t("loss.ce.curve_x")), config=figures.plotly_config("logitsviz-loss-curve"),
-                        key="chart_curve")
+        st.plotly_chart(figures.loss_curve(view.grid, view.curve, view.z_target, view.loss, t("loss.ce.curve_x")),
+                        config=figures.plotly_config("logitsviz-loss-curve"), key="chart_curve")
         st.caption(t("loss.ce.curve_caption"))
-    df = pd.DataFrame({"label": cur.labels, "logit": z, "probability": numerics.softmax(z), "gradient": grad})
+    df = pd.DataFrame({"label": cur.labels, "logit": cur.logits, "probability": view.probs, "gradient": view.grad})
     widgets.table_downloads(df, "cross-entropy", "dl_ce")
 
 
@@ -63,28 +56,21 @@ def cross_entropy_tab(cur: state.Current) -> None:
 
 def sigmoid_tab(cur: state.Current) -> None:
     st.markdown(t("loss.sig.intro"))
-    z = cur.logits
-    sig = numerics.sigmoid(z)
-    soft = numerics.softmax(z)
     n = len(cur.labels)
     options = list(range(min(n, 1000)))
-    chosen = st.multiselect(t("loss.sig.positives"), options=options, default=[int(np.argmax(z))] if n <= 1000 else [],
+    chosen = st.multiselect(t("loss.sig.positives"), options=options, default=[int(np.argmax(cur.logits))] if n <= 1000 else [],
                             format_func=lambda i: cur.labels[i], key="pos", help=t("loss.sig.positives_help"))
-    targets = np.zeros(n)
-    targets[list(chosen)] = 1.0
-    bce = numerics.binary_cross_entropy(z, targets)
+    view = explain.sigmoid_view(cur.logits, chosen)
     m = st.columns(3)
-    m[0].metric(t("loss.sig.sum_sigmoid"), f"{float(sig.sum()):.3f}", help=t("loss.sig.sum_sigmoid_help"))
-    m[1].metric(t("loss.sig.sum_softmax"), f"{float(soft.sum()):.3f}")
-    m[2].metric(t("loss.sig.bce"), f"{float(bce.mean()):.4f}", help=t("loss.sig.bce_help"))
-    st.plotly_chart(
-        figures.grouped(cur.labels, {t("loss.sig.sigmoid"): sig, t("loss.sig.softmax"): soft}, t("loss.sig.y")),
-        config=figures.plotly_config("logitsviz-sigmoid-softmax"), key="chart_sig",
-    )
+    m[0].metric(t("loss.sig.sum_sigmoid"), f"{view.sum_sigmoid:.3f}", help=t("loss.sig.sum_sigmoid_help"))
+    m[1].metric(t("loss.sig.sum_softmax"), f"{view.sum_softmax:.3f}")
+    m[2].metric(t("loss.sig.bce"), f"{view.bce_mean:.4f}", help=t("loss.sig.bce_help"))
+    st.plotly_chart(figures.grouped(cur.labels, view.bars, [t("loss.sig.sigmoid"), t("loss.sig.softmax")], t("loss.sig.y")),
+                    config=figures.plotly_config("logitsviz-sigmoid-softmax"), key="chart_sig")
     st.latex(r"\begin{gathered} \sigma(z) = \frac{1}{1 + e^{-z}} \\ \operatorname{logit}(p) = \log\frac{p}{1-p} = z \end{gathered}")
     df = pd.DataFrame({
-        t("steps.col_label"): cur.labels, "z": z, "sigmoid(z)": sig, "logit(sigmoid(z))": numerics.logit(sig),
-        "softmax(z)": soft, t("loss.sig.target"): targets, "BCE": bce,
+        t("steps.col_label"): cur.labels, "z": cur.logits, "sigmoid(z)": view.sigmoid, "logit(sigmoid(z))": view.logit_of_sigmoid,
+        "softmax(z)": view.softmax, t("loss.sig.target"): view.targets, "BCE": view.bce,
     })
     st.dataframe(df.head(200), hide_index=True, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.4f") for c in df.columns[1:]})
     st.caption(t("loss.sig.inverse_note"))
@@ -103,29 +89,21 @@ def info_nce_tab() -> None:
     seed = c[3].number_input(t("decode.sample.seed"), 0, 2**31 - 1, 0, key="nce_seed", bind="query-params")
     tau = st.select_slider(t("loss.nce.tau"), options=[0.01, 0.02, 0.05, 0.07, 0.1, 0.2, 0.5, 1.0], value=0.1, key="tau",
                            bind="query-params", help=t("loss.nce.tau_help"))
-    rng = np.random.default_rng(int(seed))
-    a = rng.normal(size=(int(batch), int(dim)))
-    b = a + noise * rng.normal(size=a.shape)  # each b_i is a noisy view of a_i: the positive pair
-    sim = numerics.cosine_similarity(a, b)
-    logits = sim / tau
-    loss = numerics.info_nce(logits)
+    view = explain.info_nce_view(int(batch), int(dim), float(noise), float(tau), int(seed))
     m = st.columns(3)
-    m[0].metric(t("loss.nce.loss"), f"{loss:.4f}")
-    m[1].metric(t("loss.nce.chance"), f"{np.log(int(batch)):.4f}", help=t("loss.nce.chance_help"))
-    m[2].metric(t("loss.nce.acc"), f"{100 * float(np.mean(np.argmax(logits, axis=1) == np.arange(int(batch)))):.0f}%")
+    m[0].metric(t("loss.nce.loss"), f"{view.loss:.4f}")
+    m[1].metric(t("loss.nce.chance"), f"{view.chance:.4f}", help=t("loss.nce.chance_help"))
+    m[2].metric(t("loss.nce.acc"), f"{100 * view.accuracy:.0f}%")
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(figures.heatmap(numerics.softmax(logits), t("loss.nce.x"), t("loss.nce.y")),
-                        config=figures.plotly_config("logitsviz-infonce"), key="chart_nce")
+        st.plotly_chart(figures.heatmap(view.probs, t("loss.nce.x"), t("loss.nce.y")), config=figures.plotly_config("logitsviz-infonce"),
+                        key="chart_nce")
     with right:
-        taus = np.geomspace(0.01, 1.0, 60)
-        losses = [numerics.info_nce(sim / v) for v in taus]
-        fig = figures.loss_curve(taus, losses, tau, loss, "τ")
-        fig.update_xaxes(type="log")
-        st.plotly_chart(fig, config=figures.plotly_config("logitsviz-infonce-tau"), key="chart_tau")
+        st.plotly_chart(figures.loss_curve(view.taus, view.tau_losses, view.tau, view.loss, "τ", log_x=True),
+                        config=figures.plotly_config("logitsviz-infonce-tau"), key="chart_tau")
         st.caption(t("loss.nce.tau_caption"))
     st.latex(r"L = -\frac{1}{N}\sum_i \log \frac{e^{\cos(a_i, b_i)/\tau}}{\sum_j e^{\cos(a_i, b_j)/\tau}}")
-    widgets.table_downloads(pd.DataFrame(sim, columns=[f"b{j}" for j in range(int(batch))]), "infonce-similarities", "dl_nce")
+    widgets.table_downloads(pd.DataFrame(view.similarity, columns=[f"b{j}" for j in range(int(batch))]), "infonce-similarities", "dl_nce")
 
 
 # --------------------------------------------------------------- distillation ----
@@ -161,30 +139,28 @@ def distillation_tab() -> None:
     student = _parse_vector(student_text, "student")
     if teacher is None or student is None:
         return
-    if teacher.size != student.size:
-        st.error(t("loss.kd.mismatch", a=teacher.size, b=student.size))
+    try:
+        view = explain.distillation_view(teacher, student, float(temp))
+    except InputError as err:
+        st.error(t(err.key, **err.params))
         return
-    kl = float(numerics.kl_divergence(teacher, student, temperature=temp))
     m = st.columns(3)
-    m[0].metric(t("loss.kd.kl", T=f"{temp:g}"), f"{kl:.4f}")
-    m[1].metric(t("loss.kd.scaled"), f"{temp * temp * kl:.4f}", help=t("loss.kd.scaled_help"))
-    m[2].metric(t("loss.kd.kl1"), f"{float(numerics.kl_divergence(teacher, student)):.4f}")
-    labels = [f"{t('label.default', i=i)}" for i in range(teacher.size)]
-    pt, ps = numerics.softmax(teacher, temperature=temp), numerics.softmax(student, temperature=temp)
+    m[0].metric(t("loss.kd.kl", T=f"{temp:g}"), f"{view.kl:.4f}")
+    m[1].metric(t("loss.kd.scaled"), f"{view.scaled:.4f}", help=t("loss.kd.scaled_help"))
+    m[2].metric(t("loss.kd.kl1"), f"{view.kl_at_1:.4f}")
+    labels = [t("label.default", i=i) for i in range(teacher.size)]
+    names = [t("loss.kd.teacher"), t("loss.kd.student")]
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(figures.grouped(labels, {t("loss.kd.teacher"): pt, t("loss.kd.student"): ps}, t("loss.kd.soft", T=f"{temp:g}")),
+        st.plotly_chart(figures.grouped(labels, view.soft, names, t("loss.kd.soft", T=f"{temp:g}")),
                         config=figures.plotly_config("logitsviz-distillation"), key="chart_kd")
     with right:
-        st.plotly_chart(
-            figures.grouped(labels, {t("loss.kd.teacher"): numerics.softmax(teacher), t("loss.kd.student"): numerics.softmax(student)},
-                            t("loss.kd.hard")),
-            config=figures.plotly_config("logitsviz-distillation-t1"), key="chart_kd1",
-        )
+        st.plotly_chart(figures.grouped(labels, view.hard, names, t("loss.kd.hard")), config=figures.plotly_config("logitsviz-distillation-t1"),
+                        key="chart_kd1")
     st.latex(r"\begin{gathered} L_{\mathrm{KD}} = T^2 \, \mathrm{KL}\big(p_t \,\|\, p_s\big) \\ p_t = \operatorname{softmax}(z_t/T) \\ p_s = \operatorname{softmax}(z_s/T) \end{gathered}")
     st.caption(t("loss.kd.note"))
-    widgets.table_downloads(pd.DataFrame({"teacher_logit": teacher, "student_logit": student, "teacher_p_T": pt, "student_p_T": ps}),
-                    "distillation", "dl_kd")
+    widgets.table_downloads(pd.DataFrame({"teacher_logit": teacher, "student_logit": student, "teacher_p_T": view.teacher_soft,
+                                          "student_p_T": view.student_soft}), "distillation", "dl_kd")
 
 
 def render() -> None:

@@ -1,43 +1,22 @@
-"""The app's shell: page config, language, navigation, the share control. ``app.py`` calls :func:`main`."""
+"""The app's shell: page config, language, navigation, the share control.
+
+The one entry point: ``streamlit run app.py`` (the repository's ``app.py``
+calls :func:`main`) and ``logitsviz app`` (which runs this file).
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import streamlit as st
 
 from logitsviz.i18n import t
-from logitsviz.ui import widgets
-
-PAGES_DIR = Path(__file__).with_name("pages")
-# (file, url path, title key, icon); the first is the home page
-PAGES = (
-    ("explorer.py", "explorer", "nav.explorer", ":material/bar_chart:"),
-    ("decoding.py", "decoding", "nav.decoding", ":material/tune:"),
-    ("calibration.py", "calibration", "nav.calibration", ":material/target:"),
-    ("losses.py", "losses", "nav.losses", ":material/trending_down:"),
-    ("stability.py", "stability", "nav.stability", ":material/warning:"),
-)
-
-
-_PAGES: dict[str, st.Page] = {}  # url path -> the Page of the current run, for st.switch_page
-
-
-def page_for(url_path: str) -> st.Page:
-    """The registered page at ``url_path`` (e.g. "explorer"), to pass to ``st.switch_page``."""
-    return _PAGES[url_path]
+from logitsviz.ui import nav, widgets
 
 
 def main() -> None:
     """Run one pass of the app script."""
     st.set_page_config(page_title="logitsviz", page_icon="📊", layout="wide", initial_sidebar_state="auto")
     widgets.init_language()
-    pages = [
-        st.Page(PAGES_DIR / file, title=t(title), icon=icon, url_path=url, default=(i == 0))
-        for i, (file, url, title, icon) in enumerate(PAGES)
-    ]
-    _PAGES.update({url: p for (_, url, _, _), p in zip(PAGES, pages)})
-    page = st.navigation(pages)
+    page = st.navigation([nav.page(url) for url in nav.PAGES])
     with st.sidebar:
         st.markdown("### logitsviz")
         widgets.language_switch()
@@ -45,3 +24,7 @@ def main() -> None:
         st.caption(t("sidebar.about"))
     page.run()  # a page that stops early (st.stop, st.switch_page) has no share control this run
     widgets.share_link()  # filled last, so the link carries what the page wrote into the URL
+
+
+if __name__ == "__main__":  # `streamlit run logitsviz/ui/main.py`, as `logitsviz app` does
+    main()

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from logitsviz import examples, figures, numerics
-from logitsviz.explain import stability_rows, tail_rows
+from logitsviz import examples, explain, figures
 from logitsviz.i18n import t
 from logitsviz.ui import state, widgets
 
@@ -54,18 +53,17 @@ def shift_section(logits: np.ndarray) -> None:
         r"\begin{aligned} \operatorname{softmax}(z - c)_i &= \frac{e^{z_i - c}}{\sum_j e^{z_j - c}} \\"
         r" &= \frac{e^{-c}\, e^{z_i}}{e^{-c} \sum_j e^{z_j}} \\ &= \operatorname{softmax}(z)_i \end{aligned}"
     )
-    finite = logits[np.isfinite(logits)]
-    zmax = float(finite.max())
+    zmax = explain.shift_view(logits, 0.0).max_z
     c = st.slider(t("stab.shift.c"), min_value=float(np.floor(zmax - 1500)), max_value=float(np.ceil(zmax + 1500)),
                   value=0.0, step=1.0, key="c", bind="query-params", help=t("stab.shift.c_help"))
-    rows = []
-    for label, shift in ((t("stab.shift.none"), 0.0), (t("stab.shift.max"), zmax), (t("stab.shift.yours"), c)):
-        naive = numerics.naive_softmax(logits - shift)
-        rows.append({t("stab.shift.col_c"): f"{shift:g}", t("stab.shift.col_what"): label,
-                     t("stab.shift.col_naive"): _vec(naive), t("stab.shift.col_ok"): "✗" if np.any(~np.isfinite(naive)) else "✓"})
-    shift_df = pd.DataFrame(rows)
+    view = explain.shift_view(logits, c)
+    shift_df = pd.DataFrame([
+        {t("stab.shift.col_c"): f"{shift:g}", t("stab.shift.col_what"): t(f"stab.shift.{what}"),
+         t("stab.shift.col_naive"): _vec(naive), t("stab.shift.col_ok"): "✓" if ok else "✗"}
+        for (what, shift), naive, ok in zip(view.shifts, view.naive, view.ok)
+    ])
     st.dataframe(shift_df, hide_index=True, width="stretch")
-    st.caption(t("stab.shift.note", stable=_vec(numerics.softmax(logits))))
+    st.caption(t("stab.shift.note", stable=_vec(view.stable)))
     widgets.table_downloads(shift_df, "shift", "dl_shift")
 
 
@@ -78,7 +76,7 @@ def tail_section() -> None:
     spread = c2.select_slider(t("stab.tail.spread"), options=[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0], value=20.0, key="spread",
                               bind="query-params", help=t("stab.tail.spread_help"))
     z = examples.vocabulary(int(size), float(spread))
-    rows = tail_rows(z)
+    rows = explain.tail_rows(z)
     df = pd.DataFrame(
         {
             t("stab.col.dtype"): [r.dtype for r in rows],
@@ -96,9 +94,10 @@ def render() -> None:
     st.title(t("stab.title"))
     st.markdown(t("stab.subtitle"))
     logits = source_controls()
-    st.plotly_chart(figures.exp_ranges(logits), config=figures.plotly_config("logitsviz-exp-ranges"), key="chart_ranges")
+    st.plotly_chart(figures.exp_ranges(explain.exp_ranges(logits)), config=figures.plotly_config("logitsviz-exp-ranges"),
+                    key="chart_ranges")
     st.caption(t("stab.chart.caption"))
-    rows = stability_rows(logits)
+    rows = explain.stability_rows(logits)
     df = dtype_table(rows)
     st.dataframe(df, hide_index=True, width="stretch")
     broken = [r.dtype for r in rows if r.naive_broken and r.representable]
