@@ -167,6 +167,7 @@ def test_report_agrees_with_the_single_metrics():
     np.testing.assert_array_equal(r.class_count, count)
     np.testing.assert_allclose(r.class_accuracy, acc)
     edges, right, wrong = r.histogram
+    np.testing.assert_allclose(edges, np.linspace(0, 1, 21))
     assert right.sum() + wrong.sum() == 500 and right.sum() == round(500 * r.accuracy)
     assert list(r.metrics()) == list(calibration.METRICS)
 

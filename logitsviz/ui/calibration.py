@@ -92,9 +92,10 @@ def _curve(data_id: str, _z: np.ndarray, _y: np.ndarray, fitted: float, n_bins: 
 
 # -------------------------------------------------------------- sections ----
 
-# (metric, tile key, as a percentage, lower is better)
-_TILES = (("accuracy", "cal.m.acc", True, False), ("confidence", "cal.m.conf", True, None), ("nll", "cal.m.nll", False, True),
-          ("brier", "cal.m.brier", False, True), ("ece", "cal.m.ece", True, True), ("mce", "cal.m.mce", True, True))
+# (metric, tile key, as a percentage, how its change from T = 1 shows: none (accuracy never moves with T),
+# "off" (grey: neither direction is better), "inverse" (lower is better: a fall is green))
+_TILES = (("accuracy", "cal.m.acc", True, None), ("confidence", "cal.m.conf", True, "off"), ("nll", "cal.m.nll", False, "inverse"),
+          ("brier", "cal.m.brier", False, "inverse"), ("ece", "cal.m.ece", True, "inverse"), ("mce", "cal.m.mce", True, "inverse"))
 
 
 def summary(now: calibration.Report, base: calibration.Report) -> None:
@@ -102,13 +103,12 @@ def summary(now: calibration.Report, base: calibration.Report) -> None:
     scaled = now.temperature != 1.0
     st.caption(t("cal.tiles_at", T=f"{now.temperature:g}") if scaled else t("cal.tiles_at_one"))
     cells = [("cal.m.n", f"{now.rows:,}", None, "off"), ("cal.m.c", f"{now.classes:,}", None, "off")]
-    for name, key, pct, lower_better in _TILES:
+    for name, key, pct, color in _TILES:
         value, change = getattr(now, name), getattr(now, name) - getattr(base, name)
-        text = f"{100 * value:.2f}%" if pct else f"{value:.4f}"
         delta = None
-        if scaled and lower_better is not None:
+        if scaled and color is not None:
             delta = t("cal.delta_pts", d=f"{100 * change:+.2f}") if pct else f"{change:+.4f}"
-        cells.append((key, text, delta, "off" if lower_better is None else "inverse" if lower_better else "normal"))
+        cells.append((key, f"{100 * value:.2f}%" if pct else f"{value:.4f}", delta, color or "off"))
     rows = [st.columns(4), st.columns(4)]
     for i, (key, value, delta, color) in enumerate(cells):
         rows[i // 4][i % 4].metric(t(key), value, delta=delta, delta_color=color, help=t(f"{key}_help"))
