@@ -21,6 +21,7 @@ input, as transformers does), from :func:`logitsviz.softmax`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
@@ -53,6 +54,8 @@ __all__ = [
     "FILTERS",
     "ORDERS",
     "Stage",
+    "build_chain",
+    "chain",
     "pipeline",
     "typicality",
 ]
@@ -510,10 +513,48 @@ class Stage:
         return np.isfinite(self.before) & ~np.isfinite(self.after)
 
 
-def pipeline(logits: ArrayLike, settings: dict[str, float], order: str = "transformers") -> list[Stage]:
-    """Apply the enabled filters in ``settings`` in the given order, keeping every intermediate.
+def chain(logits: ArrayLike, steps: Sequence[Filter | tuple[str, float]]) -> list[Stage]:
+    """Apply filters in exactly the order given, keeping every intermediate.
 
-    ``order`` names one of :data:`ORDERS`; settings that are None are off.
+    ``steps`` holds filters (``TopP(0.9)``) or ``(name, setting)`` pairs
+    (``("top_p", 0.9)``), each checked before anything runs.
+
+    >>> stages = chain([3.0, 2.0, 1.0, 0.0], [("top_k", 2), ("temperature", 0.5)])
+    >>> [s.name for s in stages], stages[-1].after
+    (['top_k', 'temperature'], array([  6.,   4., -inf, -inf]))
+    """
+    units = build_chain(steps)
+    z = _logits(logits)
+    stages = []
+    for unit in units:
+        cut = unit.apply(z)
+        stages.append(Stage(unit, z, cut.after, cut.threshold))
+        z = cut.after
+    return stages
+
+
+def build_chain(steps: Sequence[Filter | tuple[str, float]]) -> list[Filter]:
+    """Filters from ``(name, setting)`` pairs (or filters), each checked: a bad one fails before any logits are touched.
+
+    >>> build_chain([("temperature", 0.7), ("top_k", 40.0)])
+    [Temperature(t=0.7), TopK(k=40)]
+    """
+    units = []
+    for step in steps:
+        if isinstance(step, Filter):
+            units.append(step)
+            continue
+        name, setting = step
+        if name not in FILTERS:
+            raise InputError("args.filter", value=name, options=", ".join(FILTERS))
+        units.append(FILTERS[name].from_setting(setting))
+    return units
+
+
+def pipeline(logits: ArrayLike, settings: dict[str, float], order: str = "transformers") -> list[Stage]:
+    """Apply the enabled filters in ``settings`` in a named order (:data:`ORDERS`), keeping every intermediate.
+
+    Settings that are None are off.
 
     >>> stages = pipeline([3.0, 2.0, 1.0, 0.0], {"temperature": 0.5, "top_k": 2})
     >>> [s.name for s in stages], stages[-1].after, stages[-1].threshold
@@ -524,14 +565,7 @@ def pipeline(logits: ArrayLike, settings: dict[str, float], order: str = "transf
     unknown = set(settings) - set(FILTERS)
     if unknown:
         raise InputError("args.filter", value=", ".join(sorted(unknown)), options=", ".join(FILTERS))
-    chain = [FILTERS[name].from_setting(settings[name]) for name in ORDERS[order] if settings.get(name) is not None]
-    z = _logits(logits)
-    stages = []
-    for unit in chain:
-        cut = unit.apply(z)
-        stages.append(Stage(unit, z, cut.after, cut.threshold))
-        z = cut.after
-    return stages
+    return chain(logits, [(name, settings[name]) for name in ORDERS[order] if settings.get(name) is not None])
 
 
 def typicality(logits: ArrayLike) -> np.ndarray:

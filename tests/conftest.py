@@ -20,3 +20,16 @@ def no_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         yield
+
+
+# The language-model tests never reach a model hub: models are built in the tests and loaded from folders.
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """Tiny random GPT-2, Llama and Qwen2 folders with a tokenizer trained here (see tests/tiny_lm.py)."""
+    from tests.tiny_lm import build
+
+    root = tmp_path_factory.mktemp("lm")
+    return {arch: build(root / arch, arch) for arch in ("gpt2", "llama", "qwen2")}

@@ -1,0 +1,416 @@
+"""Real language models: a prompt in, the next-token logits over the whole vocabulary out (optional extra ``lm``).
+
+Any causal language model that Hugging Face transformers loads, by hub id or
+local folder, with safetensors weights only and never with remote code. The
+model runs on the CPU in float32; logitsviz's own filters and sampler
+(:mod:`logitsviz.sampling`) turn its logits into tokens, so every step of a
+generation can be opened and inspected.
+
+torch and transformers are imported only when a model is loaded:
+``import logitsviz`` stays light, and without the extra, :func:`load` raises
+an :class:`~logitsviz.InputError` that says how to install it.
+
+>>> from logitsviz import lm                       # doctest: +SKIP
+>>> model = lm.load("openai-community/gpt2")        # doctest: +SKIP
+>>> labels, logits = model.next_token_logits("The new smartphone has")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from logitsviz import numerics, sampling, tokens
+from logitsviz.errors import InputError
+
+__all__ = [
+    "INSTALL",
+    "Alternative",
+    "Model",
+    "Scores",
+    "Step",
+    "TokenScore",
+    "Trace",
+    "available",
+    "load",
+]
+
+INSTALL = "pip install -r requirements-lm.txt"  # or: pip install "logitsviz[lm]"
+TOP = 20  # alternatives kept per generated step: enough to open the step's distribution later
+
+
+def available() -> bool:
+    """Whether the ``lm`` extra (torch, transformers, safetensors) is installed."""
+    from importlib.util import find_spec
+
+    return all(find_spec(name) is not None for name in ("torch", "transformers", "safetensors"))
+
+
+def _require():
+    """``(torch, transformers)``, or an InputError that says how to install them."""
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        raise InputError("lm.missing", command=INSTALL) from None
+    return torch, transformers
+
+
+# ------------------------------------------------------------------ results ----
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A token the model could have put at a position, with its log-probability."""
+
+    id: int
+    text: str
+    logprob: float
+
+
+@dataclass(frozen=True)
+class Step:
+    """One generated token and the distribution it came from, kept compactly (the top tokens and the rest)."""
+
+    token: int
+    text: str  # as it reads in place (a character split across tokens shows on the token that completes it)
+    partial: bool  # holds bytes of a character that a later token completes
+    logprob: float  # under the model (T = 1)
+    final_prob: float  # under the chain's final distribution, which it was drawn from
+    rank: int  # 1 = the model's most likely token
+    entropy_bits: float  # of the model's distribution
+    top_ids: np.ndarray  # the model's most likely tokens, best first
+    top_logits: np.ndarray  # their raw logits
+    rest_logsumexp: float  # logsumexp of every other logit: the rest as one class
+    rest_count: int
+
+    def alternatives(self, vocab: Sequence[str]) -> list[Alternative]:
+        """The top tokens with their log-probabilities under the model."""
+        lse = float(np.logaddexp(numerics.logsumexp(self.top_logits), self.rest_logsumexp))
+        return [Alternative(int(i), vocab[int(i)], float(z) - lse) for i, z in zip(self.top_ids, self.top_logits)]
+
+    def distribution(self, vocab: Sequence[str], others: str) -> tuple[list[str], np.ndarray]:
+        """``(labels, logits)`` of the top tokens plus one class ``others`` carrying the rest: probabilities exact."""
+        labels = [vocab[int(i)] for i in self.top_ids]
+        if self.rest_count:
+            return [*labels, others], np.append(self.top_logits.astype(np.float64), self.rest_logsumexp)
+        return labels, self.top_logits.astype(np.float64)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A generation: the prompt, the chain and seed it ran with, and every step."""
+
+    prompt: str
+    prompt_ids: tuple[int, ...]
+    steps: tuple[Step, ...]
+    chain: tuple[tuple[str, float], ...]
+    seed: int
+    text: str  # prompt and generated text, decoded together
+
+    @property
+    def ids(self) -> list[int]:
+        return [*self.prompt_ids, *(s.token for s in self.steps)]
+
+
+@dataclass(frozen=True)
+class TokenScore:
+    """How surprised the model was by one token of a given text."""
+
+    id: int
+    text: str
+    partial: bool
+    logprob: float
+    rank: int
+    entropy_bits: float
+    top: tuple[Alternative, ...]  # what the model expected instead, best first
+
+    @property
+    def surprise_bits(self) -> float:
+        return -self.logprob / math.log(2)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Teacher-forced log-probabilities of every token of a text, and the text's perplexity."""
+
+    text: str
+    tokens: tuple[TokenScore, ...]
+    unscored: str  # the first token when the tokenizer has no start token to predict it from ("" otherwise)
+
+    @property
+    def logprobs(self) -> np.ndarray:
+        return np.array([s.logprob for s in self.tokens])
+
+    @property
+    def perplexity(self) -> float:
+        """``exp(-mean log p)`` over the scored tokens."""
+        return float(np.exp(-np.mean(self.logprobs))) if self.tokens else float("nan")
+
+
+# -------------------------------------------------------------------- model ----
+
+
+class Model:
+    """A loaded causal language model and its tokenizer; :func:`load` makes one per server process."""
+
+    def __init__(self, name: str, model, tokenizer) -> None:
+        self.name = name
+        self.model = model
+        self.tokenizer = tokenizer
+        config = model.config
+        self.context = int(getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None) or 2048)
+        self.vocab_size = int(model.get_output_embeddings().weight.shape[0])
+        self.memory_bytes = int(sum(p.numel() * p.element_size() for p in model.parameters()))
+        self.architecture = type(model).__name__
+
+    def __repr__(self) -> str:
+        return f"Model({self.name!r}, {self.architecture}, vocabulary {self.vocab_size:,})"
+
+    # ---- tokens
+
+    @cached_property
+    def _scheme(self) -> str:
+        """How the tokenizer spells bytes: "byte_level" (GPT-2 style), "sentencepiece" (▁ and <0x..>), or "text"."""
+        try:
+            decoder = json.loads(self.tokenizer.backend_tokenizer.to_str()).get("decoder") or {}
+        except AttributeError:  # a slow tokenizer: no backend to read
+            return "text"
+        kinds = {decoder.get("type")} | {d.get("type") for d in decoder.get("decoders") or []}
+        if "ByteLevel" in kinds:
+            return "byte_level"
+        return "sentencepiece" if kinds & {"ByteFallback", "Metaspace", "Replace"} else "text"
+
+    @cached_property
+    def token_bytes(self) -> list[bytes]:
+        """The bytes each token id stands for (special tokens: their text; ids past the tokenizer: empty)."""
+        pieces = self.tokenizer.convert_ids_to_tokens(list(range(min(len(self.tokenizer), self.vocab_size))))
+        special = set(self.tokenizer.all_special_ids) | set(getattr(self.tokenizer, "added_tokens_decoder", {}) or {})
+        out = []
+        for i, piece in enumerate(pieces):
+            if piece is None:
+                out.append(b"")
+            elif i in special:
+                out.append(piece.encode("utf-8"))
+            elif self._scheme == "byte_level":
+                out.append(tokens.byte_level_bytes(piece) or piece.encode("utf-8"))
+            elif self._scheme == "sentencepiece":
+                out.append(tokens.sentencepiece_bytes(piece))
+            else:
+                out.append(self.tokenizer.convert_tokens_to_string([piece]).encode("utf-8"))
+        return out + [b""] * (self.vocab_size - len(out))
+
+    @cached_property
+    def vocab(self) -> list[str]:
+        """A distinct display label for every id of the model's output: UTF-8 text, partial characters as ⟨e6 98⟩."""
+        labels = [tokens.display(b) if b else f"⟨{i}⟩" for i, b in enumerate(self.token_bytes)]
+        return tokens.unique(labels)
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text``, with the start token the tokenizer adds (if any)."""
+        return list(self.tokenizer(text).input_ids)
+
+    def _prompt_ids(self, prompt: str, extra: int = 0) -> list[int]:
+        """The prompt's ids (the start token alone for an empty prompt), checked to fit the context with ``extra`` more."""
+        ids = self.encode(prompt)
+        if not ids:
+            if self.tokenizer.bos_token_id is None:
+                raise InputError("lm.empty_prompt")
+            ids = [int(self.tokenizer.bos_token_id)]
+        self._check_length(len(ids) + extra)
+        return ids
+
+    def _check_length(self, n: int) -> None:
+        if n > self.context:
+            raise InputError("lm.too_long", n=n, limit=self.context)
+
+    # ---- forward passes
+
+    def _forward(self, ids: Sequence[int], past=None):
+        """Logits of every position (float32, numpy) and the key/value cache."""
+        torch, _ = _require()
+        with torch.inference_mode():
+            out = self.model(torch.tensor([list(ids)]), cache=past, use_cache=True)
+        return out.logits[0].float().numpy(), out.cache
+
+    def next_token_logits(self, prompt: str) -> tuple[list[str], np.ndarray]:
+        """``(labels, logits)``: the model's logits for the token after ``prompt``, over its whole vocabulary.
+
+        ``logits`` is float32 of shape ``(V,)``, exactly the last position of
+        the forward pass; ``labels[i]`` is token ``i`` as text.
+        """
+        logits, _ = self._forward(self._prompt_ids(prompt))
+        return self.vocab, logits[-1].copy()
+
+    def generate(self, prompt: str, steps: int, chain: Sequence[tuple[str, float]] = (), seed: int = 0, *,
+                 stop_at_eos: bool = True) -> Trace:
+        """Generate up to ``steps`` tokens, each drawn (seeded) from the logits after ``chain``.
+
+        ``chain`` is logitsviz's filters in the order given, e.g.
+        ``[("temperature", 0.8), ("top_p", 0.9)]`` (see
+        :func:`logitsviz.sampling.chain`); empty samples from the model as it
+        is. The same prompt, chain and seed give the same tokens.
+        """
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+            raise InputError("args.n_samples", value=steps)
+        units = sampling.build_chain(chain)
+        ids = self._prompt_ids(prompt, int(steps))
+        rng = np.random.default_rng(seed)
+        logits, past = self._forward(ids)
+        z = logits[-1]
+        generated: list[int] = []
+        records = []
+        for _ in range(int(steps)):
+            final = sampling.chain(z, units)[-1].after if units else z
+            token = int(sampling.sample(final, 1, rng=rng)[0])
+            records.append(_step_record(z, final, token))
+            generated.append(token)
+            if stop_at_eos and token == self.tokenizer.eos_token_id:
+                break
+            logits, past = self._forward([token], past)
+            z = logits[-1]
+        shown = tokens.pieces([self.token_bytes[i] for i in [*ids[-8:], *generated]])[-len(generated):] if generated else []
+        out = tuple(Step(token, piece.text, piece.partial, *record) for token, piece, record in zip(generated, shown, records))
+        text = b"".join(self.token_bytes[i] for i in generated).decode("utf-8", errors="replace")
+        return Trace(prompt, tuple(ids), out, tuple((str(n), float(v)) for n, v in chain), int(seed), prompt + text)
+
+    def score(self, text: str, top: int = 5) -> Scores:
+        """Teacher-forced surprise of every token of ``text``: log-probability, rank, entropy, what was expected."""
+        ids = self._prompt_ids(text)
+        bos = self.tokenizer.bos_token_id
+        if bos is not None and ids[0] != bos:
+            ids = [int(bos), *ids]  # the start token lets the first real token be scored too
+        self._check_length(len(ids))
+        unscored = "" if ids[0] == bos else tokens.display(self.token_bytes[ids[0]], visible_space=False)
+        if len(ids) < 2:
+            return Scores(text, (), unscored)
+        logits, _ = self._forward(ids)
+        shown = tokens.pieces([self.token_bytes[i] for i in ids[1:]])
+        scored = []
+        for start in range(0, len(ids) - 1, _SCORE_BLOCK):  # positions in blocks: (T, V) float64 at once could be gigabytes
+            block = slice(start, min(start + _SCORE_BLOCK, len(ids) - 1))
+            scored += self._score_block(logits[block], np.array(ids[1:])[block], shown[block], top)
+        return Scores(text, tuple(scored), unscored)
+
+    def _score_block(self, logits: np.ndarray, targets: np.ndarray, shown: list[tokens.Piece], top: int) -> list[TokenScore]:
+        logp = numerics.log_softmax(logits.astype(np.float64))
+        picked = logp[np.arange(targets.size), targets]
+        ranks = (logp > picked[:, None]).sum(axis=1) + 1
+        entropy = numerics.entropy(logp, base=2)
+        best = np.argsort(-logp, axis=1)[:, :top]
+        return [
+            TokenScore(int(tok), piece.text, piece.partial, float(lp), int(rank), float(h),
+                       tuple(Alternative(int(j), self.vocab[int(j)], float(row[j])) for j in alt))
+            for tok, piece, lp, rank, h, alt, row in zip(targets, shown, picked, ranks, entropy, best, logp)
+        ]
+
+
+_SCORE_BLOCK = 32
+
+
+def _step_record(z: np.ndarray, final: np.ndarray, token: int) -> tuple:
+    """What a Step keeps of one position's distribution: log p, final p, rank, entropy, the top tokens and the rest."""
+    logp = numerics.log_softmax(z.astype(np.float64))
+    k = min(TOP, z.size)
+    top = np.argpartition(-z, k - 1)[:k] if k < z.size else np.arange(z.size)
+    top = top[np.lexsort((top, -z[top]))]
+    rest = np.ones(z.size, dtype=bool)
+    rest[top] = False
+    rest_lse = float(numerics.logsumexp(z[rest].astype(np.float64))) if rest.any() else -math.inf
+    final_p = float(numerics.softmax(final.astype(np.float64))[token])
+    return (float(logp[token]), final_p, int((z > z[token]).sum()) + 1, float(numerics.entropy(z.astype(np.float64), base=2)),
+            top, z[top].copy(), rest_lse, int(rest.sum()))
+
+
+# ------------------------------------------------------------------ loading ----
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory the system can give without swapping (Linux), or None where that is unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _weight_files(folder: Path, name: str) -> list[Path]:
+    files = sorted(folder.glob("*.safetensors"))
+    if not files:
+        raise InputError("lm.no_safetensors", name=name)
+    return files
+
+
+def _parameter_count(files: list[Path]) -> int:
+    """Parameters in safetensors files, read from their headers (nothing is loaded)."""
+    total = 0
+    for path in files:
+        with open(path, "rb") as fh:
+            size = int.from_bytes(fh.read(8), "little")
+            header = json.loads(fh.read(size))
+        total += sum(math.prod(entry["shape"]) for key, entry in header.items() if key != "__metadata__")
+    return total
+
+
+def _resolve(name_or_path: str) -> Path:
+    """A local folder, or the hub id's files in the local cache (downloaded first when the hub is reachable)."""
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        return path
+    if name_or_path.startswith((".", "/", "~", "\\")) or name_or_path.count("/") > 1:  # a folder that is not there
+        raise InputError("lm.not_found", name=name_or_path)
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError, RepositoryNotFoundError
+
+    try:
+        return Path(snapshot_download(name_or_path, allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.tiktoken"]))
+    except (RepositoryNotFoundError, HFValidationError):
+        raise InputError("lm.not_found", name=name_or_path) from None
+    except LocalEntryNotFoundError:
+        raise InputError("lm.offline", name=name_or_path) from None
+    except OSError as exc:  # no network at all: connection refused, DNS
+        raise InputError("lm.offline", name=name_or_path, detail=str(exc)[:120]) from None
+
+
+@lru_cache(maxsize=2)
+def load(name_or_path: str) -> Model:
+    """Load a causal language model by Hugging Face id or local folder (kept: one copy per process).
+
+    Safetensors weights only, never remote code, on the CPU in float32.
+
+    Raises
+    ------
+    InputError
+        The ``lm`` extra is missing (the message says how to install it);
+        the id or folder does not exist; the hub cannot be reached and the
+        model is not cached; there are no safetensors weights; the
+        architecture is not a causal language model transformers knows; or
+        the weights would not fit in the memory available.
+    """
+    torch, transformers = _require()
+    name = str(name_or_path)
+    folder = _resolve(name)
+    files = _weight_files(folder, name)
+    need, free = _parameter_count(files) * 4, _available_memory()
+    if free is not None and need * 1.2 > free:
+        raise InputError("lm.memory", name=name, need=f"{need / 2**30:.1f} GB", available=f"{free / 2**30:.1f} GB")
+    try:
+        model = transformers.AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True, trust_remote_code=False,
+                                                                  dtype=torch.float32)
+    except (ValueError, OSError, KeyError) as exc:  # no config, a config with no causal LM class, or one needing remote code
+        raise InputError("lm.unsupported", name=name, detail=str(exc).splitlines()[0][:200]) from None
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    except (ValueError, OSError) as exc:
+        raise InputError("lm.tokenizer", name=name, detail=str(exc).splitlines()[0][:200]) from None
+    model.eval()
+    return Model(name, model, tokenizer)
