@@ -10,9 +10,13 @@ torch and transformers are imported only when a model is loaded:
 ``import logitsviz`` stays light, and without the extra, :func:`load` raises
 an :class:`~logitsviz.InputError` that says how to install it.
 
->>> from logitsviz import lm                       # doctest: +SKIP
->>> model = lm.load("openai-community/gpt2")        # doctest: +SKIP
->>> labels, logits = model.next_token_logits("The new smartphone has")  # doctest: +SKIP
+Usage (a real model needs a download, so this is not run as a doctest)::
+
+    from logitsviz import lm
+    model = lm.load("openai-community/gpt2")                 # or a local folder
+    labels, logits = model.next_token_logits("The new smartphone has")
+    trace = model.generate("Once upon a time", 20, [("temperature", 0.8), ("top_p", 0.9)], seed=0)
+    model.score("The new smartphone has amazing features.").perplexity
 """
 
 from __future__ import annotations
