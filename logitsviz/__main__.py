@@ -3,6 +3,8 @@
     logitsviz softmax 2.0 1.0 0.1 --labels News Entertainment Technology [--temperature T] [--json]
     logitsviz softmax logits.npy          # or a .csv/.txt/.json file, or - for standard input
     logitsviz calibrate LOGITS [LABELS] [--bins 15] [--json]
+    logitsviz lm "The new smartphone has" [--model ID_OR_FOLDER] [--top 10] [--json]
+    logitsviz lm --score "A text to score." [--model ID_OR_FOLDER] [--json]
     logitsviz app [streamlit options]
 
 Errors print one line to standard error and exit with status 2; no traceback.
@@ -97,6 +99,49 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _language_model(name: str):
+    from logitsviz import examples, lm
+
+    if name == examples.LANGUAGE_MODEL:
+        if not (examples.language_model_folder() / "logitsviz-training.json").is_file():
+            print("logitsviz: training the built-in model on first use (about a minute)...", file=sys.stderr)
+        return lm.load(str(examples.language_model().folder))
+    return lm.load(name)
+
+
+def cmd_lm(args: argparse.Namespace) -> int:
+    model = _language_model(args.model)
+    if args.score is not None:
+        return _print_scores(model.score(args.score), args.json)
+    if args.prompt is None:
+        raise InputError("lm.empty_prompt")
+    labels, logits = model.next_token_logits(args.prompt)
+    table = explain.softmax_table(logits, temperature=args.temperature)
+    best = np.argsort(-logits, kind="stable")[: args.top]
+    if args.json:
+        rows = [{"token": labels[i], "id": int(i), "logit": float(logits[i]), "probability": float(table["probability"][i])} for i in best]
+        print(json.dumps({"model": args.model, "prompt": args.prompt, "temperature": args.temperature, "vocabulary": int(logits.size),
+                          "entropy_bits": float(numerics.entropy(table["z"], base=2)), "top": rows}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{args.model}: next token after {args.prompt!r} (vocabulary {logits.size:,}, T = {args.temperature:g})")
+    for rank, i in enumerate(best, start=1):
+        print(f"{rank:>4}  {labels[i]:<24} {plain(logits[i]):>10}  {100 * table['probability'][i]:8.3f} %")
+    print(f"entropy {float(numerics.entropy(table['z'], base=2)):.3f} bits")
+    return 0
+
+
+def _print_scores(scores, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"text": scores.text, "perplexity": scores.perplexity, "tokens": [
+            {"token": s.text, "id": s.id, "logprob": s.logprob, "surprise_bits": s.surprise_bits, "rank": s.rank} for s in scores.tokens
+        ]}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"perplexity {scores.perplexity:.3f} over {len(scores.tokens)} tokens")
+    for s in sorted(scores.tokens, key=lambda s: -s.surprise_bits)[:10]:
+        print(f"  {s.surprise_bits:7.2f} bits  rank {s.rank:<6} {s.text!r}")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     """``streamlit run`` on the app's shell (``logitsviz/ui/main.py``), the one entry point ``app.py`` also calls."""
     script = Path(__file__).with_name("ui") / "main.py"
@@ -130,6 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--bins", type=int, default=15, help="equal-width bins for ECE/MCE (default 15)")
     c.add_argument("--json", action="store_true", help="print JSON instead of a table")
     c.set_defaults(run=cmd_calibrate)
+
+    m = sub.add_parser("lm", help="a language model's next-token distribution, or the surprise of each token of a text",
+                       description="Print the most likely next tokens after PROMPT (or, with --score, each token's surprise and the "
+                                   "text's perplexity). --model is a Hugging Face id or a local folder; 'builtin' is the small model "
+                                   "trained here on Python's docs. Needs the lm extra.")
+    m.add_argument("prompt", nargs="?", help="the text to continue")
+    m.add_argument("--model", default="builtin", help="Hugging Face id, local folder, or 'builtin' (default)")
+    m.add_argument("--score", metavar="TEXT", help="score TEXT instead: surprise per token and perplexity")
+    m.add_argument("--top", type=int, default=10, help="how many tokens to list (default 10)")
+    m.add_argument("--temperature", "-t", type=float, default=1.0, help="divide the logits by T > 0 (default 1)")
+    m.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    m.set_defaults(run=cmd_lm)
 
     a = sub.add_parser("app", help="start the web app (streamlit run app.py)",
                        description="Start the logitsviz web app; extra options go to streamlit, e.g. --server.port 8502.")

@@ -20,6 +20,7 @@ still fails loudly.
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -53,6 +54,7 @@ __all__ = [
     "samples",
     "stage",
     "temperature_curve",
+    "token_strip",
 ]
 
 COLORS = {
@@ -489,3 +491,60 @@ def temperature_curve(temperatures: ArrayLike, nll: ArrayLike, ece: ArrayLike, f
 
 
 _NICE_TEMPERATURES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0, 20.0, 50.0, 100.0)
+
+
+# ------------------------------------------------------------ token sequences ----
+
+# light ends so dark text stays readable: rare tokens warm, likely ones pale
+_RARE_WARM = [[0.0, "#F4A582"], [0.5, "#FBDCC9"], [1.0, "#F6F7F8"]]
+
+
+def _width(text: str) -> int:
+    """Columns a text takes in a monospace font: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _wrap(texts: Sequence[str], columns: int) -> tuple[list[int], list[int]]:
+    """``(row, first column)`` of each token laid out like text: a token that would pass ``columns`` starts a new row."""
+    rows, starts, row, col = [], [], 0, 0
+    for text in texts:
+        w = max(1, _width(text))
+        if col and col + w > columns:
+            row, col = row + 1, 0
+        rows.append(row)
+        starts.append(col)
+        col += w
+        if text.endswith("↵"):  # a new line in the text: the next token starts a row
+            row, col = row + 1, 0
+    return rows, starts
+
+
+def token_strip(texts: Sequence[str], values: ArrayLike, hover: Sequence[str], *, cmin: float, cmax: float, title: str,
+                reverse: bool = False, selected: int | None = None, columns: int = 72) -> go.Figure:
+    """A text as a row of tokens, each shaded by ``values`` (a probability, or a surprise with ``reverse``).
+
+    Laid out like text in a monospace font; hovering a token shows ``hover``;
+    clicking one selects it (``st.plotly_chart(on_select="rerun")``).
+    """
+    shown = [html.escape(t.replace(" ", "\u00a0"), quote=False) if t else "␀" for t in texts]  # no-break: blanks stay wide
+    rows, starts = _wrap(texts, columns)
+    widths = [max(1, _width(t)) for t in texts]
+    scale = [[1 - x, c] for x, c in reversed(_RARE_WARM)] if reverse else _RARE_WARM
+    outline = ["#1F2733" if i == selected else "rgba(0,0,0,0.08)" for i in range(len(texts))]
+    data = [dict(
+        type="bar", orientation="h", y=rows, x=widths, base=starts, width=0.86, text=shown, textposition="inside",
+        insidetextanchor="middle", constraintext="none", textangle=0, cliponaxis=False,
+        textfont=dict(family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace", size=13, color="#1F2733"),
+        marker=dict(color=np.asarray(values, dtype=np.float64), colorscale=scale, cmin=cmin, cmax=cmax,
+                    line=dict(color=outline, width=[2 if i == selected else 0.5 for i in range(len(texts))]),
+                    colorbar=dict(title=dict(text=title, side="right"), thickness=10, len=1.0, y=0.5)),
+        hovertext=[html.escape(h, quote=False).replace("\n", "<br>") for h in hover], hoverinfo="text",
+    )]
+    n_rows = (rows[-1] + 1) if rows else 1
+    layout = dict(
+        height=60 + 30 * n_rows, margin=dict(l=4, r=4, t=8, b=8), showlegend=False, bargap=0, dragmode=False,
+        xaxis=dict(range=[-0.5, columns + 0.5], visible=False, fixedrange=True),
+        yaxis=dict(range=[n_rows - 0.5, -0.5], visible=False, fixedrange=True),
+        uniformtext=dict(minsize=13, mode="show"), clickmode="event+select",
+    )
+    return _figure(data, layout)

@@ -33,3 +33,9 @@ def tiny_models(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("lm")
     return {arch: build(root / arch, arch) for arch in ("gpt2", "llama", "qwen2")}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_shared_model_cache(tmp_path_factory):
+    """The built-in language model is trained into a folder of this test session, never into the user's cache."""
+    os.environ["LOGITSVIZ_CACHE"] = str(tmp_path_factory.mktemp("logitsviz-cache"))

@@ -117,3 +117,37 @@ def test_app_command_serves_the_app():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# ---------------------------------------------------------- language models ----
+
+
+def test_lm_next_tokens_and_score(tiny_models):
+    from logitsviz import lm
+
+    folder = str(tiny_models["gpt2"])
+    out = run("lm", "The new smartphone has", "--model", folder, "--top", "5", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    labels, logits = lm.load(folder).next_token_logits("The new smartphone has")
+    p = sp.softmax(logits.astype(np.float64))
+    best = np.argsort(-logits, kind="stable")[:5]
+    assert [row["id"] for row in data["top"]] == best.tolist()
+    assert [row["token"] for row in data["top"]] == [labels[i] for i in best]
+    np.testing.assert_allclose([row["probability"] for row in data["top"]], p[best], rtol=1e-5)
+    assert data["vocabulary"] == logits.size
+    out = run("lm", "--score", "今天天气很好", "--model", folder, "--json")
+    data = json.loads(out.stdout)
+    scores = lm.load(folder).score("今天天气很好")
+    assert data["perplexity"] == pytest.approx(scores.perplexity, rel=1e-5)
+    # a token holding only part of a character shows its bytes, ⟨e4 bb⟩; the character shows on the token that completes it
+    words = [row["token"] for row in data["tokens"]]
+    assert "".join(w for w in words if not (w.startswith("⟨") and w.endswith("⟩"))) == "今天天气很好"
+    assert words[0] == "⟨e4\u2009bb⟩" and "æ" not in "".join(words)
+    table = run("lm", "Paris", "--model", folder, "--top", "3")
+    assert table.returncode == 0 and len(table.stdout.splitlines()) == 5  # header, 3 tokens, entropy
+
+
+def test_lm_errors_are_one_line(tmp_path):
+    out = run("lm", "x", "--model", str(tmp_path / "missing"))
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr

@@ -11,7 +11,7 @@ import streamlit as st
 from logitsviz import examples, explain, figures, sampling
 from logitsviz.errors import InputError
 from logitsviz.i18n import t
-from logitsviz.ui import state, widgets
+from logitsviz.ui import nav, state, widgets
 
 SMALL_PROBS = (1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5)
 
@@ -102,8 +102,8 @@ def filter_card(spec: FilterSpec) -> float | None:
 
 
 def source_controls() -> tuple[list[str], np.ndarray, str | None]:
-    """Which distribution to decode: a decoding preset or the Explorer's current input."""
-    options = [*examples.DECODING_PRESETS, "explorer"]
+    """Which distribution to decode: a decoding preset, the Language model page's, or the Explorer's current input."""
+    options = [*examples.DECODING_PRESETS, "lm", "explorer"]
     widgets.url_choice("src", options, options[0])
     source = st.selectbox(
         t("decode.source"), options=options, key="src", persist_state="session",
@@ -113,8 +113,25 @@ def source_controls() -> tuple[list[str], np.ndarray, str | None]:
     if source == "explorer":
         cur = state.init_current()
         return cur.labels, cur.logits, None
+    if source == "lm":
+        return _language_model_source()
     prompt, tokens, logits = examples.decoding_preset(source)
+    st.markdown(t("decode.prompt", prompt=prompt))
+    st.caption(t("decode.illustrative"))
     return tokens, logits, prompt
+
+
+def _language_model_source() -> tuple[list[str], np.ndarray, str]:
+    """The next-token logits last shown on the Language model page; until there are some, say where to get them."""
+    held = st.session_state.get(state.LM_SOURCE)
+    if held is None:
+        st.info(t("decode.lm_first"), icon=":material/info:")
+        st.page_link(nav.page("lm"), label=t("nav.lm"), icon=":material/chat:")
+        st.stop()
+    prompt, name, labels, logits = held
+    st.markdown(t("decode.prompt", prompt=prompt))
+    st.caption(t("decode.from_model", name=name, n=f"{len(labels):,}"))
+    return labels, logits, prompt
 
 
 def diagram(order: str, settings: dict[str, float]) -> str:
@@ -179,10 +196,7 @@ def render() -> None:
 
     top = st.columns([3, 2], gap="large")
     with top[0]:
-        labels, logits, prompt = source_controls()
-        if prompt is not None:
-            st.markdown(t("decode.prompt", prompt=prompt))
-            st.caption(t("decode.illustrative"))
+        labels, logits, _prompt = source_controls()
     with top[1]:
         widgets.url_choice("order", list(sampling.ORDERS), "transformers")
         order = st.segmented_control(

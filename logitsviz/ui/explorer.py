@@ -171,16 +171,6 @@ def view_controls(n_classes: int) -> tuple[float, float, int, bool]:
 # --------------------------------------------------------------- views ----
 
 
-def metrics_row(cur: state.Current, steps: SoftmaxSteps) -> None:
-    label = cur.labels[steps.argmax]
-    cols = st.columns(5)
-    cols[0].metric(t("metric.pred"), label if len(label) <= 24 else label[:23] + "…", help=t("metric.pred_help"))
-    cols[1].metric(t("metric.prob"), f"{100 * steps.top_prob:.1f}%", help=t("metric.prob_help"))
-    cols[2].metric(t("metric.entropy"), t("unit.bits", value=number(steps.entropy_bits, 3, fixed=True)), help=t("metric.entropy_help"))
-    cols[3].metric(t("metric.perplexity"), number(steps.perplexity, 2, fixed=True), help=t("metric.perplexity_help"))
-    cols[4].metric(t("metric.margin"), number(steps.margin, 3, fixed=True), help=t("metric.margin_help"))
-
-
 def steps_table(cur: state.Current, steps: SoftmaxSteps) -> pd.DataFrame:
     rows = {
         t("steps.col_label"): [cur.labels[i] for i in steps.index],
@@ -288,7 +278,7 @@ def view(controls, results) -> None:
         temperature, shift, top, sort = view_controls(len(cur.labels))
     with results:
         steps = softmax_steps(cur.logits, temperature=temperature, shift=shift, top=top, sort=sort)
-        metrics_row(cur, steps)
+        widgets.softmax_tiles(cur.labels, steps)
         st.plotly_chart(figures.compare_steps(cur.labels, steps), config=figures.plotly_config("logitsviz-explorer"), key="chart_compare")
         if shift:
             st.caption(t("explorer.shift_note", c=f"{shift:g}"))

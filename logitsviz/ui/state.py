@@ -17,6 +17,7 @@ from logitsviz.errors import InputError
 from logitsviz.i18n import t
 
 CURRENT = "lv_current"
+LM_SOURCE = "lm_source"  # (prompt, model name, labels, logits) of the Language model page, for the Decoding lab
 ERROR = "lv_input_error"
 EDITOR_VERSION = "lv_editor_version"
 EDITOR_BASE = "lv_editor_base"  # what the table editor started from; its edits are relative to it

@@ -56,6 +56,19 @@ def language_switch() -> str:
     return lang
 
 
+def softmax_tiles(labels: list[str], steps) -> None:
+    """The five numbers under every softmax: predicted class, its probability, entropy, perplexity, top-2 margin."""
+    from logitsviz.fmt import number
+
+    label = labels[steps.argmax]
+    cols = st.columns(5)
+    cols[0].metric(t("metric.pred"), label if len(label) <= 24 else label[:23] + "…", help=t("metric.pred_help"))
+    cols[1].metric(t("metric.prob"), f"{100 * steps.top_prob:.1f}%", help=t("metric.prob_help"))
+    cols[2].metric(t("metric.entropy"), t("unit.bits", value=number(steps.entropy_bits, 3, fixed=True)), help=t("metric.entropy_help"))
+    cols[3].metric(t("metric.perplexity"), number(steps.perplexity, 2, fixed=True), help=t("metric.perplexity_help"))
+    cols[4].metric(t("metric.margin"), number(steps.margin, 3, fixed=True), help=t("metric.margin_help"))
+
+
 def url_choice(key: str, options: list[str], default: str) -> None:
     """Seed a choice widget's state from ``?key=`` once per session (call before creating the widget).
 

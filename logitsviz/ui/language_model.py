@@ -1,0 +1,302 @@
+"""The Language model page: a real model's next-token logits over its whole vocabulary, generation, and scoring.
+
+Everything model-related is imported here, when the page runs: the app starts
+without the ``lm`` extra, and this page then says how to install it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from logitsviz import config, examples, figures, sampling
+from logitsviz.errors import InputError
+from logitsviz.explain import softmax_steps
+from logitsviz.i18n import t
+from logitsviz.ui import nav, state, widgets
+
+OTHER = "other"  # the picker's entry for an id or folder the user types
+LOADED = "lm_loaded"  # the last model that loaded: shown when a new choice fails
+ORDERS = list(sampling.ORDERS)
+
+
+# ----------------------------------------------------------------- loading ----
+
+
+def _model(name: str):
+    """The model called ``name`` (the built-in one is trained on first use), loaded once per server process."""
+    from logitsviz import lm
+
+    if name == examples.LANGUAGE_MODEL:
+        return lm.load(str(examples.language_model().folder))
+    return lm.load(name)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _next_logits(name: str, prompt: str) -> np.ndarray:
+    return _model(name).next_token_logits(prompt)[1]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _generate(name: str, prompt: str, steps: int, chain: tuple[tuple[str, float], ...], seed: int):
+    return _model(name).generate(prompt, steps, list(chain), seed)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _score(name: str, text: str):
+    return _model(name).score(text)
+
+
+def _train_builtin() -> None:
+    """Train the built-in model with a progress bar, the first time anyone on this machine opens it."""
+    if (examples.language_model_folder() / "logitsviz-training.json").is_file():
+        return
+    bar = st.progress(0.0, text=t("lm.training"))
+    examples.language_model(progress=lambda f: bar.progress(min(1.0, f), text=t("lm.training")))
+    bar.empty()
+
+
+def model_controls():
+    """The model picker; returns ``(name, model)`` of the model in use, or stops the page when none has loaded."""
+    policy = config.model_policy()
+    options = [examples.LANGUAGE_MODEL, *policy.models, *([OTHER] if policy.free_entry else [])]
+    wanted = st.query_params.get("model")
+    if "lm_pick" not in st.session_state:
+        st.session_state["lm_pick"] = wanted if wanted in options else (OTHER if wanted and policy.free_entry else options[0])
+        if st.session_state["lm_pick"] == OTHER:
+            st.session_state["lm_other"] = wanted
+    c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
+    # persist_state: coming back from another page, the model chosen is still the model in use
+    pick = c1.selectbox(t("lm.model"), options, key="lm_pick", persist_state="session", help=t("lm.model_help"),
+                        format_func=lambda o: t(f"lm.model.{o}") if o in (OTHER, examples.LANGUAGE_MODEL) else o)
+    name = pick
+    if pick == OTHER:
+        name = c2.text_input(t("lm.other"), key="lm_other", placeholder=t("lm.other_placeholder"), persist_state="session").strip()
+    if name:
+        st.query_params["model"] = name
+    try:
+        model = _load(name, policy)
+    except InputError as err:
+        st.error(t(err.key, **err.params), icon=":material/error:")
+        name = st.session_state.get(LOADED)
+        if not name:
+            st.stop()
+        st.caption(t("lm.still_showing", name=_label(name)))
+        model = _model(name)
+    st.session_state[LOADED] = name
+    st.caption(t("lm.model_info", arch=model.architecture, vocab=f"{model.vocab_size:,}", mb=f"{model.memory_bytes / 2**20:,.0f}",
+                 context=f"{model.context:,}"))
+    return name, model
+
+
+def _load(name: str, policy: config.ModelPolicy):
+    from pathlib import Path
+
+    if not name:
+        raise InputError("lm.not_found", name="")
+    if name == examples.LANGUAGE_MODEL:
+        _train_builtin()
+    elif not policy.allows(name, is_folder=Path(name).expanduser().is_dir() or name.startswith((".", "/", "~"))):
+        raise InputError("lm.not_allowed", name=name)
+    with st.spinner(t("lm.loading", name=_label(name))):
+        return _model(name)
+
+
+def _label(name: str) -> str:
+    return t("lm.model.builtin") if name == examples.LANGUAGE_MODEL else name
+
+
+# ---------------------------------------------------------------- sections ----
+
+
+def _open_in(page: str, labels: list[str], logits: np.ndarray, prompt: str, name: str) -> None:
+    """Make a distribution current and go to the Explorer or the Decoding lab with it."""
+    st.session_state[state.LM_SOURCE] = (prompt, name, list(labels), np.asarray(logits, dtype=np.float64))
+    state.set_current(list(labels), np.asarray(logits, dtype=np.float64), source="lm")
+    params = {"src": "lm"} if page == "decoding" else {}
+    st.switch_page(nav.page(page), query_params={**params, "lang": st.query_params.get("lang", "en")})
+
+
+def next_token_section(name: str, model, prompt: str) -> None:
+    st.markdown(t("lm.next.intro"))
+    try:
+        logits = _next_logits(name, prompt)
+    except InputError as err:
+        st.error(t(err.key, **err.params), icon=":material/error:")
+        return
+    c1, c2 = st.columns([3, 1])
+    temperature = c1.select_slider(t("explorer.temperature"), options=widgets.TEMPERATURES, value=1.0, key="lmT", bind="query-params",
+                                   help=t("explorer.temperature_help"))
+    top = c2.number_input(t("explorer.top"), min_value=3, max_value=100, value=15, step=1, key="lmtop", bind="query-params")
+    steps = softmax_steps(logits, temperature=float(temperature), top=int(top))
+    widgets.softmax_tiles(model.vocab, steps)
+    st.plotly_chart(figures.compare_steps(model.vocab, steps), config=figures.plotly_config("logitsviz-next-token"), key="chart_next")
+    st.caption(t("lm.next.caption", n=f"{logits.size:,}", others=f"{steps.others_count:,}"))
+    b1, b2, _ = st.columns([1, 1, 2])
+    if b1.button(t("lm.open_explorer"), icon=":material/bar_chart:", key="next_explorer"):
+        _open_in("explorer", model.vocab, logits, prompt, name)
+    if b2.button(t("lm.open_decoding"), icon=":material/tune:", key="next_decoding"):
+        _open_in("decoding", model.vocab, logits, prompt, name)
+
+
+def chain_controls() -> tuple[list[tuple[str, float]], int, int]:
+    """The sampling chain (temperature, top-k, top-p, min-p in a named order), the number of tokens and the seed."""
+    c = st.columns(4)
+    steps = c[0].number_input(t("lm.gen.steps"), min_value=1, max_value=200, value=20, step=1, key="g_steps", bind="query-params")
+    seed = c[1].number_input(t("decode.sample.seed"), min_value=0, max_value=2**31 - 1, value=0, step=1, key="g_seed", bind="query-params")
+    temperature = c[2].select_slider(t("decode.filter.temperature.name"), options=widgets.TEMPERATURES, value=0.8, key="g_T",
+                                     bind="query-params")
+    widgets.url_choice("g_order", ORDERS, "transformers")
+    order = c[3].selectbox(t("decode.order"), ORDERS, key="g_order", persist_state="session", format_func=lambda o: t(f"decode.order.{o}"))
+    widgets.keep_in_url("g_order")
+    d = st.columns(3)
+    top_k = d[0].number_input(t("decode.filter.top_k.name"), min_value=0, max_value=1000, value=0, step=1, key="g_topk",
+                              bind="query-params", help=t("lm.gen.off_zero"))
+    top_p = d[1].number_input(t("decode.filter.top_p.name"), min_value=0.01, max_value=1.0, value=0.95, step=0.01, key="g_topp",
+                              bind="query-params", help=t("lm.gen.off_one"))
+    min_p = d[2].number_input(t("decode.filter.min_p.name"), min_value=0.0, max_value=1.0, value=0.0, step=0.01, key="g_minp",
+                              bind="query-params", help=t("lm.gen.off_zero"))
+    settings = {"temperature": float(temperature), "top_k": int(top_k) or None, "top_p": float(top_p) if top_p < 1 else None,
+                "min_p": float(min_p) or None}
+    chain = [(n, settings[n]) for n in sampling.ORDERS[order] if settings.get(n) is not None]
+    return chain, int(steps), int(seed)
+
+
+def _step_hover(model, step) -> str:
+    alternatives = ", ".join(f"{a.text} {np.exp(a.logprob):.2f}" for a in step.alternatives(model.vocab)[:5])
+    return t("lm.gen.hover", token=step.text, p=f"{np.exp(step.logprob):.3f}", q=f"{step.final_prob:.3f}", rank=step.rank,
+             h=f"{step.entropy_bits:.2f}", alternatives=alternatives)
+
+
+def _selected(event) -> int | None:
+    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else getattr(getattr(event, "selection", None), "points", [])
+    return int(points[0]["point_index"]) if points else None
+
+
+def generate_section(name: str, model, prompt: str) -> None:
+    st.markdown(t("lm.gen.intro"))
+    chain, steps, seed = chain_controls()
+    st.markdown(" → ".join([f":gray-badge[{t('decode.diagram.logits')}]", *(f":orange-badge[{t(f'decode.filter.{n}.short')} {v:g}]" for n, v in chain),
+                            f":green-badge[{t('decode.diagram.sample')}]"]))
+    try:
+        trace = _generate(name, prompt, steps, tuple(chain), seed)
+    except InputError as err:
+        st.error(t(err.key, **err.params), icon=":material/error:")
+        return
+    if not trace.steps:
+        st.info(t("lm.gen.nothing"))
+        return
+    texts = [s.text for s in trace.steps]
+    probs = [float(np.exp(s.logprob)) for s in trace.steps]
+    selection = st.session_state.get("strip_gen")
+    chosen = _selected(selection)
+    event = st.plotly_chart(
+        figures.token_strip(texts, probs, [_step_hover(model, s) for s in trace.steps], cmin=0, cmax=1, title="p", selected=chosen),
+        config={**figures.plotly_config("logitsviz-generation"), "displayModeBar": False}, key="strip_gen", on_select="rerun",
+        selection_mode="points",
+    )
+    chosen = _selected(event)
+    st.caption(t("lm.gen.caption", n=len(trace.steps), ppl=f"{np.exp(-np.mean([s.logprob for s in trace.steps])):.2f}"))
+    with st.expander(t("lm.gen.full_text")):
+        st.text(trace.text)
+    if chosen is None:
+        st.caption(t("lm.gen.click"))
+    else:
+        step_panel(name, model, prompt, trace, chosen)
+    table = pd.DataFrame({"position": np.arange(1, len(texts) + 1), "token": texts, "token_id": [s.token for s in trace.steps],
+                          "probability": probs, "final_probability": [s.final_prob for s in trace.steps],
+                          "rank": [s.rank for s in trace.steps], "entropy_bits": [s.entropy_bits for s in trace.steps]})
+    widgets.table_downloads(table, "generation", "dl_gen")
+
+
+def step_panel(name: str, model, prompt: str, trace, i: int) -> None:
+    """One generated position: its distribution (top tokens and the rest), and where to take it."""
+    step = trace.steps[i]
+    labels, logits = step.distribution(model.vocab, t("fig.others", k=f"{step.rest_count:,}"))
+    st.markdown(t("lm.gen.position", i=i + 1, token=step.text, p=f"{np.exp(step.logprob):.3f}", rank=step.rank))
+    st.plotly_chart(figures.compare_steps(labels, softmax_steps(logits, top=len(labels))), config=figures.plotly_config("logitsviz-step"),
+                    key="chart_step")
+    before = b"".join(model.token_bytes[s.token] for s in trace.steps[:i]).decode("utf-8", errors="ignore")
+    b1, b2, b3 = st.columns(3)
+    if b1.button(t("lm.gen.branch"), icon=":material/call_split:", key="branch", help=t("lm.gen.branch_help")):
+        st.session_state["prompt"] = prompt + before
+        st.session_state.pop("strip_gen", None)
+        st.rerun()
+    if b2.button(t("lm.open_explorer"), icon=":material/bar_chart:", key="step_explorer"):
+        _open_in("explorer", labels, logits, prompt + before, name)
+    if b3.button(t("lm.open_decoding"), icon=":material/tune:", key="step_decoding"):
+        _open_in("decoding", labels, logits, prompt + before, name)
+
+
+def score_section(name: str, model) -> None:
+    st.markdown(t("lm.score.intro"))
+    if "score_text" not in st.session_state and "score_text" not in st.query_params:
+        st.session_state["score_text"] = t("lm.score.default")
+    text = st.text_area(t("lm.score.text"), key="score_text", bind="query-params", height=100)
+    try:
+        scores = _score(name, text)
+    except InputError as err:
+        st.error(t(err.key, **err.params), icon=":material/error:")
+        return
+    if not scores.tokens:
+        st.info(t("lm.score.too_short"))
+        return
+    surprise = np.array([s.surprise_bits for s in scores.tokens])
+    score_tiles(scores, surprise)
+    hover = [t("lm.score.hover", token=s.text, bits=f"{s.surprise_bits:.2f}", p=f"{np.exp(s.logprob):.4f}", rank=s.rank,
+               expected=", ".join(f"{a.text} {np.exp(a.logprob):.2f}" for a in s.top[:3])) for s in scores.tokens]
+    st.plotly_chart(figures.token_strip([s.text for s in scores.tokens], surprise, hover, cmin=0, cmax=max(8.0, float(np.percentile(surprise, 95))),
+                                        title=t("lm.score.bits"), reverse=True),
+                    config={**figures.plotly_config("logitsviz-surprise"), "displayModeBar": False}, key="strip_score")
+    if scores.unscored:
+        st.caption(t("lm.score.unscored", token=scores.unscored))
+    least_likely(scores, surprise)
+
+
+def score_tiles(scores, surprise: np.ndarray) -> None:
+    worst = scores.tokens[int(np.argmax(surprise))]
+    m = st.columns(4)
+    m[0].metric(t("lm.score.ppl"), f"{scores.perplexity:,.2f}", help=t("lm.score.ppl_help"))
+    m[1].metric(t("lm.score.tokens"), f"{len(scores.tokens):,}")
+    m[2].metric(t("lm.score.mean"), t("unit.bits", value=f"{surprise.mean():.2f}"), help=t("lm.score.mean_help"))
+    m[3].metric(t("lm.score.worst"), worst.text.strip() or "␣", help=t("lm.score.worst_help"))
+
+
+def least_likely(scores, surprise: np.ndarray) -> None:
+    """The ten most surprising tokens, and every token's numbers to download."""
+    order = np.argsort(-surprise, kind="stable")[:10]
+    rows = [scores.tokens[i] for i in order]
+    table = pd.DataFrame({
+        t("lm.score.col.position"): order + 1, t("lm.score.col.token"): [r.text for r in rows], t("lm.score.col.bits"): surprise[order],
+        t("lm.score.col.rank"): [r.rank for r in rows], t("lm.score.col.expected"): [r.top[0].text if r.top else "" for r in rows],
+    })
+    st.markdown(f"**{t('lm.score.least_likely')}**")
+    st.dataframe(table, hide_index=True, width="stretch", column_config={t("lm.score.col.bits"): st.column_config.NumberColumn(format="%.2f")})
+    everything = pd.DataFrame({"token": [s.text for s in scores.tokens], "token_id": [s.id for s in scores.tokens],
+                               "logprob": scores.logprobs, "surprise_bits": surprise, "rank": [s.rank for s in scores.tokens]})
+    widgets.table_downloads(everything, "scores", "dl_score")
+
+
+# -------------------------------------------------------------------- page ----
+
+
+def render() -> None:
+    st.title(t("lm.title"))
+    st.markdown(t("lm.subtitle"))
+    from logitsviz import lm
+
+    if not lm.available():
+        st.info(t("lm.enable", command=lm.INSTALL), icon=":material/download:")
+        st.stop()
+    name, model = model_controls()
+    if "prompt" not in st.session_state and "prompt" not in st.query_params:
+        st.session_state["prompt"] = t("lm.default_prompt")
+    prompt = st.text_area(t("lm.prompt"), key="prompt", bind="query-params", height=80, help=t("lm.prompt_help"))
+    tabs = st.tabs([t("lm.tab.next"), t("lm.tab.generate"), t("lm.tab.score")])
+    with tabs[0]:
+        next_token_section(name, model, prompt)
+    with tabs[1]:
+        generate_section(name, model, prompt)
+    with tabs[2]:
+        score_section(name, model)

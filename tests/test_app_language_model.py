@@ -1,0 +1,124 @@
+"""The Language model page through AppTest: a tiny model loaded from a folder, the built-in model, links, limits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.special as sp
+
+from logitsviz import examples, lm
+from logitsviz.i18n import t
+from tests.apptest import metric, switch
+from tests.apptest import open_page as _open
+
+
+@pytest.fixture
+def local_models(monkeypatch):
+    monkeypatch.setenv("LOGITSVIZ_LOCAL_MODELS", "1")
+
+
+def open_page(query: dict | None = None, locale: str | None = None):
+    return _open("lm", {"lang": "en", **(query or {})} if not locale else query, locale)
+
+
+def test_next_token_from_a_model_folder(tiny_models, local_models):
+    folder = str(tiny_models["gpt2"])
+    at = open_page({"model": folder, "prompt": "The new smartphone has", "lmT": "0.5"})
+    assert not at.error and not at.exception
+    labels, logits = lm.load(folder).next_token_logits("The new smartphone has")
+    p = sp.softmax(logits.astype(np.float64) / 0.5)
+    assert metric(at, "metric.pred") == labels[int(np.argmax(p))]
+    assert metric(at, "metric.prob") == f"{100 * p.max():.1f}%"
+    assert any(c.value.startswith(t("lm.next.caption", lang="en", n=f"{logits.size:,}", others="")[:20]) for c in at.caption)
+    assert at.query_params["model"] == folder
+
+
+def test_generate_and_score_tabs(tiny_models, local_models):
+    folder = str(tiny_models["llama"])
+    at = open_page({"model": folder, "prompt": "Once upon a time", "g_steps": "5", "g_seed": "7", "g_T": "0.7", "g_topk": "20",
+                    "score_text": "The capital of France is Paris."})
+    assert not at.error and not at.exception
+    model = lm.load(folder)
+    trace = model.generate("Once upon a time", 5, [("temperature", 0.7), ("top_k", 20), ("top_p", 0.95)], seed=7)
+    caption = t("lm.gen.caption", lang="en", n=len(trace.steps), ppl=f"{np.exp(-np.mean([s.logprob for s in trace.steps])):.2f}")
+    assert any(c.value == caption for c in at.caption)
+    scores = model.score("The capital of France is Paris.")
+    assert metric(at, "lm.score.ppl") == f"{scores.perplexity:,.2f}"
+    assert metric(at, "lm.score.tokens") == str(len(scores.tokens))
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3  # next token, the generated strip, the surprise strip
+
+
+def test_the_built_in_model_trains_once_and_loads(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOGITSVIZ_CACHE", str(tmp_path))
+    trained = examples.language_model(steps=15)  # a short training: the real trainer and folder, fewer steps
+    assert trained.folder.is_dir() and trained.steps == 15 and np.isfinite(trained.held_out_perplexity)
+    stamp = (trained.folder / "model.safetensors").stat().st_mtime
+    at = open_page({"prompt": "The for statement"})
+    assert not at.error and not at.exception
+    assert (trained.folder / "model.safetensors").stat().st_mtime == stamp  # not trained again
+    model = lm.load(str(trained.folder))
+    assert model.architecture == "GPT2LMHeadModel" and model.vocab_size == 2048
+    _, logits = model.next_token_logits("The for statement")
+    assert metric(at, "metric.prob") == f"{100 * sp.softmax(logits.astype(np.float64)).max():.1f}%"
+
+
+def test_a_folder_is_refused_unless_the_server_allows_it(tiny_models, monkeypatch):
+    monkeypatch.delenv("LOGITSVIZ_LOCAL_MODELS", raising=False)
+    monkeypatch.setenv("LOGITSVIZ_ANY_MODEL", "1")
+    at = open_page({"model": str(tiny_models["gpt2"])})
+    assert not at.exception
+    assert at.error and t("lm.not_allowed", lang="en", name=str(tiny_models["gpt2"])) in at.error[0].value
+
+
+def test_a_failed_choice_keeps_the_last_model(tiny_models, local_models):
+    folder = str(tiny_models["gpt2"])
+    at = open_page({"model": folder})
+    at.text_input(key="lm_other").set_value("/no/such/model").run()
+    assert not at.exception
+    assert at.error and "/no/such/model" in at.error[0].value
+    assert any(c.value == t("lm.still_showing", lang="en", name=folder) for c in at.caption)
+    assert at.get("plotly_chart")  # the last good model's chart is still there
+
+
+def test_without_the_extra_the_page_says_how_to_enable_it(monkeypatch):
+    monkeypatch.setattr(lm, "available", lambda: False)
+    at = open_page()
+    assert not at.exception and not at.error
+    assert at.info and lm.INSTALL in at.info[0].value
+
+
+def test_chinese_page_and_default_prompt(tiny_models, local_models):
+    at = open_page({"model": str(tiny_models["qwen2"])}, locale="zh-CN")
+    assert not at.exception and not at.error
+    assert at.title[0].value == t("lm.title", lang="zh")
+    assert at.text_area(key="prompt").value == t("lm.default_prompt", lang="zh")
+
+
+def test_open_the_next_token_in_the_decoding_lab(tiny_models, local_models):
+    folder = str(tiny_models["gpt2"])
+    at = open_page({"model": folder, "prompt": "Paris is"})
+    at.button(key="next_decoding").click().run()
+    assert not at.exception
+    assert at.title[0].value == t("decode.title", lang="en")
+    _, logits = lm.load(folder).next_token_logits("Paris is")
+    assert metric(at, "decode.metric.kept").endswith(f"/ {logits.size:,}")
+    assert any(t("decode.from_model", lang="en", name=folder, n=f"{logits.size:,}") == c.value for c in at.caption)
+
+
+def test_decoding_lab_asks_for_a_prompt_first():
+    at = _open("decoding", {"src": "lm"})
+    assert not at.exception
+    assert at.info and at.info[0].value == t("decode.lm_first", lang="en")
+
+
+def test_open_the_next_token_in_the_explorer(tiny_models, local_models):
+    folder = str(tiny_models["gpt2"])
+    at = open_page({"model": folder, "prompt": "Paris is"})
+    at.button(key="next_explorer").click().run()
+    assert not at.exception
+    assert at.title[0].value == t("explorer.title", lang="en")
+    labels, logits = lm.load(folder).next_token_logits("Paris is")
+    assert metric(at, "metric.pred") == labels[int(np.argmax(logits))]
+    switch(at, "lm").run()  # and back: the page remembers its model and prompt
+    assert at.text_area(key="prompt").value == "Paris is"
