@@ -36,6 +36,7 @@ __all__ = [
     "StageView",
     "TailRow",
     "TemperatureCurve",
+    "compact_steps",
     "cross_entropy_curve",
     "cross_entropy_view",
     "decoding",
@@ -172,6 +173,33 @@ def softmax_steps(
         entropy_bits=h_bits,
         perplexity=float(2.0**h_bits),
         margin=margin,
+    )
+
+
+def compact_steps(top_logits: ArrayLike, rest_logsumexp: float, rest_count: int) -> SoftmaxSteps:
+    """The steps of softmax for a distribution kept compactly: the top logits, and the logsumexp of all the others.
+
+    That is what a generated step or an API's top-k logprobs hold. Every
+    probability is exact (the rest's mass is ``exp(rest_logsumexp - total)``);
+    the rest shows as one "others" entry, and entropy and perplexity, which
+    need every class, are NaN.
+
+    >>> s = compact_steps([2.0, 1.0], float(np.log(np.exp(0.1) + np.exp(-1.0))), 2)
+    >>> s.probs.round(3).tolist(), round(s.others_prob, 3), s.others_count
+    ([0.638, 0.235], 0.127, 2)
+    """
+    z = np.asarray(top_logits, dtype=np.float64).ravel()
+    lse = float(np.logaddexp(numerics.logsumexp(z), rest_logsumexp))
+    order = top_indices(z, z.size)
+    z = z[order]
+    max_z = float(z[0]) if rest_count == 0 else float(max(z[0], rest_logsumexp))
+    probs = np.exp(z - lse)
+    return SoftmaxSteps(
+        index=order, logits=z, z=z, shifted=z - max_z, exps=np.exp(z - max_z), probs=probs, logprobs=z - lse,
+        n_classes=int(z.size + rest_count), max_z=max_z, exp_sum=float(np.exp(lse - max_z)), others_count=int(rest_count),
+        others_prob=float(np.exp(rest_logsumexp - lse)) if rest_count else 0.0,
+        others_logit=float(rest_logsumexp) if rest_count else -np.inf, argmax=int(order[0]), top_prob=float(probs[0]),
+        entropy_bits=float("nan"), perplexity=float("nan"), margin=float(z[0] - z[1]) if z.size > 1 else float("nan"),
     )
 
 

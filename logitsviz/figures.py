@@ -520,29 +520,32 @@ def _wrap(texts: Sequence[str], columns: int) -> tuple[list[int], list[int]]:
 
 
 def token_strip(texts: Sequence[str], values: ArrayLike, hover: Sequence[str], *, cmin: float, cmax: float, title: str,
-                reverse: bool = False, selected: int | None = None, columns: int = 72) -> go.Figure:
+                reverse: bool = False, columns: int = 64) -> go.Figure:
     """A text as a row of tokens, each shaded by ``values`` (a probability, or a surprise with ``reverse``).
 
     Laid out like text in a monospace font; hovering a token shows ``hover``;
-    clicking one selects it (``st.plotly_chart(on_select="rerun")``).
+    clicking one selects it (``st.plotly_chart(on_select="rerun")``) and
+    plotly fades the others. The figure does not depend on the selection:
+    a figure that changed would start with none.
     """
     shown = [html.escape(t.replace(" ", "\u00a0"), quote=False) if t else "␀" for t in texts]  # no-break: blanks stay wide
     rows, starts = _wrap(texts, columns)
     widths = [max(1, _width(t)) for t in texts]
     scale = [[1 - x, c] for x, c in reversed(_RARE_WARM)] if reverse else _RARE_WARM
-    outline = ["#1F2733" if i == selected else "rgba(0,0,0,0.08)" for i in range(len(texts))]
     data = [dict(
         type="bar", orientation="h", y=rows, x=widths, base=starts, width=0.86, text=shown, textposition="inside",
         insidetextanchor="middle", constraintext="none", textangle=0, cliponaxis=False,
         textfont=dict(family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace", size=13, color="#1F2733"),
         marker=dict(color=np.asarray(values, dtype=np.float64), colorscale=scale, cmin=cmin, cmax=cmax,
-                    line=dict(color=outline, width=[2 if i == selected else 0.5 for i in range(len(texts))]),
+                    line=dict(color="rgba(0,0,0,0.10)", width=0.5),
                     colorbar=dict(title=dict(text=title, side="right"), thickness=10, len=1.0, y=0.5)),
         hovertext=[html.escape(h, quote=False).replace("\n", "<br>") for h in hover], hoverinfo="text",
+        unselected=dict(marker=dict(opacity=0.5)), selected=dict(marker=dict(opacity=1.0)),
     )]
     n_rows = (rows[-1] + 1) if rows else 1
     layout = dict(
         height=60 + 30 * n_rows, margin=dict(l=4, r=4, t=8, b=8), showlegend=False, bargap=0, dragmode=False,
+        plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
         xaxis=dict(range=[-0.5, columns + 0.5], visible=False, fixedrange=True),
         yaxis=dict(range=[n_rows - 0.5, -0.5], visible=False, fixedrange=True),
         uniformtext=dict(minsize=13, mode="show"), clickmode="event+select",

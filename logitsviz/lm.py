@@ -53,7 +53,10 @@ def available() -> bool:
     """Whether the ``lm`` extra (torch, transformers, safetensors) is installed."""
     from importlib.util import find_spec
 
-    return all(find_spec(name) is not None for name in ("torch", "transformers", "safetensors"))
+    try:
+        return all(find_spec(name) is not None for name in ("torch", "transformers", "safetensors"))
+    except (ImportError, ValueError):  # a broken or hidden install counts as missing
+        return False
 
 
 def _require():
@@ -89,7 +92,7 @@ class Step:
     final_prob: float  # under the chain's final distribution, which it was drawn from
     rank: int  # 1 = the model's most likely token
     entropy_bits: float  # of the model's distribution
-    top_ids: np.ndarray  # the model's most likely tokens, best first
+    top_ids: np.ndarray  # the model's most likely tokens, best first, and the drawn token wherever it ranks
     top_logits: np.ndarray  # their raw logits
     rest_logsumexp: float  # logsumexp of every other logit: the rest as one class
     rest_count: int
@@ -323,6 +326,8 @@ def _step_record(z: np.ndarray, final: np.ndarray, token: int) -> tuple:
     logp = numerics.log_softmax(z.astype(np.float64))
     k = min(TOP, z.size)
     top = np.argpartition(-z, k - 1)[:k] if k < z.size else np.arange(z.size)
+    if token not in top:  # the drawn token is always among those kept, however unlikely
+        top = np.append(top, token)
     top = top[np.lexsort((top, -z[top]))]
     rest = np.ones(z.size, dtype=bool)
     rest[top] = False

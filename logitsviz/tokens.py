@@ -29,6 +29,7 @@ __all__ = [
 
 _VISIBLE = str.maketrans({" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"})
 _SP_BYTE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # invisible control characters: shown as their byte
 
 
 _THIN = "\u2009"  # between the bytes of a marker: a thin space, so showing blanks as ␣ leaves markers alone
@@ -90,10 +91,10 @@ def display(data: bytes, *, visible_space: bool = True) -> str:
     With ``visible_space`` a space is ``␣``, a new line ``↵`` and a tab ``⇥``, so a
     chart label shows where a token's blanks are.
 
-    >>> display("是".encode()[:2]), display(b" cat"), display(" 是".encode())
-    ('⟨e6\u200998⟩', '␣cat', '␣是')
+    >>> display("是".encode()[:2]), display(b" cat"), display(" 是".encode()), display(b"\\x07")
+    ('⟨e6\u200998⟩', '␣cat', '␣是', '⟨07⟩')
     """
-    text = data.decode("utf-8", errors="logitsviz-hex")
+    text = _CONTROL.sub(lambda m: f"⟨{ord(m.group()):02x}⟩", data.decode("utf-8", errors="logitsviz-hex"))
     return text.translate(_VISIBLE) if visible_space else text
 
 
@@ -121,7 +122,7 @@ def pieces(token_bytes: Iterable[bytes], *, visible_space: bool = False) -> list
     decoder = codecs.getincrementaldecoder("utf-8")(errors="logitsviz-hex")
     out = []
     for data in token_bytes:
-        text = decoder.decode(data, final=False)
+        text = _CONTROL.sub(lambda m: f"⟨{ord(m.group()):02x}⟩", decoder.decode(data, final=False))
         pending = bool(decoder.getstate()[0])
         marker = not text and bool(data)
         if marker:

@@ -50,7 +50,7 @@ FIGURES = {
     "confidence_histogram": lambda: figures.confidence_histogram(*calibration.report(EVAL_Z, EVAL_Y).histogram),
     "per_class_accuracy": lambda: figures.per_class_accuracy(*calibration.per_class_accuracy(EVAL_Z, EVAL_Y)),
     "token_strip": lambda: figures.token_strip(["The", " new", " 今天", "⟨e6\u200998⟩", "是↵", "<b>x</b>"], np.linspace(0, 1, 6),
-                                               ["a\nb"] * 6, cmin=0, cmax=1, title="p", selected=2),
+                                               ["a\nb"] * 6, cmin=0, cmax=1, title="p"),
     "temperature_curve": lambda: figures.temperature_curve(np.geomspace(0.5, 4, 9), np.arange(9.0), np.arange(9.0) / 10, 1.3, 2.0),
 }
 
@@ -148,13 +148,13 @@ def test_digit_pixels_are_sharp_grey_ink_on_white():
 
 def test_token_strip_lays_tokens_out_like_text():
     texts = ["The", " new", " 今天", "!↵", "Next", " line"]
-    fig = figures.token_strip(texts, np.arange(6.0), ["h"] * 6, cmin=0, cmax=5, title="p", columns=12, selected=1)
+    fig = figures.token_strip(texts, np.arange(6.0), ["h"] * 6, cmin=0, cmax=5, title="p", columns=12)
     bar = fig.data[0]
     # widths in monospace columns (a CJK character takes two), each token starting where the last ended
     assert list(bar.x) == [3, 4, 5, 2, 4, 5]
     assert list(bar.base) == [0, 3, 7, 0, 0, 4]  # " 今天" does not fit after " new": a new row; "!↵" ends its row
     assert list(bar.y) == [0, 0, 0, 1, 2, 2]
     assert bar.text[1] == "\u00a0new"  # blanks kept (no-break), so a leading space shows
-    assert bar.marker.line.width[1] == 2 and bar.marker.line.width[0] < 1  # the selected token is outlined
+    assert bar.unselected.marker.opacity < 1  # a click selects one token and plotly fades the rest
     evil = figures.token_strip(["<img src=x>"], [0.5], ["<b>"], cmin=0, cmax=1, title="p")
     assert "<img" not in evil.data[0].text[0] and "<b>" not in evil.data[0].hovertext[0]

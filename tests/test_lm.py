@@ -16,7 +16,7 @@ import torch
 from scipy.special import log_softmax as sp_log_softmax
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from logitsviz import InputError, lm, sampling
+from logitsviz import InputError, lm, sampling, tokens
 
 ARCHS = ("gpt2", "llama", "qwen2")
 
@@ -105,7 +105,8 @@ def test_each_step_records_its_distribution(tiny_models):
         # the compact distribution: the top tokens exact, the rest as one logsumexp
         assert step.top_ids[0] == int(np.argmax(z))
         labels, compact = step.distribution(model.vocab, "others")
-        assert labels[-1] == "others" and compact.size == lm.TOP + 1
+        assert labels[-1] == "others" and compact.size in (lm.TOP + 1, lm.TOP + 2)
+        assert step.token in step.top_ids  # the drawn token is kept even when it is not among the top
         assert np.exp(sp_log_softmax(compact))[0] == pytest.approx(np.exp(logp.max()), rel=1e-5)
         assert step.entropy_bits == pytest.approx(-(np.exp(logp) * logp).sum() / math.log(2), rel=1e-5)
         context.append(step.token)
@@ -130,12 +131,14 @@ def test_draws_follow_the_chains_final_distribution(tiny_models):
     assert pvalue > 1e-3
 
 
-def test_generation_reads_chinese_in_place(tiny_models):
+def test_generated_tokens_read_in_place(tiny_models):
     model = lm.load(str(tiny_models["gpt2"]))
     trace = model.generate("今天", 12, [("temperature", 0.7)], seed=0, stop_at_eos=False)
-    text = "".join(s.text for s in trace.steps if not s.text.startswith("⟨"))
-    generated = b"".join(model.token_bytes[s.token] for s in trace.steps).decode("utf-8", errors="ignore")
-    assert text.replace("⟨", "") in generated or generated.startswith(text)
+    context = [model.token_bytes[i] for i in trace.prompt_ids[-8:]]
+    drawn = [model.token_bytes[s.token] for s in trace.steps]
+    expected = tokens.pieces([*context, *drawn])[-len(drawn):]  # a character split across tokens shows where it completes
+    assert [s.text for s in trace.steps] == [p.text for p in expected]
+    assert [s.partial for s in trace.steps] == [p.partial for p in expected]
 
 
 # ----------------------------------------------------------------- scoring ----

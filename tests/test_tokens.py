@@ -53,7 +53,7 @@ def test_pieces_put_a_split_character_on_the_token_that_completes_it():
     assert [p.bytes_only for p in got] == [True, False, False, True, True, False]
 
 
-@given(st.text(max_size=30), st.data())
+@given(st.text(st.characters(blacklist_categories=("Cc",)) | st.sampled_from("\n\t"), max_size=30), st.data())
 def test_pieces_give_the_text_back_however_it_is_cut(text, data):
     raw = text.encode()
     cuts = sorted(data.draw(st.lists(st.integers(0, len(raw)), max_size=12)))
@@ -67,3 +67,8 @@ def test_unique_labels():
     assert tokens.unique(["a", "a", "a #1"], ids=[0, 1, 2]) == ["a", "a #1", "a #1 #2"]
     labels = tokens.unique(["x"] * 5)
     assert len(set(labels)) == 5 and np.all([lab.startswith("x") for lab in labels])
+
+
+def test_invisible_control_characters_show_as_their_code():
+    assert [p.text for p in tokens.pieces([b"a\x07", b"\x1b[0m"])] == ["a⟨07⟩", "⟨1b⟩[0m"]
+    assert tokens.display(b"\x00\x7f") == "⟨00⟩⟨7f⟩"

@@ -194,3 +194,15 @@ def test_softmax_table():
     np.testing.assert_allclose(table["z"], [6.0, 4.0, -np.inf])
     np.testing.assert_allclose(table["probability"], sp.softmax([6.0, 4.0, -np.inf]))
     assert table["log_probability"][2] == -np.inf
+
+
+@given(hnp.arrays(np.float64, st.integers(3, 60), elements=st.floats(-30, 30)), st.integers(1, 3))
+def test_compact_steps_give_exact_probabilities(z, k):
+    top = np.argsort(-z, kind="stable")[:k]
+    rest = np.delete(z, top)
+    steps = explain.compact_steps(z[top], float(sp.logsumexp(rest)), rest.size)
+    p = sp.softmax(z)
+    np.testing.assert_allclose(steps.probs, p[top][np.argsort(-z[top], kind="stable")], rtol=1e-9)
+    assert steps.others_prob == pytest.approx(p.sum() - p[top].sum(), abs=1e-12)
+    assert steps.others_count == z.size - k and steps.n_classes == z.size
+    assert math.isnan(steps.entropy_bits)  # not knowable from the top alone

@@ -12,7 +12,7 @@ import streamlit as st
 
 from logitsviz import config, examples, figures, sampling
 from logitsviz.errors import InputError
-from logitsviz.explain import softmax_steps
+from logitsviz.explain import compact_steps, softmax_steps
 from logitsviz.i18n import t
 from logitsviz.ui import nav, state, widgets
 
@@ -72,7 +72,7 @@ def model_controls():
                         format_func=lambda o: t(f"lm.model.{o}") if o in (OTHER, examples.LANGUAGE_MODEL) else o)
     name = pick
     if pick == OTHER:
-        name = c2.text_input(t("lm.other"), key="lm_other", placeholder=t("lm.other_placeholder"), persist_state="session").strip()
+        name = st.text_input(t("lm.other"), key="lm_other", placeholder=t("lm.other_placeholder"), persist_state="session").strip()
     if name:
         st.query_params["model"] = name
     try:
@@ -85,7 +85,8 @@ def model_controls():
         st.caption(t("lm.still_showing", name=_label(name)))
         model = _model(name)
     st.session_state[LOADED] = name
-    st.caption(t("lm.model_info", arch=model.architecture, vocab=f"{model.vocab_size:,}", mb=f"{model.memory_bytes / 2**20:,.0f}",
+    mb = model.memory_bytes / 2**20
+    st.caption(t("lm.model_info", arch=model.architecture, vocab=f"{model.vocab_size:,}", mb=f"{mb:,.0f}" if mb >= 10 else f"{mb:.2f}",
                  context=f"{model.context:,}"))
     return name, model
 
@@ -130,8 +131,8 @@ def next_token_section(name: str, model, prompt: str) -> None:
                                    help=t("explorer.temperature_help"))
     top = c2.number_input(t("explorer.top"), min_value=3, max_value=100, value=15, step=1, key="lmtop", bind="query-params")
     steps = softmax_steps(logits, temperature=float(temperature), top=int(top))
-    widgets.softmax_tiles(model.vocab, steps)
     st.plotly_chart(figures.compare_steps(model.vocab, steps), config=figures.plotly_config("logitsviz-next-token"), key="chart_next")
+    widgets.softmax_tiles(model.vocab, steps)
     st.caption(t("lm.next.caption", n=f"{logits.size:,}", others=f"{steps.others_count:,}"))
     b1, b2, _ = st.columns([1, 1, 2])
     if b1.button(t("lm.open_explorer"), icon=":material/bar_chart:", key="next_explorer"):
@@ -189,10 +190,8 @@ def generate_section(name: str, model, prompt: str) -> None:
         return
     texts = [s.text for s in trace.steps]
     probs = [float(np.exp(s.logprob)) for s in trace.steps]
-    selection = st.session_state.get("strip_gen")
-    chosen = _selected(selection)
     event = st.plotly_chart(
-        figures.token_strip(texts, probs, [_step_hover(model, s) for s in trace.steps], cmin=0, cmax=1, title="p", selected=chosen),
+        figures.token_strip(texts, probs, [_step_hover(model, s) for s in trace.steps], cmin=0, cmax=1, title="p"),
         config={**figures.plotly_config("logitsviz-generation"), "displayModeBar": False}, key="strip_gen", on_select="rerun",
         selection_mode="points",
     )
@@ -213,10 +212,11 @@ def generate_section(name: str, model, prompt: str) -> None:
 def step_panel(name: str, model, prompt: str, trace, i: int) -> None:
     """One generated position: its distribution (top tokens and the rest), and where to take it."""
     step = trace.steps[i]
-    labels, logits = step.distribution(model.vocab, t("fig.others", k=f"{step.rest_count:,}"))
+    labels = [t("lm.gen.drawn", token=model.vocab[i]) if i == step.token else model.vocab[i] for i in step.top_ids]
+    steps = compact_steps(step.top_logits, step.rest_logsumexp, step.rest_count)
     st.markdown(t("lm.gen.position", i=i + 1, token=step.text, p=f"{np.exp(step.logprob):.3f}", rank=step.rank))
-    st.plotly_chart(figures.compare_steps(labels, softmax_steps(logits, top=len(labels))), config=figures.plotly_config("logitsviz-step"),
-                    key="chart_step")
+    st.plotly_chart(figures.compare_steps(labels, steps), config=figures.plotly_config("logitsviz-step"), key="chart_step")
+    labels, logits = step.distribution(model.vocab, t("fig.others", k=f"{step.rest_count:,}"))
     before = b"".join(model.token_bytes[s.token] for s in trace.steps[:i]).decode("utf-8", errors="ignore")
     b1, b2, b3 = st.columns(3)
     if b1.button(t("lm.gen.branch"), icon=":material/call_split:", key="branch", help=t("lm.gen.branch_help")):
@@ -289,10 +289,13 @@ def render() -> None:
     if not lm.available():
         st.info(t("lm.enable", command=lm.INSTALL), icon=":material/download:")
         st.stop()
-    name, model = model_controls()
-    if "prompt" not in st.session_state and "prompt" not in st.query_params:
-        st.session_state["prompt"] = t("lm.default_prompt")
-    prompt = st.text_area(t("lm.prompt"), key="prompt", bind="query-params", height=80, help=t("lm.prompt_help"))
+    left, right = st.columns([2, 3], gap="medium")
+    with left:
+        name, model = model_controls()
+    with right:
+        if "prompt" not in st.session_state and "prompt" not in st.query_params:
+            st.session_state["prompt"] = t("lm.default_prompt")
+        prompt = st.text_area(t("lm.prompt"), key="prompt", bind="query-params", height=110, help=t("lm.prompt_help"))
     tabs = st.tabs([t("lm.tab.next"), t("lm.tab.generate"), t("lm.tab.score")])
     with tabs[0]:
         next_token_section(name, model, prompt)

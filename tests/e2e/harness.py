@@ -36,9 +36,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(timeout: float = 60.0, extra_args: tuple[str, ...] = (), script: Path | None = None) -> Iterator[str]:
-    """Run ``streamlit run app.py`` (or ``script``) headless; yield its base URL; stop it after."""
-    with serve_process(timeout, extra_args, script) as (url, _):
+def serve(timeout: float = 60.0, extra_args: tuple[str, ...] = (), script: Path | None = None,
+          env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``streamlit run app.py`` (or ``script``) headless, with ``env`` added to the environment; yield its base URL; stop it after."""
+    with serve_process(timeout, extra_args, script, env) as (url, _):
         yield url
 
 
@@ -53,7 +54,7 @@ def rss_mb(pid: int) -> float:
 
 @contextlib.contextmanager
 def serve_process(
-    timeout: float = 60.0, extra_args: tuple[str, ...] = (), script: Path | None = None
+    timeout: float = 60.0, extra_args: tuple[str, ...] = (), script: Path | None = None, env: dict[str, str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Like :func:`serve`, also yielding the server process (to watch its memory)."""
     port = free_port()
@@ -62,7 +63,7 @@ def serve_process(
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", *extra_args,
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

@@ -15,6 +15,7 @@ from tests.e2e.harness import ROOT, launch, serve, wait_for_app
 PAGES = {
     "explorer": "",  # the default page lives at the root
     "decoding": "decoding",
+    "lm": "lm",
     "calibration": "calibration",
     "losses": "losses",
     "stability": "stability",

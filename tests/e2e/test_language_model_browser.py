@@ -1,0 +1,69 @@
+"""The Language model page in Chromium: a tiny model from a folder, the next token, a click on a generated token."""
+
+from __future__ import annotations
+
+import textwrap
+from urllib.parse import quote
+
+import pytest
+
+from tests.e2e.harness import serve, wait_for_app
+from tests.e2e.test_explorer_browser import CATALOGS
+
+
+@pytest.fixture(scope="module")
+def lm_url(tiny_models):
+    with serve(env={"LOGITSVIZ_LOCAL_MODELS": "1"}) as url:
+        yield url, str(tiny_models["gpt2"])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_next_token_generate_and_branch(browser, lm_url, lang):
+    url, folder = lm_url
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="en-US")
+    page.goto(f"{url}/lm?lang={lang}&model={quote(folder)}&g_steps=8")
+    wait_for_app(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.get_by_text(CATALOGS[lang]["lm.title"]).count() >= 1
+    page.get_by_role("tab", name=CATALOGS[lang]["lm.tab.generate"]).click()
+    strip = page.locator("[class*=stPlotlyChart]").filter(has=page.locator(".bars")).nth(1)
+    strip.wait_for()
+    before = page.get_by_role("textbox", name=CATALOGS[lang]["lm.prompt"]).input_value()
+    box = strip.locator(".bars .point path").nth(2).bounding_box()  # the third generated token
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # plotly reads clicks on its drag layer
+    branch = page.get_by_role("button", name=CATALOGS[lang]["lm.gen.branch"])
+    branch.wait_for(timeout=30_000)
+    branch.click()
+    page.wait_for_function(
+        "(before) => [...document.querySelectorAll('textarea')].some(t => t.value.length > before.length && t.value.startsWith(before))",
+        arg=before, timeout=30_000,
+    )
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.close()
+
+
+def test_the_page_says_how_to_enable_it_without_the_extra(browser, tmp_path):
+    # a sitecustomize that hides torch: the app starts and every other page works, this one explains
+    (tmp_path / "sitecustomize.py").write_text(textwrap.dedent("""
+        import sys
+
+        class HideTheLmExtra:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("torch", "transformers"):
+                    raise ModuleNotFoundError(name)
+                return None
+
+        sys.meta_path.insert(0, HideTheLmExtra())
+    """))
+    import os
+
+    with serve(env={"PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}) as url:
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(f"{url}/lm?lang=en")
+        page.get_by_text("pip install -r requirements-lm.txt").wait_for(timeout=30_000)
+        assert page.locator("[data-testid=stException]").count() == 0
+        page.goto(f"{url}/?lang=en")
+        wait_for_app(page)
+        assert page.locator("[data-testid=stException]").count() == 0
+        page.close()
