@@ -66,9 +66,8 @@ def model_controls():
         st.session_state["lm_pick"] = wanted if wanted in options else (OTHER if wanted and policy.free_entry else options[0])
         if st.session_state["lm_pick"] == OTHER:
             st.session_state["lm_other"] = wanted
-    c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
     # persist_state: coming back from another page, the model chosen is still the model in use
-    pick = c1.selectbox(t("lm.model"), options, key="lm_pick", persist_state="session", help=t("lm.model_help"),
+    pick = st.selectbox(t("lm.model"), options, key="lm_pick", persist_state="session", help=t("lm.model_help"),
                         format_func=lambda o: t(f"lm.model.{o}") if o in (OTHER, examples.LANGUAGE_MODEL) else o)
     name = pick
     if pick == OTHER:
