@@ -231,7 +231,7 @@ def step_panel(name: str, model, prompt: str, trace, i: int) -> None:
 def score_section(name: str, model) -> None:
     st.markdown(t("lm.score.intro"))
     if "score_text" not in st.session_state and "score_text" not in st.query_params:
-        st.session_state["score_text"] = t("lm.score.default")
+        st.session_state["score_text"] = t("lm.score.default_builtin" if name == examples.LANGUAGE_MODEL else "lm.score.default")
     text = st.text_area(t("lm.score.text"), key="score_text", bind="query-params", height=100)
     try:
         scores = _score(name, text)
@@ -293,7 +293,8 @@ def render() -> None:
         name, model = model_controls()
     with right:
         if "prompt" not in st.session_state and "prompt" not in st.query_params:
-            st.session_state["prompt"] = t("lm.default_prompt")
+            # the built-in model reads only English (Python's docs): its example prompt is English in both languages
+            st.session_state["prompt"] = t("lm.default_prompt_builtin" if name == examples.LANGUAGE_MODEL else "lm.default_prompt")
         prompt = st.text_area(t("lm.prompt"), key="prompt", bind="query-params", height=110, help=t("lm.prompt_help"))
     tabs = st.tabs([t("lm.tab.next"), t("lm.tab.generate"), t("lm.tab.score")])
     with tabs[0]:
