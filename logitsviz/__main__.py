@@ -5,6 +5,7 @@
     logitsviz calibrate LOGITS [LABELS] [--bins 15] [--json]
     logitsviz lm "The new smartphone has" [--model ID_OR_FOLDER] [--top 10] [--json]
     logitsviz lm --score "A text to score." [--model ID_OR_FOLDER] [--json]
+    logitsviz tokens RESPONSE.json [--json]    # an API's token log-probabilities: perplexity, least likely tokens
     logitsviz app [streamlit options]
 
 Errors print one line to standard error and exit with status 2; no traceback.
@@ -72,7 +73,8 @@ def cmd_softmax(args: argparse.Namespace) -> int:
 
 
 def _jsonable(x: float) -> float | None:
-    return None if math.isinf(x) else float(x)
+    """A float for JSON, which has no inf or NaN: those become null."""
+    return float(x) if math.isfinite(x) else None
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -142,6 +144,30 @@ def _print_scores(scores, as_json: bool) -> int:
     return 0
 
 
+def cmd_tokens(args: argparse.Namespace) -> int:
+    from logitsviz import tokens
+
+    path = Path(args.file)
+    data = sys.stdin.buffer.read() if args.file == "-" else (path.read_bytes() if path.is_file() else None)
+    if data is None:
+        raise InputError("cli.no_file", path=str(path))
+    seq = tokens.read_logprobs(data, choice=args.choice)
+    surprise = -seq.logprobs / math.log(2)
+    order = np.argsort(-np.nan_to_num(surprise, nan=np.inf), kind="stable")[: args.top]
+    if args.json:
+        print(json.dumps({"format": seq.source, "tokens": len(seq.positions), "perplexity": seq.perplexity, "text": seq.text,
+                          "least_likely": [{"position": int(i) + 1, "token": seq.tokens[i], "logprob": _jsonable(seq.logprobs[i]),
+                                            "alternatives": [[t, _jsonable(lp)] for t, lp in seq.top[i]]} for i in order]},
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(f"{seq.source}: {len(seq.positions)} tokens, perplexity {seq.perplexity:.4f}")
+    for i in order:
+        expected = seq.top[i][0][0] if seq.top[i] else ""
+        bits = "unknown" if not np.isfinite(surprise[i]) else f"{surprise[i]:.2f} bits"
+        print(f"  {i + 1:>5}  {seq.tokens[i]!r:<20} {bits:>12}   expected {expected!r}")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     """``streamlit run`` on the app's shell (``logitsviz/ui/main.py``), the one entry point ``app.py`` also calls."""
     script = Path(__file__).with_name("ui") / "main.py"
@@ -187,6 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--temperature", "-t", type=float, default=1.0, help="divide the logits by T > 0 (default 1)")
     m.add_argument("--json", action="store_true", help="print JSON instead of a table")
     m.set_defaults(run=cmd_lm)
+
+    k = sub.add_parser("tokens", help="perplexity and the least likely tokens of an API response with log-probabilities",
+                       description="Read a saved LLM API or server response (OpenAI Chat Completions or Responses, legacy "
+                                   "Completions, vLLM, llama.cpp server, Ollama; streamed or not; - for standard input) and print "
+                                   "its perplexity and least likely tokens.")
+    k.add_argument("file", help="the saved response, or - for standard input")
+    k.add_argument("--top", type=int, default=10, help="how many tokens to list (default 10)")
+    k.add_argument("--choice", type=int, default=0, help="which choice of a response with several (default 0)")
+    k.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    k.set_defaults(run=cmd_tokens)
 
     a = sub.add_parser("app", help="start the web app (streamlit run app.py)",
                        description="Start the logitsviz web app; extra options go to streamlit, e.g. --server.port 8502.")

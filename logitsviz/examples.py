@@ -32,6 +32,7 @@ __all__ = [
     "DigitsModel",
     "LANGUAGE_MODEL",
     "TrainedLM",
+    "api_response_example",
     "language_model",
     "language_model_folder",
     "decoding_preset",
@@ -382,3 +383,42 @@ def _train_language_model(folder: Path, steps: int, progress: Callable[[float], 
         shutil.rmtree(tmp, ignore_errors=True)
     if progress is not None:
         progress(1.0)
+
+
+# ------------------------------------------------ an API response with log-probabilities ----
+
+# (token, probability, alternatives with their probabilities): written by hand to look like a chat model's answer,
+# not produced by one. Bytes of "巴" (e5 b7 b4) are split over two tokens, as byte-level vocabularies do.
+_API_TOKENS = [
+    ("The", 0.92, [("Paris", 0.05)]), (" capital", 0.97, [(" French", 0.01)]), (" of", 0.99, []), (" France", 0.995, []),
+    (" is", 0.98, [(" has", 0.005)]), (" Paris", 0.96, [(" **", 0.03), (" the", 0.004)]), (".", 0.7, [(",", 0.2), (" (", 0.05)]),
+    (" 法国", 0.55, [("\n", 0.3), (" In", 0.08)]), ("的", 0.9, [("首", 0.05)]), ("首都", 0.97, []), ("是", 0.96, [("为", 0.03)]),
+    (b"\xe5\xb7", 0.9, [(b"\xe5\x9f", 0.04)]), (b"\xb4", 0.99, []), ("黎", 0.999, []), ("。", 0.93, [("！", 0.04)]), (" 🇫🇷", 0.12, [("<|end|>", 0.85)]),
+]
+
+
+def api_response_example() -> str:
+    """An OpenAI Chat Completions response with ``logprobs`` and ``top_logprobs``: the Tokens page's example.
+
+    Illustrative: written by hand in the documented format (bytes included),
+    not produced by a model.
+
+    >>> from logitsviz import tokens
+    >>> seq = tokens.read_logprobs(api_response_example())
+    >>> seq.source, "巴黎" in seq.text
+    ('openai-chat', True)
+    """
+    import math
+
+    def entry(token, p, alternatives):
+        raw = token if isinstance(token, bytes) else token.encode()
+        shown = raw.decode("utf-8", errors="backslashreplace")
+        top = [(token, p), *alternatives]
+        return {"token": shown, "logprob": math.log(p), "bytes": list(raw),
+                "top_logprobs": [{"token": (t if isinstance(t, str) else t.decode("utf-8", errors="backslashreplace")),
+                                  "logprob": math.log(q), "bytes": list(t if isinstance(t, bytes) else t.encode())} for t, q in top]}
+
+    content = [entry(*item) for item in _API_TOKENS]
+    return json.dumps({"object": "chat.completion", "model": "example", "choices": [{
+        "index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "The capital of France is Paris. 法国的首都是巴黎。 🇫🇷"},
+        "logprobs": {"content": content}}]}, ensure_ascii=False, indent=1)

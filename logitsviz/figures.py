@@ -143,7 +143,7 @@ def compare(
     return compare_steps(labels, explain.softmax_steps(logits, temperature=temperature, shift=shift, top=top, sort=sort))
 
 
-def _compare_bars(labels: Sequence[str], steps: SoftmaxSteps) -> dict[str, list]:
+def _compare_bars(labels: Sequence[str], steps: SoftmaxSteps, others_label: str | None = None) -> dict[str, list]:
     """Per bar of the two panels: name, logit, probability, colours and hover text; "others" last."""
     names = _names(labels, steps.index)
     bars = dict(
@@ -155,17 +155,24 @@ def _compare_bars(labels: Sequence[str], steps: SoftmaxSteps) -> dict[str, list]
     )
     if steps.others_count:
         k = f"{steps.others_count:,}"
-        extra = dict(names=t("fig.others", k=k), logits=steps.others_logit, probs=steps.others_prob, color_l=COLORS["others"],
-                     color_p=COLORS["others"], hover_l=t("fig.hover_others_logit", k=k, value=number(steps.others_logit, 4)),
-                     hover_p=t("fig.hover_others_prob", k=k, pct=f"{100 * steps.others_prob:.2f}"))
+        name = html.escape(others_label, quote=False) if others_label else t("fig.others", k=k)
+        extra = dict(names=name, logits=steps.others_logit, probs=steps.others_prob, color_l=COLORS["others"], color_p=COLORS["others"],
+                     hover_l=t("fig.hover_others_logit", k=k, value=number(steps.others_logit, 4)) if not others_label
+                     else t("fig.hover_logit", label=name, value=number(steps.others_logit, 4)),
+                     hover_p=t("fig.hover_others_prob", k=k, pct=f"{100 * steps.others_prob:.2f}") if not others_label
+                     else t("fig.hover_prob", label=name, value=number(steps.others_prob, 4), pct=f"{100 * steps.others_prob:.2f}"))
         for key, value in extra.items():
             bars[key].append(value)
     return bars
 
 
-def compare_steps(labels: Sequence[str], steps: SoftmaxSteps) -> go.Figure:
-    """The figure of :func:`compare` from already computed :class:`~logitsviz.explain.SoftmaxSteps`."""
-    b = _compare_bars(labels, steps)
+def compare_steps(labels: Sequence[str], steps: SoftmaxSteps, others_label: str | None = None) -> go.Figure:
+    """The figure of :func:`compare` from already computed :class:`~logitsviz.explain.SoftmaxSteps`.
+
+    ``others_label`` names the merged bar when it is not "others (k classes)",
+    e.g. the unlisted rest of an API's top-k.
+    """
+    b = _compare_bars(labels, steps, others_label)
     # masked classes (-inf) have no bar; plotly cannot draw -inf
     plot_logits = [v if np.isfinite(v) else None for v in b["logits"]]
     show_text = len(b["names"]) <= _MAX_TEXT_BARS

@@ -160,6 +160,13 @@ class Scores:
         """``exp(-mean log p)`` over the scored tokens."""
         return float(np.exp(-np.mean(self.logprobs))) if self.tokens else float("nan")
 
+    def to_sequence(self) -> tokens.LogprobSequence:
+        """The same tokens as the API readers give them (exact entropies included), for the shared tokens view."""
+        return tokens.LogprobSequence("lm", tuple(
+            tokens.Position(s.text, s.partial, s.logprob, tuple((a.text, a.logprob) for a in s.top), s.entropy_bits)
+            for s in self.tokens
+        ))
+
 
 # -------------------------------------------------------------------- model ----
 

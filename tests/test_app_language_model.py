@@ -44,7 +44,7 @@ def test_generate_and_score_tabs(tiny_models, local_models):
     assert any(c.value == caption for c in at.caption)
     scores = model.score("The capital of France is Paris.")
     assert metric(at, "lm.score.ppl") == f"{scores.perplexity:,.2f}"
-    assert metric(at, "lm.score.tokens") == str(len(scores.tokens))
+    assert metric(at, "seq.tokens") == str(len(scores.tokens))
     charts = at.get("plotly_chart")
     assert len(charts) == 3  # next token, the generated strip, the surprise strip
 

@@ -151,3 +151,19 @@ def test_lm_next_tokens_and_score(tiny_models):
 def test_lm_errors_are_one_line(tmp_path):
     out = run("lm", "x", "--model", str(tmp_path / "missing"))
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+
+
+def test_tokens_command(tmp_path):
+    from tests.logprob_fixtures import ALL, OPENAI_CHAT
+
+    path = tmp_path / "response.json"
+    path.write_text(json.dumps(OPENAI_CHAT, ensure_ascii=False), encoding="utf-8")
+    out = run("tokens", str(path), "--json", "--top", "2")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["format"] == "openai-chat" and data["tokens"] == 5
+    assert data["least_likely"][0]["position"] == 5 and data["least_likely"][0]["logprob"] is None  # -9999: unknown
+    stream = run("tokens", "-", stdin=ALL["openai_stream"][0])
+    assert stream.returncode == 0 and "2 tokens" in stream.stdout
+    bad = run("tokens", "-", stdin="not json")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -14,7 +14,7 @@ from logitsviz import config, examples, figures, sampling
 from logitsviz.errors import InputError
 from logitsviz.explain import compact_steps, softmax_steps
 from logitsviz.i18n import t
-from logitsviz.ui import nav, state, widgets
+from logitsviz.ui import nav, sequence, state, widgets
 
 OTHER = "other"  # the picker's entry for an id or folder the user types
 LOADED = "lm_loaded"  # the last model that loaded: shown when a new choice fails
@@ -241,40 +241,9 @@ def score_section(name: str, model) -> None:
     if not scores.tokens:
         st.info(t("lm.score.too_short"))
         return
-    surprise = np.array([s.surprise_bits for s in scores.tokens])
-    score_tiles(scores, surprise)
-    hover = [t("lm.score.hover", token=s.text, bits=f"{s.surprise_bits:.2f}", p=f"{np.exp(s.logprob):.4f}", rank=s.rank,
-               expected=", ".join(f"{a.text} {np.exp(a.logprob):.2f}" for a in s.top[:3])) for s in scores.tokens]
-    st.plotly_chart(figures.token_strip([s.text for s in scores.tokens], surprise, hover, cmin=0, cmax=max(8.0, float(np.percentile(surprise, 95))),
-                                        title=t("lm.score.bits"), reverse=True),
-                    config={**figures.plotly_config("logitsviz-surprise"), "displayModeBar": False}, key="strip_score")
+    sequence.sequence_section(scores.to_sequence(), "score")
     if scores.unscored:
         st.caption(t("lm.score.unscored", token=scores.unscored))
-    least_likely(scores, surprise)
-
-
-def score_tiles(scores, surprise: np.ndarray) -> None:
-    worst = scores.tokens[int(np.argmax(surprise))]
-    m = st.columns(4)
-    m[0].metric(t("lm.score.ppl"), f"{scores.perplexity:,.2f}", help=t("lm.score.ppl_help"))
-    m[1].metric(t("lm.score.tokens"), f"{len(scores.tokens):,}")
-    m[2].metric(t("lm.score.mean"), t("unit.bits", value=f"{surprise.mean():.2f}"), help=t("lm.score.mean_help"))
-    m[3].metric(t("lm.score.worst"), worst.text.strip() or "␣", help=t("lm.score.worst_help"))
-
-
-def least_likely(scores, surprise: np.ndarray) -> None:
-    """The ten most surprising tokens, and every token's numbers to download."""
-    order = np.argsort(-surprise, kind="stable")[:10]
-    rows = [scores.tokens[i] for i in order]
-    table = pd.DataFrame({
-        t("lm.score.col.position"): order + 1, t("lm.score.col.token"): [r.text for r in rows], t("lm.score.col.bits"): surprise[order],
-        t("lm.score.col.rank"): [r.rank for r in rows], t("lm.score.col.expected"): [r.top[0].text if r.top else "" for r in rows],
-    })
-    st.markdown(f"**{t('lm.score.least_likely')}**")
-    st.dataframe(table, hide_index=True, width="stretch", column_config={t("lm.score.col.bits"): st.column_config.NumberColumn(format="%.2f")})
-    everything = pd.DataFrame({"token": [s.text for s in scores.tokens], "token_id": [s.id for s in scores.tokens],
-                               "logprob": scores.logprobs, "surprise_bits": surprise, "rank": [s.rank for s in scores.tokens]})
-    widgets.table_downloads(everything, "scores", "dl_score")
 
 
 # -------------------------------------------------------------------- page ----

@@ -1,0 +1,55 @@
+"""The Tokens page through AppTest: the example, every format uploaded, bad input, both languages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from logitsviz import examples, tokens
+from logitsviz.i18n import t
+from tests.apptest import metric
+from tests.apptest import open_page as _open
+from tests.logprob_fixtures import ALL
+
+
+def open_page(query=None, locale=None):
+    return _open("tokens", {"lang": "en", **(query or {})} if not locale else (query or {}), locale)
+
+
+def test_the_example():
+    at = open_page()
+    assert not at.exception and not at.error
+    seq = tokens.read_logprobs(examples.api_response_example())
+    assert metric(at, "seq.tokens") == str(len(seq.positions))
+    assert metric(at, "lm.score.ppl") == f"{seq.perplexity:,.2f}"
+    assert at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_format_uploaded(name):
+    doc, expect = ALL[name]
+    data = (doc if isinstance(doc, str) else json.dumps(doc, ensure_ascii=False)).encode()
+    at = open_page({"tsrc": "upload"})
+    at.file_uploader(key="tok_file").set_value((f"{name}.json", data, "application/json")).run()
+    assert not at.exception and not at.error
+    assert metric(at, "seq.tokens") == str(len(expect["tokens"]))
+    assert any(c.value.startswith(f"{name}.json: ") for c in at.caption)
+
+
+def test_bad_input_keeps_the_last_good_response():
+    at = open_page({"tsrc": "paste"})
+    good = json.dumps(ALL["ollama"][0])
+    at.text_area(key="tok_text").set_value(good).run()
+    assert metric(at, "seq.tokens") == "2"
+    at.text_area(key="tok_text").set_value('{"choices": [{"logprobs": {"content": [{"token": "a", "logprob": "x"}]}}]}').run()
+    assert not at.exception
+    assert at.error and "choices[0].logprobs.content[0].logprob" in at.error[0].value
+    assert metric(at, "seq.tokens") == "2"
+
+
+def test_chinese():
+    at = open_page(locale="zh-CN")
+    assert not at.exception and not at.error
+    assert at.title[0].value == t("tok.title", lang="zh")
+    assert metric(at, "seq.tokens", "zh")
