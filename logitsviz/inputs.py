@@ -33,6 +33,7 @@ __all__ = [
     "default_labels",
     "format_logits",
     "load_array",
+    "logits_from_array",
     "parse_logits",
     "read_vector_file",
     "read_eval_set",
@@ -46,7 +47,9 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # keep equal to server.maxUploadSize in .s
 MAX_ELEMENTS = 200_000_000  # a 100,000 x 1,000 evaluation set is 1e8
 SUPPORTED_EXTENSIONS = (".npy", ".npz", ".csv", ".tsv", ".json", ".txt")
 
-_WRAPPER = re.compile(r"^\s*(?:[\w.]+\.)?(?:tensor|array|Tensor)\s*\((.*)\)\s*$", re.DOTALL)
+# tensor(...), array(...), JAX's Array(...), optionally after a name: "logits: tensor(...)", "z = array(...)"
+_WRAPPER = re.compile(r"^\s*(?:[A-Za-z_]\w*\s*[:=]\s*)?(?:[\w.]+\.)?(?:tensor|array|Tensor|Array)\s*\((.*)\)\s*$", re.DOTALL)
+_ELLIPSIS = re.compile(r"\.\.\.|…")
 _TRAILING_KWARGS = re.compile(r"\]\s*,\s*[A-Za-z_]\w*\s*=.*$", re.DOTALL)
 _NUMBER_SPLIT = re.compile(r"[,;\s]+")
 _PAIR = re.compile(r"^(.*)[:=]\s*(\S+)\s*$", re.DOTALL)
@@ -102,7 +105,7 @@ def _row_col(row: int, col: int) -> Where:
 
 
 def parse_logits(text: str, *, default_label: str = "class {i}") -> tuple[list[str], np.ndarray]:
-    """Read one vector of logits from pasted text.
+    """Read a vector of logits, or rows of them, from pasted text.
 
     Accepted forms
     --------------
@@ -113,8 +116,14 @@ def parse_logits(text: str, *, default_label: str = "class {i}") -> tuple[list[s
       such as ``label,logit`` is skipped)
     - a JSON list ``[2, 1, 0.1]``, a list of ``[label, value]`` pairs, or an
       object ``{"News": 2.0, ...}``
-    - numpy and torch reprs: ``tensor([2.0, 1.0, 0.1])``, ``array([2., 1., 0.1], dtype=float32)``
+    - numpy, torch and JAX prints: ``tensor([2.0, 1.0, 0.1])``, ``array([2., 1., 0.1], dtype=float32)``,
+      ``Array([...], dtype=float32)``, also after a name (``logits: tensor(...)``)
+    - rows: a nested print or JSON list of lists (``[[1.2, -0.3], [0.5, 2.0]]``),
+      lines of numbers with the same count each (CSV rows, a header line of
+      class names allowed), or ``{"labels": [...], "logits": [[...], ...]}``
     - ``-inf`` (also ``−inf``, ``-Infinity``) for a masked class
+
+    A print shortened with ``...`` is refused with how to print it in full.
 
     Parameters
     ----------
@@ -126,15 +135,17 @@ def parse_logits(text: str, *, default_label: str = "class {i}") -> tuple[list[s
     Returns
     -------
     labels : list of str
-    logits : numpy.ndarray of float64, shape (C,)
+        One per class (column).
+    logits : numpy.ndarray of float64, shape (C,), or (N, C) for rows
 
     Raises
     ------
     InputError
         Empty input, NaN, ``+inf`` or a literal too large for float64,
-        something that is not a number, duplicate or empty labels, a 2-D
-        array, or more than ``MAX_CLASSES`` values; the message names the
-        line or entry.
+        something that is not a number, duplicate or empty labels, rows of
+        different lengths, a 3-D array, a shortened print, or more than
+        ``MAX_CLASSES`` classes or ``MAX_ELEMENTS`` values; the message names
+        the line or entry.
 
     Examples
     --------
@@ -144,6 +155,9 @@ def parse_logits(text: str, *, default_label: str = "class {i}") -> tuple[list[s
     (['cat', 'dog', '猫'], array([ 3. ,  1.5, -inf]))
     >>> parse_logits('"Smith, J",2\\nB,1')
     (['Smith, J', 'B'], array([2., 1.]))
+    >>> parse_logits("tensor([[1.2, -0.3, 4.1], [0.5, 2.0, -1.0]])")[1]
+    array([[ 1.2, -0.3,  4.1],
+           [ 0.5,  2. , -1. ]])
     """
     if not isinstance(text, str):
         raise InputError("input.not_text")
@@ -154,10 +168,14 @@ def parse_logits(text: str, *, default_label: str = "class {i}") -> tuple[list[s
         raise InputError("input.empty")
 
     labels, values = _parse_text(text)
-    _check_count(len(values))
-    _check_not_all_masked(values)
+    _check_count(values.shape[-1] if values.size else 0)
+    _check_shape(values.shape)
+    for row in np.atleast_2d(values):
+        _check_not_all_masked(row)
     if labels is None:
-        return default_labels(len(values), default_label), values
+        return default_labels(values.shape[-1], default_label), values
+    if len(labels) != values.shape[-1]:
+        raise InputError("input.label_count", n=len(labels), m=values.shape[-1])
     _check_labels(labels)
     return labels, values
 
@@ -169,6 +187,9 @@ def _parse_text(text: str) -> tuple[list[str] | None, np.ndarray]:
         return None, _parse_bracketed(m.group(1))
     if text[0] == "{":
         return _parse_json_object(text)
+    table = _number_rows(text)
+    if table is not None:
+        return table
     if text[0] == "[":
         return _parse_json_list(text)
     return _parse_lines(text)
@@ -193,32 +214,87 @@ def _parse_plain_numbers(text: str, where: Callable[[int], Where] = _entry) -> n
 
 
 def _parse_bracketed(inner: str) -> np.ndarray:
-    """The inside of ``tensor(...)`` / ``array(...)``: a (possibly nested) bracketed list."""
+    """The inside of ``tensor(...)`` / ``array(...)``: a bracketed list, or a list of rows (one row comes back 1-D)."""
     inner = _TRAILING_KWARGS.sub("]", inner.strip())
-    rows = _count_rows(inner)
-    if rows > 1:
-        raise InputError("input.two_dimensional", rows=rows)
-    body = inner.replace("[", " ").replace("]", " ")
+    if _ELLIPSIS.search(inner):  # torch and numpy shorten large prints: the values in between are not there
+        raise InputError("input.truncated")
+    depth = _depth(inner)
+    if depth > 2:
+        raise InputError("file.ndim", ndim=depth)
+    rows = re.findall(r"\[([^\[\]]*)\]", inner) if depth == 2 else []
+    rows = rows or [inner.replace("[", " ").replace("]", " ")]  # one vector, or brackets that do not pair up
+    values = [_bracketed_row(body, i, len(rows)) for i, body in enumerate(rows)]
+    if len(values) == 1:
+        return values[0]
+    _check_rows_equal([v.size for v in values])
+    return np.stack(values)
+
+
+def _bracketed_row(body: str, i: int, n_rows: int) -> np.ndarray:
     tokens = [tok for tok in _NUMBER_SPLIT.split(body) if tok]
     if not tokens:
         raise InputError("input.empty")
-    values = _parse_plain_numbers(body)
+    where = (lambda j: Where("row_col", row=i + 1, col=j + 1)) if n_rows > 1 else _entry
+    values = _parse_plain_numbers(body, where)
     if values is None:
         bad = next(tok for tok in tokens if _to_float(tok) is None)
-        raise InputError("input.not_number", where=Where("input"), token=clip(bad))
+        raise InputError("input.not_number", where=Where("row", n=i + 1) if n_rows > 1 else Where("input"), token=clip(bad))
     return values
 
 
-def _count_rows(nested: str) -> int:
-    """How many bracketed rows sit at depth 2 of a nested list: ``[[1, 2], [3, 4]]`` has 2."""
-    depth = rows = 0
+def _depth(nested: str) -> int:
+    """How deeply brackets nest: ``[1, 2]`` is 1, ``[[1, 2], [3, 4]]`` is 2."""
+    depth = deepest = 0
     for ch in nested:
         if ch == "[":
             depth += 1
-            rows += depth == 2
+            deepest = max(deepest, depth)
         elif ch == "]":
             depth -= 1
+    return deepest
+
+
+def _check_rows_equal(lengths: list[int]) -> None:
+    """Rows of one matrix: the same number of values each; the first row that differs is named."""
+    bad = next((i for i, n in enumerate(lengths) if n != lengths[0]), None)
+    if bad is not None:
+        raise InputError("file.ragged", row=bad + 1, n=lengths[bad], expected=lengths[0])
+
+
+def _number_rows(text: str) -> tuple[list[str] | None, np.ndarray] | None:
+    """Lines of numbers with the same count (two or more) each, after an optional header of class names; else None."""
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    if len(lines) < 2:
+        return None
+    header = lines[0] if _looks_like_header(lines[0]) else None
+    rows = _numeric_lines(lines[1:] if header is not None else lines)
+    if rows is None:
+        return None
+    labels = _header_labels(header, rows[0].size) if header is not None else None
+    if header is not None and labels is None:
+        return None  # a header that does not name every column: not a table of rows
+    return labels, (np.stack(rows) if len(rows) > 1 else rows[0])
+
+
+def _numeric_lines(lines: list[str]) -> list[np.ndarray] | None:
+    """Each line as numbers, all of one length of two or more; None when a line holds words or there are no rows."""
+    if not lines or _parse_plain_numbers(lines[0].replace("nan", "0").replace("inf", "0")) is None:
+        return None
+    rows = [_parse_plain_numbers(line, lambda j, i=i: Where("row_col", row=i + 1, col=j + 1)) for i, line in enumerate(lines)]
+    if any(r is None for r in rows) or rows[0].size < 2:
+        return None
+    _check_rows_equal([r.size for r in rows])
     return rows
+
+
+def _header_labels(header: str, width: int) -> list[str] | None:
+    delimiter = "\t" if "\t" in header else ("," if "," in header else (";" if ";" in header else None))
+    try:
+        fields = next(csv.reader([header], delimiter=delimiter)) if delimiter else header.split()
+    except csv.Error:
+        return None
+    fields = [f.strip() for f in fields]
+    return fields if len(fields) == width and all(fields) else None
 
 
 # ------------------------------------------------------------------ JSON ----
@@ -250,8 +326,11 @@ def _load_json(text: str, object_pairs_hook=None):
         raise InputError("input.bad_json", detail=f"line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
 
 
-def _parse_json_object(text: str) -> tuple[list[str], np.ndarray]:
+def _parse_json_object(text: str) -> tuple[list[str] | None, np.ndarray]:
     pairs = _load_json(text, lambda pairs: pairs)  # pairs, not a dict: duplicate labels stay visible
+    keys = [k for k, _ in pairs] if isinstance(pairs, list) else []
+    if "logits" in keys and all(k in ("labels", "logits") for k in keys):
+        return _labelled_matrix(dict(pairs))
     if not isinstance(pairs, list):
         raise InputError("input.bad_json", detail="expected an object of label: value")
     if len(pairs) > MAX_CLASSES:
@@ -259,6 +338,21 @@ def _parse_json_object(text: str) -> tuple[list[str], np.ndarray]:
     labels = [str(k) for k, _ in pairs]
     values = np.array([_json_value(v, Where("key", label=clip(k))) for k, v in pairs], dtype=np.float64)
     return labels, values
+
+
+def _labelled_matrix(doc: dict) -> tuple[list[str] | None, np.ndarray]:
+    """``{"labels": [...], "logits": [...] or [[...], ...]}``: the form format_logits writes for labelled rows."""
+    labels = doc.get("labels")
+    if labels is not None and (not isinstance(labels, list) or not all(isinstance(x, str) for x in labels)):
+        raise InputError("input.bad_json", detail="“labels” must be a list of texts")
+    data = doc["logits"]
+    if not isinstance(data, list) or not data:
+        raise InputError("input.bad_json", detail="“logits” must be a list")
+    rows = data if all(isinstance(r, list) for r in data) else [data]
+    _check_rows_equal([len(r) for r in rows])
+    values = np.array([[_json_value(v, Where("row_col", row=i + 1, col=j + 1)) for j, v in enumerate(r)] for i, r in enumerate(rows)],
+                      dtype=np.float64)
+    return labels, (values if len(rows) > 1 else values[0])
 
 
 def _parse_json_list(text: str) -> tuple[list[str] | None, np.ndarray]:
@@ -275,9 +369,7 @@ def _parse_json_list(text: str) -> tuple[list[str] | None, np.ndarray]:
         if all(len(item) == 2 and isinstance(item[0], str) for item in data):
             labels = [item[0] for item in data]
             return labels, np.array([_json_value(v, Where("key", label=clip(k))) for k, v in data], dtype=np.float64)
-        if len(data) > 1:
-            raise InputError("input.two_dimensional", rows=len(data))
-        data = data[0]
+        return _labelled_matrix({"logits": data})
     return None, np.array([_json_value(v, _entry(i)) for i, v in enumerate(data)], dtype=np.float64)
 
 
@@ -375,7 +467,8 @@ def _line_value(token: str, lineno: int) -> float:
 
 
 def _looks_like_header(line: str) -> bool:
-    return all(_to_float(tok) is None for tok in re.split(r"[,;\t]", line) if tok.strip())
+    """A line of words only (``label,logit``, ``cat dog bird``): no field of it is a number."""
+    return all(_to_float(tok) is None for tok in re.split(r"[,;\t ]+", line) if tok.strip())
 
 
 def _first_non_number(line: str) -> str:
@@ -413,14 +506,27 @@ def format_logits(labels: Sequence[str] | None, logits, *, default_label: str = 
     'News:2,Entertainment:1,Technology:0.1'
     >>> format_logits(None, [2.0, 1.0, -float("inf")])
     '2,1,-inf'
+    >>> format_logits(None, [[1.0, 2.0], [3.0, -float("inf")]])
+    '[[1, 2], [3, -inf]]'
     """
-    values = [_format_number(v) for v in np.asarray(logits, dtype=np.float64).ravel().tolist()]
+    arr = np.asarray(logits, dtype=np.float64)
+    if arr.ndim == 2 and arr.shape[0] > 1:
+        return _format_rows(labels, arr, default_label)
+    values = [_format_number(v) for v in arr.ravel().tolist()]
     if labels is None or list(labels) == default_labels(len(values), default_label):
         return ",".join(values)
     labels = [str(label) for label in labels]
     if all(_fits_one_line(label) for label in labels):
         return ",".join(f"{label}:{value}" for label, value in zip(labels, values))
     return _line_form(labels, values) or _json_form(labels, values)
+
+
+def _format_rows(labels: Sequence[str] | None, arr: np.ndarray, default_label: str) -> str:
+    """Rows: a nested list, or with class names ``{"labels": [...], "logits": [[...], ...]}`` (any label stays exact)."""
+    rows = "[" + ", ".join("[" + ", ".join(_format_number(v) for v in row) + "]" for row in arr.tolist()) + "]"
+    if labels is None or list(labels) == default_labels(arr.shape[1], default_label):
+        return rows
+    return '{"labels": ' + json.dumps([str(x) for x in labels], ensure_ascii=False) + ', "logits": ' + rows.replace("-inf", "-Infinity") + "}"
 
 
 def _fits_one_line(label: str) -> bool:
@@ -699,12 +805,27 @@ def vector_from_array(arr: np.ndarray) -> np.ndarray:
     return vec
 
 
+def logits_from_array(arr: np.ndarray) -> np.ndarray:
+    """Logits from a loaded array: a vector (1-D, one row or one column), or rows ``(N, C)``.
+
+    >>> logits_from_array(np.array([[1.0, 2.0]])), logits_from_array(np.eye(2)).shape
+    (array([1., 2.]), (2, 2))
+    """
+    if arr.ndim == 2 and 1 not in arr.shape:
+        values = np.asarray(arr, dtype=np.float64)
+        _check_count(values.shape[1])
+        for row in values:
+            _check_not_all_masked(row)
+        return values
+    return vector_from_array(arr)
+
+
 def read_vector_file(data: bytes, filename: str, *, default_label: str = "class {i}") -> tuple[list[str], np.ndarray]:
-    """One labelled vector from an uploaded file.
+    """Labelled logits from an uploaded file: a vector ``(C,)``, or rows ``(N, C)``.
 
     Text files (.csv, .tsv, .txt, .json) are first read as pasted text, so
     ``label,logit`` rows keep their labels; otherwise, and for .npy/.npz,
-    :func:`load_array` reads a 1-D array or a single row or column.
+    :func:`load_array` reads the array (see :func:`logits_from_array`).
 
     >>> read_vector_file(b"label,logit\\ncat,2\\ndog,1\\n", "x.csv")
     (['cat', 'dog'], array([2., 1.]))
@@ -712,8 +833,8 @@ def read_vector_file(data: bytes, filename: str, *, default_label: str = "class 
     name = str(filename or "")
     ext = _checked_extension(data, name)
     if ext in (".npy", ".npz"):
-        vec = vector_from_array(load_array(data, name))
-        return default_labels(vec.size, default_label), vec
+        values = logits_from_array(load_array(data, name))
+        return default_labels(values.shape[-1], default_label), values
     text = _decode(data)
     table = _csv_vector(text, "\t" if ext == ".tsv" else ",") if ext in (".csv", ".tsv") else None
     if table is not None:
@@ -722,10 +843,10 @@ def read_vector_file(data: bytes, filename: str, *, default_label: str = "class 
         return parse_logits(text, default_label=default_label)
     except InputError as first:
         try:
-            vec = vector_from_array(load_array(data, name))
+            values = logits_from_array(load_array(data, name))
         except InputError:
             raise first from None
-        return default_labels(vec.size, default_label), vec
+        return default_labels(values.shape[-1], default_label), values
 
 
 def _csv_vector(text: str, delimiter: str) -> tuple[list[str], np.ndarray] | None:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from logitsviz import inputs
 from logitsviz.errors import InputError, Where
@@ -121,8 +122,10 @@ def test_a_million_classes_are_accepted():
         ('{"a": 1, "b": true}', "input.not_number", Where("key", label="b")),
         ("[1, 2, NaN]", "input.nan", Where("entry", n=3)),
         ('{"a": 1', "input.bad_json", None),
-        ("[[1, 2], [3, 4]]", "input.two_dimensional", None),
-        ("tensor([[1., 2.], [3., 4.]])", "input.two_dimensional", None),
+        ("[[1, 2], [3]]", "file.ragged", None),
+        ("tensor([[[1., 2.]]])", "file.ndim", None),
+        ("tensor([1.0, 2.0, ..., 9.0])", "input.truncated", None),
+        ("[[1, 2], [3, nan]]", "input.nan", Where("row_col", row=2, col=2)),
         ("a: 1\na: 2", "input.duplicate_label", None),
         ('{"a": 1, "a": 2}', "input.duplicate_label", None),
         ("a: 1\n2", "input.mixed_labels", None),
@@ -358,9 +361,8 @@ def test_read_vector_file_forms():
     assert labels == ["class 0", "class 1", "class 2"]
     labels, logits = inputs.read_vector_file(json.dumps({"logits": [1, 2]}).encode(), "x.json")
     assert logits.tolist() == [1.0, 2.0]
-    with pytest.raises(InputError) as info:
-        inputs.read_vector_file(npy_bytes(np.ones((3, 4))), "matrix.npy")
-    assert info.value.key == "input.two_dimensional"
+    labels, logits = inputs.read_vector_file(npy_bytes(np.ones((3, 4))), "matrix.npy")
+    assert logits.shape == (3, 4) and labels == ["class 0", "class 1", "class 2", "class 3"]
 
 
 def test_validate_pairs():
@@ -412,3 +414,67 @@ def test_csv_written_by_the_csv_module_reads_back(pairs):
         assert any(inputs._to_float(p[0]) is not None for p in pairs)
         return
     np.testing.assert_array_equal(logits, [p[1] for p in pairs])
+
+
+# ------------------------------------------------------------- rows (2-D) ----
+
+ROWS = [[1.2, -0.3, 4.1], [0.5, 2.0, -1.0]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tensor([[1.2, -0.3, 4.1], [0.5, 2.0, -1.0]])",
+        "tensor([[ 1.2000, -0.3000,  4.1000],\n        [ 0.5000,  2.0000, -1.0000]], grad_fn=<AddmmBackward0>)",
+        "logits: tensor([[1.2, -0.3, 4.1], [0.5, 2.0, -1.0]], device='cuda:0')",
+        "array([[ 1.2, -0.3,  4.1],\n       [ 0.5,  2. , -1. ]], dtype=float32)",
+        "Array([[ 1.2, -0.3,  4.1],\n       [ 0.5,  2. , -1. ]], dtype=float32)",
+        "z = jnp.Array([[1.2, -0.3, 4.1], [0.5, 2.0, -1.0]])",
+        "[[1.2, -0.3, 4.1], [0.5, 2.0, -1.0]]",
+        "1.2, -0.3, 4.1\n0.5, 2.0, -1.0",
+        "1.2 -0.3 4.1\n0.5 2.0 -1.0\n",
+        '{"logits": [[1.2, -0.3, 4.1], [0.5, 2.0, -1.0]]}',
+    ],
+)
+def test_rows_in_every_form(text):
+    labels, logits = inputs.parse_logits(text)
+    np.testing.assert_allclose(logits, ROWS, rtol=1e-6)
+    assert labels == ["class 0", "class 1", "class 2"]
+
+
+def test_rows_with_class_names():
+    for text in ("cat,dog,bird\n1.2,-0.3,4.1\n0.5,2.0,-1.0", '{"labels": ["cat", "dog", "bird"], "logits": [[1.2, -0.3, 4.1], [0.5, 2.0, -1.0]]}',
+                 '"cat","dog","bird"\n1.2,-0.3,4.1\n0.5,2,-1'):
+        labels, logits = inputs.parse_logits(text)
+        assert labels == ["cat", "dog", "bird"] and logits.shape == (2, 3)
+
+
+def test_a_shortened_print_says_how_to_print_in_full():
+    for text in ("tensor([[ 0.1, 0.2, ..., 0.9],\n        [ 0.3, 0.1, ..., 0.2]])", "array([1., 2., …, 9.])"):
+        with pytest.raises(InputError) as info:
+            inputs.parse_logits(text)
+        assert info.value.key == "input.truncated"
+        assert 'torch.set_printoptions(profile="full")' in str(info.value) and "np.set_printoptions(threshold=sys.maxsize)" in str(info.value)
+
+
+def test_one_row_stays_a_vector_and_ragged_rows_are_named():
+    assert inputs.parse_logits("[[2.0, 1.0, 0.1]]")[1].shape == (3,)
+    with pytest.raises(InputError) as info:
+        inputs.parse_logits("1 2 3\n4 5")
+    assert info.value.key in ("file.ragged", "input.not_number", "input.mixed_labels")
+    with pytest.raises(InputError) as info:
+        inputs.parse_logits("[[1, 2, 3], [4, 5]]")
+    assert info.value.key == "file.ragged" and info.value.params["row"] == 2
+    with pytest.raises(InputError) as info:
+        inputs.parse_logits("[[1, 2], [-inf, -inf]]")
+    assert info.value.key == "input.all_masked"
+
+
+@given(hnp.arrays(np.float64, st.tuples(st.integers(2, 5), st.integers(2, 6)), elements=st.floats(-1e6, 1e6) | st.just(-inf)),
+       st.booleans())
+def test_rows_round_trip_through_format(z, labelled):
+    z[:, 0] = np.where(np.all(z == -inf, axis=1), 0.0, z[:, 0])
+    labels = [f"c{i}," for i in range(z.shape[1])] if labelled else None
+    got_labels, got = inputs.parse_logits(inputs.format_logits(labels, z))
+    np.testing.assert_array_equal(got, z)
+    assert got_labels == (labels or inputs.default_labels(z.shape[1]))
