@@ -28,6 +28,7 @@ __all__ = [
     "DistillationView",
     "DtypeRow",
     "ExpRanges",
+    "RowsOverview",
     "InfoNCEView",
     "SampleView",
     "ShiftView",
@@ -46,6 +47,7 @@ __all__ = [
     "exp_ranges",
     "info_nce_view",
     "reliability",
+    "rows_overview",
     "samples",
     "shift_view",
     "sigmoid_view",
@@ -213,6 +215,34 @@ def softmax_table(logits: ArrayLike, *, temperature: float = 1.0, shift: float =
     x = np.asarray(logits, dtype=np.float64).ravel()
     z = (x + shift) / numerics._check_temperature(temperature)
     return {"logit": x, "z": z, "probability": numerics.softmax(z), "log_probability": numerics.log_softmax(z)}
+
+
+@dataclass(frozen=True)
+class RowsOverview:
+    """Rows of logits at a glance: how sure each row is, and of what."""
+
+    max_prob: np.ndarray  # (N,) the top probability
+    entropy_bits: np.ndarray  # (N,)
+    margin: np.ndarray  # (N,) top logit minus the runner-up (NaN with one class)
+    argmax: np.ndarray  # (N,)
+
+
+def rows_overview(batch: ArrayLike, temperature: float = 1.0) -> RowsOverview:
+    """Top probability, entropy, top-2 margin and predicted class of every row of ``batch`` (N, C).
+
+    >>> v = rows_overview([[2.0, 1.0, 0.1], [0.0, 0.0, 0.0]])
+    >>> v.max_prob.round(3).tolist(), v.entropy_bits.round(3).tolist(), v.margin.tolist(), v.argmax.tolist()
+    ([0.659, 0.333], [1.222, 1.585], [1.0, 0.0], [0, 0])
+    """
+    z = np.atleast_2d(np.asarray(batch, dtype=np.float64)) / numerics._check_temperature(temperature)
+    p = numerics.softmax(z)
+    if z.shape[1] > 1:
+        two = -np.partition(-z, 1, axis=1)[:, :2]
+        with np.errstate(invalid="ignore"):  # two masked classes: -inf - -inf, no margin
+            margin = two[:, 0] - two[:, 1]
+    else:
+        margin = np.full(z.shape[0], np.nan)
+    return RowsOverview(p.max(axis=1), numerics.entropy(z, base=2), margin, np.argmax(z, axis=1))
 
 
 # ------------------------------------------------------- bars: top N + rest ----

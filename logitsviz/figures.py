@@ -28,7 +28,7 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
 from logitsviz import explain
-from logitsviz.explain import BarGroups, CrossEntropyView, ExpRanges, SampleView, SoftmaxSteps, StageView
+from logitsviz.explain import BarGroups, CrossEntropyView, ExpRanges, RowsOverview, SampleView, SoftmaxSteps, StageView
 from logitsviz.fmt import number
 from logitsviz.i18n import t
 
@@ -50,6 +50,7 @@ __all__ = [
     "plotly_config",
     "reliability",
     "reliability_from_bins",
+    "rows_overview",
     "safe_label",
     "samples",
     "stage",
@@ -557,4 +558,20 @@ def token_strip(texts: Sequence[str], values: ArrayLike, hover: Sequence[str], *
         yaxis=dict(range=[n_rows - 0.5, -0.5], visible=False, fixedrange=True),
         uniformtext=dict(minsize=13, mode="show"), clickmode="event+select",
     )
+    return _figure(data, layout)
+
+
+def rows_overview(view: RowsOverview, labels: Sequence[str]) -> go.Figure:
+    """One point per row: its top probability (height), its entropy (colour); click one to open that row."""
+    n = view.max_prob.size
+    hover = [t("fig.row_hover", row=i, label=safe_label(labels[int(c)]), p=f"{100 * p:.1f}", h=number(h, 2), m=number(m, 2))
+             for i, (c, p, h, m) in enumerate(zip(view.argmax, view.max_prob, view.entropy_bits, view.margin))]
+    data = [dict(type="scattergl" if n > 2000 else "scatter", x=np.arange(n), y=view.max_prob, mode="markers+lines" if n <= 200 else "markers",
+                 line=dict(color=COLORS["grid"], width=1),
+                 marker=dict(size=9 if n <= 200 else 5, color=view.entropy_bits, colorscale="Viridis", cmin=0, showscale=True,
+                             colorbar=dict(title=dict(text=t("fig.row_entropy"), side="right"), thickness=10)),
+                 hovertext=hover, hoverinfo="text", unselected=dict(marker=dict(opacity=0.4)))]
+    layout = dict(height=240, margin=dict(l=8, r=8, t=10, b=8), showlegend=False, dragmode=False, clickmode="event+select",
+                  xaxis=dict(title=dict(text=t("fig.row")), gridcolor=COLORS["grid"], rangemode="tozero"),
+                  yaxis=dict(title=dict(text=t("fig.row_top_p")), range=[0, 1.05], tickformat=".0%", gridcolor=COLORS["grid"]))
     return _figure(data, layout)

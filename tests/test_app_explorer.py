@@ -232,3 +232,63 @@ def test_language_from_browser_locale_and_switch():
 def test_error_message_is_translated():
     at = paste(run(locale="zh-CN"), "1, nan")
     assert at.error and "第 2 项" in at.error[0].value and "无法读取粘贴的内容" in at.error[0].value
+
+
+# ------------------------------------------------------------------ rows ----
+
+BATCH = "tensor([[1.2, -0.3, 4.1], [0.5, 2.0, -1.0]])"
+
+
+def test_pasted_rows_open_one_row_and_the_row_is_in_the_link():
+    at = run()
+    at.text_area(key="paste_text").set_value(BATCH).run()
+    assert_clean(at)
+    assert not at.error
+    p = sp.softmax([1.2, -0.3, 4.1])
+    assert metrics(at)[t("metric.pred", lang="en")] == "class 2"
+    assert chart_probs(at) == pytest.approx(p.tolist())
+    assert at.query_params["row"] == "0"
+    at.number_input(key="row").set_value(1).run()
+    assert metrics(at)[t("metric.pred", lang="en")] == "class 1"
+    assert chart_probs(at) == pytest.approx(sp.softmax([0.5, 2.0, -1.0]).tolist())
+    assert at.query_params["row"] == "1"
+    overview = next(c for c in at.get("plotly_chart") if c.key == "chart_rows")
+    ys = json.loads(overview.proto.spec)["data"][0]["y"]  # plotly sends arrays as base64 typed arrays
+    ys = np.frombuffer(__import__("base64").b64decode(ys["bdata"]), dtype=ys["dtype"]).tolist()
+    assert ys == pytest.approx([max(sp.softmax([1.2, -0.3, 4.1])), max(sp.softmax([0.5, 2.0, -1.0]))])
+    assert any(i.value == t("explorer.table_rows", lang="en", n="2") for i in at.info)
+
+
+def test_a_link_opens_the_row_it_names():
+    at = run({"logits": "cat,dog,bird\n1.2,-0.3,4.1\n0.5,2.0,-1.0", "row": "1"})
+    assert_clean(at)
+    assert metrics(at)[t("metric.pred", lang="en")] == "dog"
+    at = run({"logits": BATCH, "row": "7"})  # out of range: the last row
+    assert metrics(at)[t("metric.pred", lang="en")] == "class 1"
+
+
+def test_uploaded_rows_and_the_decoding_lab_decodes_the_row_in_use():
+    z = np.random.default_rng(0).normal(size=(5, 40)).astype(np.float32)
+    buf = io.BytesIO()
+    np.save(buf, z)
+    at = run()
+    at.tabs[2].file_uploader[0].set_value(("batch.npy", buf.getvalue(), "application/octet-stream")).run()
+    assert_clean(at)
+    at.number_input(key="row").set_value(3).run()
+    assert metrics(at)[t("metric.pred", lang="en")] == f"class {int(np.argmax(z[3]))}"
+    from tests.apptest import switch
+
+    switch(at, "decoding")
+    at.query_params["src"] = "explorer"
+    at.run()
+    assert_clean(at)
+    assert metrics(at)[t("decode.metric.greedy", lang="en")] == f"class {int(np.argmax(z[3]))}"
+
+
+def test_a_shortened_print_says_so_and_keeps_the_last_input():
+    at = run()
+    before = chart_probs(at)
+    at.text_area(key="paste_text").set_value("tensor([[0.1, 0.2, ..., 0.9], [0.3, 0.1, ..., 0.2]])").run()
+    assert_clean(at)
+    assert at.error and "set_printoptions" in at.error[0].value
+    assert chart_probs(at) == before

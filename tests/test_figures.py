@@ -51,6 +51,8 @@ FIGURES = {
     "per_class_accuracy": lambda: figures.per_class_accuracy(*calibration.per_class_accuracy(EVAL_Z, EVAL_Y)),
     "token_strip": lambda: figures.token_strip(["The", " new", " 今天", "⟨e6\u200998⟩", "是↵", "<b>x</b>"], np.linspace(0, 1, 6),
                                                ["a\nb"] * 6, cmin=0, cmax=1, title="p"),
+    "rows_overview": lambda: figures.rows_overview(explain.rows_overview(EVAL_Z[:20]), [f"c{i}" for i in range(10)]),
+    "rows_overview_large": lambda: figures.rows_overview(explain.rows_overview(RNG.normal(size=(2500, 4))), list("abcd")),
     "temperature_curve": lambda: figures.temperature_curve(np.geomspace(0.5, 4, 9), np.arange(9.0), np.arange(9.0) / 10, 1.3, 2.0),
 }
 
@@ -82,7 +84,7 @@ def test_figure_passes_plotly_validation_unchanged(name):
 
 def test_all_public_figure_functions_are_covered():
     public = {name for name in figures.__all__ if callable(getattr(figures, name)) and name not in ("safe_label", "plotly_config", "digit_pixels")}
-    covered = {name.split("_others")[0].removesuffix("_quantile").removesuffix("_log") for name in FIGURES}
+    covered = {name.split("_others")[0].removesuffix("_quantile").removesuffix("_log").removesuffix("_large") for name in FIGURES}
     covered |= {"compare_steps", "stage", "reliability_from_bins"}  # reached through compare_steps_others, stage_*, reliability
     assert public <= covered, public - covered
 

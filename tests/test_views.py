@@ -206,3 +206,14 @@ def test_compact_steps_give_exact_probabilities(z, k):
     assert steps.others_prob == pytest.approx(p.sum() - p[top].sum(), abs=1e-12)
     assert steps.others_count == z.size - k and steps.n_classes == z.size
     assert math.isnan(steps.entropy_bits)  # not knowable from the top alone
+
+
+@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(2, 30)), elements=st.floats(-30, 30)))
+def test_rows_overview_against_scipy(z):
+    v = explain.rows_overview(z)
+    p = sp.softmax(z, axis=1)
+    np.testing.assert_allclose(v.max_prob, p.max(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(v.entropy_bits, -np.sum(np.where(p > 0, p * np.log2(np.where(p > 0, p, 1)), 0), axis=1), atol=1e-9)
+    top2 = np.sort(z, axis=1)[:, -2:]
+    np.testing.assert_allclose(v.margin, top2[:, 1] - top2[:, 0])
+    assert (v.argmax == np.argmax(z, axis=1)).all()

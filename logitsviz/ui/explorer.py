@@ -10,7 +10,7 @@ import streamlit as st
 
 from logitsviz import examples, figures, inputs
 from logitsviz.errors import InputError
-from logitsviz.explain import SoftmaxSteps, softmax_steps, softmax_table
+from logitsviz.explain import SoftmaxSteps, rows_overview, softmax_steps, softmax_table
 from logitsviz.fmt import number
 from logitsviz.i18n import t
 from logitsviz.ui import state, widgets
@@ -77,6 +77,29 @@ def _apply_table(edited: pd.DataFrame, cur: state.Current) -> None:
     state.set_current(labels, values, source="table")
 
 
+# --------------------------------------------------------------- rows ----
+
+
+def _on_row() -> None:
+    state.select_row(st.session_state.get(state.ROW, 0))
+
+
+def _on_row_click() -> None:
+    points = st.session_state.get("chart_rows", {}).get("selection", {}).get("points", [])
+    if points:
+        state.select_row(int(points[0]["point_index"]))
+
+
+def rows_section(cur: state.Current) -> None:
+    """An input with several rows: all of them at a glance, and the one in use (in the link)."""
+    n, c = cur.batch.shape
+    st.subheader(t("explorer.rows_title"))
+    st.caption(t("explorer.rows_caption", n=f"{n:,}", c=f"{c:,}"))
+    st.plotly_chart(figures.rows_overview(rows_overview(cur.batch), cur.labels), config=figures.plotly_config("logitsviz-rows"),
+                    key="chart_rows", on_select=_on_row_click, selection_mode="points")
+    st.number_input(t("explorer.row"), min_value=0, max_value=n - 1, step=1, key=state.ROW, on_change=_on_row, help=t("explorer.row_help"))
+
+
 # ------------------------------------------------------------ controls ----
 
 
@@ -87,7 +110,9 @@ def input_controls(cur: state.Current) -> None:
     tab_table, tab_paste, tab_upload = st.tabs([t("explorer.tab_table"), t("explorer.tab_paste"), t("explorer.tab_upload")])
     with tab_table:
         n = len(cur.labels)
-        if n <= state.EDITABLE_LIMIT:
+        if cur.batch is not None:
+            st.info(t("explorer.table_rows", n=f"{cur.batch.shape[0]:,}"))
+        elif n <= state.EDITABLE_LIMIT:
             key = f"editor_{st.session_state[state.EDITOR_VERSION]}"
             base_labels, base_logits = st.session_state[state.EDITOR_BASE]
             edited = st.data_editor(
@@ -255,7 +280,10 @@ def render() -> None:
     with left:
         st.subheader(t("explorer.input_title"))
         input_controls(cur)
-    cur = st.session_state[state.CURRENT]  # a callback may have replaced it this run
+        cur = st.session_state[state.CURRENT]  # a callback may have replaced it this run
+        if cur.batch is not None:
+            rows_section(cur)
+    cur = st.session_state[state.CURRENT]
     with right:
         st.subheader(t("explorer.controls_title"))
         controls = st.container()  # filled by the view below

@@ -7,7 +7,7 @@ refreshes the other inputs and the shareable link; the other pages read it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import streamlit as st
@@ -27,13 +27,18 @@ PASTE_LIMIT = 20_000  # larger inputs are not echoed into the paste box
 EDITABLE_LIMIT = 1000  # classes the table editor shows
 
 
+ROW = "row"  # the row in use of an input with several rows: widget key and link parameter
+
+
 @dataclass(frozen=True)
 class Current:
     labels: list[str]
-    logits: np.ndarray
-    text: str  # format_logits(labels, logits): what the paste box and the link carry
-    source: str  # "preset", "table", "paste", "upload", "link"
+    logits: np.ndarray  # the vector in use: the input, or its row ``row`` when it has several
+    text: str  # format_logits(labels, input): what the paste box and the link carry
+    source: str  # "preset", "table", "paste", "upload", "link", "lm"
     preset: str | None = None
+    batch: np.ndarray | None = None  # (N, C) when the input has several rows
+    row: int = 0
 
 
 def default_label() -> str:
@@ -52,7 +57,9 @@ def init_current() -> Current:
         elif text:
             try:
                 labels, logits = inputs.parse_logits(text, default_label=default_label())
+                row = params.get(ROW, "0")  # read before set_current rewrites the link
                 set_current(labels, logits, source="link")
+                _select_linked_row(row)
             except InputError as err:
                 load_preset("seed")
                 report(err, prefix="link")
@@ -82,10 +89,23 @@ def load_preset(name: str) -> None:
     set_current(labels, logits, source="preset", preset=name)
 
 
+def _select_linked_row(row: str) -> None:
+    try:
+        select_row(int(row))
+    except ValueError:  # a row number typed by hand that is not a number: the first row
+        select_row(0)
+
+
 def set_current(labels: list[str], logits: np.ndarray, *, source: str, preset: str | None = None) -> None:
-    """Make (labels, logits) current, refresh the other inputs and the link, clear any error."""
-    text = inputs.format_logits(labels, logits, default_label=default_label())
-    st.session_state[CURRENT] = Current(list(labels), np.asarray(logits, dtype=np.float64), text, source, preset)
+    """Make (labels, logits) current, refresh the other inputs and the link, clear any error.
+
+    ``logits`` of shape (N, C) are rows: the first is in use until :func:`select_row` picks another.
+    """
+    arr = np.asarray(logits, dtype=np.float64)
+    text = inputs.format_logits(labels, arr, default_label=default_label())
+    batch = arr if arr.ndim == 2 else None
+    st.session_state[CURRENT] = Current(list(labels), arr[0] if batch is not None else arr, text, source, preset, batch, 0)
+    st.session_state[ROW] = 0
     st.session_state[ERROR] = None
     st.session_state["preset_pick"] = preset  # the highlighted preset pill, none once edited
     if source != "paste":
@@ -97,10 +117,25 @@ def set_current(labels: list[str], logits: np.ndarray, *, source: str, preset: s
     sync_link()
 
 
+def select_row(i: int) -> None:
+    """Use row ``i`` (clamped to the rows there are) of an input with several rows."""
+    cur: Current = st.session_state[CURRENT]
+    if cur.batch is None:
+        return
+    i = min(max(int(i), 0), cur.batch.shape[0] - 1)
+    st.session_state[CURRENT] = replace(cur, row=i, logits=cur.batch[i])
+    st.session_state[ROW] = i
+    sync_link()
+
+
 def sync_link() -> None:
-    """Write the current vector into the URL: the text if short, else the preset's name."""
+    """Write the current input into the URL: the text if short, else the preset's name; and the row in use."""
     cur: Current = st.session_state[CURRENT]
     params = st.query_params
+    if cur.batch is not None:
+        params[ROW] = str(cur.row)
+    else:
+        params.pop(ROW, None)
     if cur.preset in examples.URL_PRESETS:
         params.pop("logits", None)
         params["preset"] = cur.preset
