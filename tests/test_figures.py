@@ -67,8 +67,9 @@ def _spec(fig: go.Figure) -> dict:
 def _expand_named_colorscales(spec: dict) -> dict:
     """What validation does to a colorscale given by name ("Blues"): it spells out the stops."""
     for trace in spec["data"]:
-        if isinstance(trace.get("colorscale"), str):
-            trace["colorscale"] = [list(stop) for stop in get_colorscale(trace["colorscale"])]
+        for holder in (trace, trace.get("marker", {})):
+            if isinstance(holder.get("colorscale"), str):
+                holder["colorscale"] = [list(stop) for stop in get_colorscale(holder["colorscale"])]
     return spec
 
 
