@@ -561,6 +561,9 @@ def token_strip(texts: Sequence[str], values: ArrayLike, hover: Sequence[str], *
     return _figure(data, layout)
 
 
+_ENTROPY_SCALE = [[0.0, "#1F3B73"], [0.5, "#3A9E8F"], [1.0, "#F2D16B"]]  # sure (dark) to spread (light)
+
+
 def rows_overview(view: RowsOverview, labels: Sequence[str]) -> go.Figure:
     """One point per row: its top probability (height), its entropy (colour); click one to open that row."""
     n = view.max_prob.size
@@ -568,7 +571,7 @@ def rows_overview(view: RowsOverview, labels: Sequence[str]) -> go.Figure:
              for i, (c, p, h, m) in enumerate(zip(view.argmax, view.max_prob, view.entropy_bits, view.margin))]
     data = [dict(type="scattergl" if n > 2000 else "scatter", x=np.arange(n), y=view.max_prob, mode="markers+lines" if n <= 200 else "markers",
                  line=dict(color=COLORS["grid"], width=1),
-                 marker=dict(size=9 if n <= 200 else 5, color=view.entropy_bits, colorscale="Viridis", cmin=0, showscale=True,
+                 marker=dict(size=9 if n <= 200 else 5, color=view.entropy_bits, colorscale=_ENTROPY_SCALE, cmin=0, showscale=True,
                              colorbar=dict(title=dict(text=t("fig.row_entropy"), side="right"), thickness=10)),
                  hovertext=hover, hoverinfo="text", unselected=dict(marker=dict(opacity=0.4)))]
     layout = dict(height=240, margin=dict(l=8, r=8, t=10, b=8), showlegend=False, dragmode=False, clickmode="event+select",
