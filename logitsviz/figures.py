@@ -528,7 +528,7 @@ def _wrap(texts: Sequence[str], columns: int) -> tuple[list[int], list[int]]:
 
 
 def token_strip(texts: Sequence[str], values: ArrayLike, hover: Sequence[str], *, cmin: float, cmax: float, title: str,
-                reverse: bool = False, columns: int = 64) -> go.Figure:
+                reverse: bool = False, columns: int = 40) -> go.Figure:
     """A text as a row of tokens, each shaded by ``values`` (a probability, or a surprise with ``reverse``).
 
     Laid out like text in a monospace font; hovering a token shows ``hover``;
@@ -542,7 +542,7 @@ def token_strip(texts: Sequence[str], values: ArrayLike, hover: Sequence[str], *
     scale = [[1 - x, c] for x, c in reversed(_RARE_WARM)] if reverse else _RARE_WARM
     data = [dict(
         type="bar", orientation="h", y=rows, x=widths, base=starts, width=0.86, text=shown, textposition="inside",
-        insidetextanchor="middle", constraintext="none", textangle=0, cliponaxis=False,
+        insidetextanchor="middle", constraintext="inside", textangle=0, cliponaxis=False,
         textfont=dict(family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace", size=13, color="#1F2733"),
         marker=dict(color=np.asarray(values, dtype=np.float64), colorscale=scale, cmin=cmin, cmax=cmax,
                     line=dict(color="rgba(0,0,0,0.10)", width=0.5),
@@ -556,7 +556,7 @@ def token_strip(texts: Sequence[str], values: ArrayLike, hover: Sequence[str], *
         plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
         xaxis=dict(range=[-0.5, columns + 0.5], visible=False, fixedrange=True),
         yaxis=dict(range=[n_rows - 0.5, -0.5], visible=False, fixedrange=True),
-        uniformtext=dict(minsize=13, mode="show"), clickmode="event+select",
+        clickmode="event+select",  # constraintext "inside": on a phone each token's text shrinks with its box
     )
     return _figure(data, layout)
 

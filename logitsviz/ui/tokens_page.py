@@ -65,5 +65,6 @@ def render() -> None:
         st.info(t("tok.first"))
         return
     name, seq = held
-    st.caption(t("tok.read", name=name, source=t(f"tok.format.{seq.source}"), n=f"{len(seq.positions):,}"))
+    shown = t("tok.source.example") if name == "example" else name
+    st.caption(t("tok.read", name=shown, source=t(f"tok.format.{seq.source}"), n=f"{len(seq.positions):,}"))
     sequence.sequence_section(seq, "api")

@@ -16,6 +16,7 @@ PAGES = {
     "explorer": "",  # the default page lives at the root
     "decoding": "decoding",
     "lm": "lm",
+    "tokens": "tokens",
     "calibration": "calibration",
     "losses": "losses",
     "stability": "stability",
