@@ -103,6 +103,8 @@ class SoftmaxSteps:
     entropy_bits: float
     perplexity: float
     margin: float  # z of the best minus z of the runner-up
+    raw_exps: np.ndarray | None = None  # exp(z) with no shift, as textbooks write it (inf where it overflows)
+    raw_exp_sum: float = float("nan")  # sum of exp(z) over all classes (inf when it overflows)
 
 
 def softmax_steps(
@@ -133,6 +135,8 @@ def softmax_steps(
     >>> s = softmax_steps([2.0, 1.0, 0.1])
     >>> s.probs.round(3), round(s.exp_sum, 4), s.argmax
     (array([0.659, 0.242, 0.099]), 1.5174, 0)
+    >>> s.raw_exps.round(2), round(s.raw_exp_sum, 2)     # the same, unshifted: e^2 = 7.39, ..., their sum 11.21
+    (array([7.39, 2.72, 1.11]), 11.21)
     """
     x = np.asarray(logits, dtype=np.float64).ravel()
     z = (x + shift) / temperature if (shift or temperature != 1.0) else x
@@ -175,7 +179,14 @@ def softmax_steps(
         entropy_bits=h_bits,
         perplexity=float(2.0**h_bits),
         margin=margin,
+        **_unshifted(z[index], lse),
     )
+
+
+def _unshifted(shown: np.ndarray, lse: float) -> dict:
+    """``exp(z)`` and its sum the textbook way, with no shift: they overflow for large logits, which is the lesson."""
+    with np.errstate(over="ignore"):  # inf is the honest answer here: e^1000 does not fit a float
+        return {"raw_exps": np.exp(shown), "raw_exp_sum": float(np.exp(lse))}
 
 
 def compact_steps(top_logits: ArrayLike, rest_logsumexp: float, rest_count: int) -> SoftmaxSteps:

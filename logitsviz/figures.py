@@ -82,11 +82,15 @@ def safe_label(label: str, limit: int = _LABEL_CHARS) -> str:
 
 
 def plotly_config(filename: str) -> dict:
-    """The chart toolbar: PNG export at 2× with a meaningful file name, no plotly logo."""
+    """The chart toolbar: one button, PNG export at 2× with a meaningful file name, and no plotly logo.
+
+    A full mode bar (zoom, pan, reset…) sat on top of chart titles and labels
+    on a phone; one small button in the corner keeps the export without that.
+    """
     return {
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
-        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+        "modeBarButtons": [["toImage"]],
     }
 
 
@@ -170,34 +174,66 @@ def _compare_bars(labels: Sequence[str], steps: SoftmaxSteps, others_label: str 
 def compare_steps(labels: Sequence[str], steps: SoftmaxSteps, others_label: str | None = None) -> go.Figure:
     """The figure of :func:`compare` from already computed :class:`~logitsviz.explain.SoftmaxSteps`.
 
-    ``others_label`` names the merged bar when it is not "others (k classes)",
-    e.g. the unlisted rest of an API's top-k.
+    Logit bars start where the axis starts (zero when every logit is well
+    above it, else just left of the smallest), so the largest logit always has
+    the longest bar and close values such as 1000, 999, 998 still differ;
+    zero, when it is in view, is a dashed line. The merged "others" entry is a
+    different kind of number (the logsumexp of the rest), drawn hatched.
+    ``others_label`` names it when it is not "others (k classes)".
     """
     b = _compare_bars(labels, steps, others_label)
-    # masked classes (-inf) have no bar; plotly cannot draw -inf
-    plot_logits = [v if np.isfinite(v) else None for v in b["logits"]]
+    finite = [v for v in b["logits"] if np.isfinite(v)]
+    base, lo, hi = _logit_axis(finite)
     show_text = len(b["names"]) <= _MAX_TEXT_BARS
+    merged = [bool(steps.others_count) and i == len(b["names"]) - 1 for i in range(len(b["names"]))]
+    # masked classes (-inf) have no bar; plotly cannot draw -inf
+    lengths = [v - base if np.isfinite(v) else None for v in b["logits"]]
+    text_l = _logit_texts(b["logits"], merged) if show_text else [""] * len(merged)
+    pattern = dict(shape=["/" if m else "" for m in merged], fgcolor="#8A93A0", size=6)
     bar = dict(type="bar", y=b["names"], orientation="h", textposition="outside", cliponaxis=False, hoverinfo="text")
     data = [
-        dict(bar, x=plot_logits, marker=dict(color=b["color_l"]), text=[number(v, 2) if show_text else "" for v in b["logits"]],
-             hovertext=b["hover_l"], name=t("fig.logits_title"), xaxis="x", yaxis="y"),
-        dict(bar, x=b["probs"], marker=dict(color=b["color_p"]), text=[f"{100 * v:.1f}%" if show_text else "" for v in b["probs"]],
+        dict(bar, x=lengths, base=base, marker=dict(color=b["color_l"], pattern=pattern), text=text_l, hovertext=b["hover_l"],
+             name=t("fig.logits_title"), xaxis="x", yaxis="y"),
+        dict(bar, x=b["probs"], marker=dict(color=b["color_p"], pattern=pattern), text=[f"{100 * v:.1f}%" if show_text else "" for v in b["probs"]],
              hovertext=b["hover_p"], name=t("fig.probs_title"), xaxis="x2", yaxis="y2"),
     ]
-    return _figure(data, _compare_layout([v for v in plot_logits if v is not None], max(b["probs"]), len(b["names"])))
+    layout = _compare_layout((lo, hi), max(b["probs"]), len(b["names"]))
+    if lo < 0 < hi and base != 0:  # zero in view but not the baseline: mark it
+        layout["shapes"] = [dict(type="line", xref="x", x0=0, x1=0, yref="y domain", y0=0, y1=1, line=dict(color="#888", width=1, dash="dot"))]
+    return _figure(data, layout)
 
 
-def _compare_layout(finite_logits: list[float], top_prob: float, n_bars: int) -> dict:
+def _logit_texts(values: list[float], merged: list[bool]) -> list[str]:
+    """Each bar's number; the merged entry says it is a logsumexp, not a class's logit."""
+    return [number(v, 2) + (" (lse)" if m else "") for v, m in zip(values, merged)]
+
+
+def _logit_axis(finite: list[float]) -> tuple[float, float, float]:
+    """``(base, lo, hi)``: where logit bars start, and the axis range.
+
+    Zero is the base when every logit is at or above it and they differ by
+    enough to see from there; otherwise the bars start just left of the
+    smallest logit, so order and differences read right whatever the offset.
+    """
+    if not finite:
+        return 0.0, 0.0, 1.0
+    smallest, largest = min(finite), max(finite)
+    spread = largest - smallest
+    pad = 0.15 * (spread or abs(largest) or 1.0)
+    if smallest >= 0 and spread > 0.2 * largest:
+        return 0.0, 0.0, largest + 1.4 * pad
+    base = smallest - pad
+    return base, base, largest + 1.4 * pad
+
+
+def _compare_layout(x_range: tuple[float, float], top_prob: float, n_bars: int) -> dict:
     """Two panels side by side sharing one category axis (what make_subplots(1, 2, shared_yaxes=True) lays out)."""
-    lo, hi = (min([*finite_logits, 0.0]), max([*finite_logits, 0.0])) if finite_logits else (0.0, 1.0)
-    pad = 0.18 * (hi - lo or 1.0)
     y_axis = dict(type="category", autorange="reversed", automargin=True, domain=[0.0, 1.0])
     # each title starts at its panel's left edge, on two short lines: one centred line each ran into the other on a phone
     title = dict(showarrow=False, xref="paper", yref="paper", y=1.0, xanchor="left", yanchor="bottom", align="left",
                  font=dict(size=13))
     return dict(
-        xaxis=dict(anchor="y", domain=[0.0, 0.48], range=[lo - (pad if lo < 0 else 0), hi + pad], zeroline=True, zerolinecolor="#888",
-                   gridcolor=COLORS["grid"]),
+        xaxis=dict(anchor="y", domain=[0.0, 0.48], range=list(x_range), zeroline=False, gridcolor=COLORS["grid"]),
         yaxis=dict(y_axis, anchor="x"),
         xaxis2=dict(anchor="y2", domain=[0.52, 1.0], range=[0, min(1.0, top_prob * 1.22 + 0.02)], tickformat=".0%",
                     gridcolor=COLORS["grid"]),
@@ -363,17 +399,27 @@ def loss_curve(grid: ArrayLike, losses: ArrayLike, current: float, current_loss:
         dict(type="scatter", x=[current], y=[current_loss], mode="markers", marker=dict(color=COLORS["argmax"], size=12),
              hovertemplate=hover),
     ]
-    layout = dict(height=300, margin=dict(l=8, r=8, t=10, b=8), showlegend=False,
-                  xaxis=dict(title=dict(text=x_title), gridcolor=COLORS["grid"], type="log" if log_x else "linear"),
+    x_axis = dict(title=dict(text=x_title), gridcolor=COLORS["grid"], type="log" if log_x else "linear")
+    g = np.asarray(grid, dtype=np.float64)
+    if log_x and g.size:  # labelled values, not plotly's "0.01 2 5 0.1 2 5 1"
+        ticks = [v for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10) if g.min() * 0.999 <= v <= g.max() * 1.001]
+        x_axis.update(tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
+    layout = dict(height=300, margin=dict(l=8, r=8, t=10, b=8), showlegend=False, xaxis=x_axis,
                   yaxis=dict(title=dict(text="L"), gridcolor=COLORS["grid"], rangemode="tozero"))
     return _figure(data, layout)
 
 
-def heatmap(matrix: ArrayLike, x_title: str, y_title: str) -> go.Figure:
-    """A matrix of probabilities (rows sum to 1), the diagonal being the positive pairs."""
+_PAIR_SCALE = [[0.0, "#F6F7F8"], [0.5, "#8FB3D9"], [1.0, "#1F3B73"]]  # likely pairs dark: the diagonal stands out
+
+
+def heatmap(matrix: ArrayLike, x_title: str, y_title: str, *, x_prefix: str = "b", y_prefix: str = "a") -> go.Figure:
+    """A matrix of probabilities (rows sum to 1), the diagonal being the positive pairs; cells named a₀… and b₀…."""
     m = np.asarray(matrix, dtype=np.float64)
-    ticks = [str(i) for i in range(m.shape[0])]
-    data = [dict(type="heatmap", z=m, x=ticks, y=ticks, colorscale="Blues", zmin=0, zmax=1,
+    sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+    xs = [f"{x_prefix}{str(i).translate(sub)}" for i in range(m.shape[1])]
+    ys = [f"{y_prefix}{str(i).translate(sub)}" for i in range(m.shape[0])]
+    data = [dict(type="heatmap", z=m, x=xs, y=ys, colorscale=_PAIR_SCALE, zmin=0, zmax=1,
+                 colorbar=dict(title=dict(text="p", side="right"), thickness=10),
                  hovertemplate=_hover(y_title + " %{y}, " + x_title + " %{x}<br>p = %{z:.3f}"))]
     layout = dict(height=360, margin=dict(l=8, r=8, t=10, b=8), xaxis=dict(title=dict(text=x_title), type="category"),
                   yaxis=dict(title=dict(text=y_title), type="category", autorange="reversed", scaleanchor="x"))

@@ -53,8 +53,11 @@ def test_stability_with_explorer_input_and_chinese():
 def test_cross_entropy_tab():
     at = open_page("losses", {"logits": "a:2,b:1,c:0.1"})
     assert metric(at, "loss.ce.loss") == f"{-sp.log_softmax([2.0, 1.0, 0.1])[0]:.4f}"
-    at.number_input(key="y").set_value(2).run()
+    box = at.selectbox(key="y")
+    assert box.options == ["a", "b", "c"]  # the true class is picked by its name
+    box.set_value("2").run()
     assert metric(at, "loss.ce.loss") == f"{-sp.log_softmax([2.0, 1.0, 0.1])[2]:.4f}"
+    assert at.query_params["y"] == "2"
     at.slider(key="ls").set_value(0.1).run()
     q = 0.9 * np.eye(3)[2] + 0.1 / 3
     assert metric(at, "loss.ce.loss") == f"{-(q * sp.log_softmax([2.0, 1.0, 0.1])).sum():.4f}"

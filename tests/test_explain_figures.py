@@ -104,3 +104,31 @@ def test_figure_does_not_modify_input():
     x = np.array([3.0, 1.0, 2.0])
     figures.compare(["a", "b", "c"], x, temperature=0.5, shift=3)
     assert x.tolist() == [3.0, 1.0, 2.0]
+
+
+def _lengths(fig):
+    return [v for v in fig.data[0].x]
+
+
+def test_logit_bars_read_right_whatever_the_offset():
+    # regression: all-negative logits drew the winner shortest; 1000, 999, 998 drew three equal bars
+    neg = figures.compare(["a", "b", "c"], [-5.1, -6.0, -9.0])
+    lengths = _lengths(neg)
+    assert lengths[0] > lengths[1] > lengths[2] > 0
+    assert neg.data[0].base + lengths[0] == pytest.approx(-5.1)  # the bar ends at the logit's value
+    big = figures.compare(["a", "b", "c"], [1000.0, 999.0, 998.0])
+    lengths = _lengths(big)
+    assert lengths[0] - lengths[1] == pytest.approx(1.0) and lengths[1] - lengths[2] == pytest.approx(1.0)
+    assert big.layout.xaxis.range[0] > 990  # the axis starts near the values, not at zero
+    seed = figures.compare(["a", "b", "c"], [2.0, 1.0, 0.1])
+    assert seed.data[0].base == 0 and list(seed.data[0].x) == [2.0, 1.0, 0.1]  # the textbook picture when it reads right
+    mixed = figures.compare(["a", "b"], [2.0, -3.0])
+    assert [s.x0 for s in mixed.layout.shapes] == [0]  # zero is marked when it is in view but not the baseline
+
+
+def test_the_merged_others_entry_is_drawn_as_a_different_kind():
+    z = np.r_[14.2, np.full(5000, 6.0)]
+    fig = figures.compare([f"t{i}" for i in range(z.size)], z, top=3)
+    shapes = list(fig.data[0].marker.pattern.shape)
+    assert shapes[-1] == "/" and set(shapes[:-1]) == {""}
+    assert fig.data[0].text[-1].endswith("(lse)")

@@ -10,7 +10,7 @@ import streamlit as st
 
 from logitsviz import examples, explain, figures, sampling
 from logitsviz.errors import InputError
-from logitsviz.i18n import t
+from logitsviz.i18n import get_language, t
 from logitsviz.ui import nav, state, widgets
 
 SMALL_PROBS = (1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5)
@@ -67,44 +67,46 @@ def _nearest(spec: FilterSpec, value: float) -> float:
 
 
 def filter_card(spec: FilterSpec) -> float | None:
-    """One filter: on/off, its exact value and a slider, what it does, its rule. Returns the value if on."""
+    """One filter: on/off and its exact value; when on, a slider and what it does. Its rule is one click away.
+
+    Compact on purpose: eight cards used to fill ~2,600 px on a phone before the first chart.
+    """
+    name = t(f"decode.filter.{spec.name}.name")
     with st.container(border=True):
-        head, box = st.columns([3, 2], vertical_alignment="center")
-        on = head.toggle(t(f"decode.filter.{spec.name}.name"), value=spec.enabled, key=f"on_{spec.name}", bind="query-params")
+        head, box, rule = st.columns([5, 4, 1], vertical_alignment="center")
+        on = head.toggle(name, value=spec.enabled, key=f"on_{spec.name}", bind="query-params")
         value = box.number_input(
-            t(f"decode.filter.{spec.name}.name"),
-            min_value=spec.lo if not spec.integer else int(spec.lo),
-            max_value=spec.hi if not spec.integer else int(spec.hi),
-            value=spec.default,
-            step=spec.step,
-            format=spec.fmt,
-            key=spec.name,
-            bind="query-params",
-            disabled=not on,
+            name, min_value=spec.lo if not spec.integer else int(spec.lo), max_value=spec.hi if not spec.integer else int(spec.hi),
+            value=spec.default, step=spec.step, format=spec.fmt, key=spec.name, bind="query-params", disabled=not on,
             label_visibility="collapsed",
         )
-        slider_key = f"{spec.name}__slider"
-        st.session_state[slider_key] = _nearest(spec, value)
-        if spec.log:
-            st.select_slider(
-                t(f"decode.filter.{spec.name}.name"), options=spec.slider, key=slider_key, disabled=not on,
-                on_change=_sync_from_slider, args=(spec.name,), label_visibility="collapsed", format_func=lambda v: f"{v:g}",
-            )
-        else:
-            lo, hi, step = spec.slider
-            st.slider(
-                t(f"decode.filter.{spec.name}.name"), min_value=lo, max_value=hi, step=step, key=slider_key,
-                disabled=not on, on_change=_sync_from_slider, args=(spec.name,), label_visibility="collapsed",
-            )
-        st.caption(t(f"decode.filter.{spec.name}.help"))
-        st.latex(t(f"decode.filter.{spec.name}.formula"))
+        with rule.popover("", icon=":material/functions:", help=t("decode.rule_help", name=name)):
+            st.markdown(f"**{name}**")
+            st.caption(t(f"decode.filter.{spec.name}.help"))
+            st.latex(t(f"decode.filter.{spec.name}.formula"))
+        if on:
+            _slider(spec, name, value)
+            st.caption(t(f"decode.filter.{spec.name}.help"))
     return value if on else None
+
+
+def _slider(spec: FilterSpec, name: str, value: float) -> None:
+    """The slider beside the exact number: it starts where the number is and moves it."""
+    slider_key = f"{spec.name}__slider"
+    st.session_state[slider_key] = _nearest(spec, value)
+    if spec.log:
+        st.select_slider(name, options=spec.slider, key=slider_key, on_change=_sync_from_slider, args=(spec.name,),
+                         label_visibility="collapsed", format_func=lambda v: f"{v:g}")
+    else:
+        lo, hi, step = spec.slider
+        st.slider(name, min_value=lo, max_value=hi, step=step, key=slider_key, on_change=_sync_from_slider, args=(spec.name,),
+                  label_visibility="collapsed")
 
 
 def source_controls() -> tuple[list[str], np.ndarray, str | None]:
     """Which distribution to decode: a decoding preset, the Language model page's, or the Explorer's current input."""
     options = [*examples.DECODING_PRESETS, "lm", "explorer"]
-    widgets.url_choice("src", options, options[0])
+    widgets.url_choice("src", options, "weather_zh" if get_language() == "zh" else options[0])  # a prompt in the reader's language
     source = st.selectbox(
         t("decode.source"), options=options, key="src", persist_state="session",
         format_func=lambda name: t(f"decode.source.{name}"), help=t("decode.source_help"),
@@ -149,13 +151,14 @@ def diagram(order: str, settings: dict[str, float]) -> str:
 
 
 def summary(labels: list[str], view: explain.DecodingView) -> None:
-    cols = st.columns(4)
-    cols[0].metric(t("decode.metric.kept"), f"{view.n_kept:,} / {view.n_tokens:,}", help=t("decode.metric.kept_help"))
-    cols[1].metric(t("decode.metric.mass"), f"{100 * view.mass_kept:.1f}%", help=t("decode.metric.mass_help"))
-    cols[2].metric(t("decode.metric.entropy"), f"{view.entropy_bits:.2f}", delta=f"{view.entropy_change:+.2f}", delta_color="off",
-                   help=t("decode.metric.entropy_help"))
+    """Four tiles, two by two: the results column is too narrow for four in a row (values and labels were cut)."""
+    top, bottom = st.columns(2), st.columns(2)
+    top[0].metric(t("decode.metric.kept_of", n=f"{view.n_tokens:,}"), f"{view.n_kept:,}", help=t("decode.metric.kept_help"))
+    top[1].metric(t("decode.metric.mass"), f"{100 * view.mass_kept:.1f}%", help=t("decode.metric.mass_help"))
+    bottom[0].metric(t("decode.metric.entropy"), f"{view.entropy_bits:.2f}", delta=f"{view.entropy_change:+.2f}", delta_color="off",
+                     help=t("decode.metric.entropy_help"))
     label = labels[view.greedy]
-    cols[3].metric(t("decode.metric.greedy"), label if len(label) <= 20 else label[:19] + "…", help=t("decode.metric.greedy_help"))
+    bottom[1].metric(t("decode.metric.greedy"), label if len(label) <= 14 else label[:13] + "…", help=t("decode.metric.greedy_help"))
 
 
 @st.fragment

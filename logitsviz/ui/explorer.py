@@ -38,7 +38,7 @@ def digit_controls() -> None:
                                 bind="query-params", on_change=_on_digit, help=t("explorer.digit_help"))
         st.caption(t("explorer.digit_caption", label=int(model.labels[index]), acc=f"{100 * model.test_accuracy:.1f}", n=n))
     with c2:
-        st.plotly_chart(figures.digit(model.images[index]), config={"displayModeBar": False}, key="chart_digit", width=140)
+        st.image(figures.digit_pixels(model.images[index]), width=96)  # ink dark on white, as on the Calibration page
 
 
 def _on_paste() -> None:
@@ -168,28 +168,17 @@ def input_controls(cur: state.Current) -> None:
 
 
 def view_controls(n_classes: int) -> tuple[float, float, int, bool]:
-    """Temperature, shift, top-N and sort; all bound to the link."""
-    temperature = st.select_slider(
-        t("explorer.temperature"),
-        options=widgets.TEMPERATURES,
-        value=1.0,
-        key="T",
-        bind="query-params",
-        help=t("explorer.temperature_help"),
-    )
-    shift = st.slider(
-        t("explorer.shift"), min_value=-20.0, max_value=20.0, value=0.0, step=0.5, key="shift",
-        bind="query-params", help=t("explorer.shift_help"),
-    )
-    c1, c2 = st.columns(2)
-    with c1:
-        top = st.number_input(
-            t("explorer.top"), min_value=3, max_value=200, value=20, step=1, key="top",
-            bind="query-params", help=t("explorer.top_help"),
-        )
-    with c2:
-        st.write("")
-        sort = st.toggle(t("explorer.sort"), value=False, key="sort", bind="query-params", help=t("explorer.sort_help"))
+    """Temperature, shift, top-N and sort; all in the link (a temperature typed in a link snaps to the nearest stop)."""
+    widgets.url_stop("T", widgets.TEMPERATURES, 1.0)
+    temperature = st.select_slider(t("explorer.temperature"), options=widgets.TEMPERATURES, key="T", help=t("explorer.temperature_help"))
+    widgets.keep_in_url("T")
+    widgets.url_warning("T", t("explorer.temperature"), widgets.TEMPERATURES)
+    c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
+    shift = c1.slider(t("explorer.shift"), min_value=-20.0, max_value=20.0, value=0.0, step=0.5, key="shift", bind="query-params",
+                      help=t("explorer.shift_help"))
+    top = c2.number_input(t("explorer.top"), min_value=3, max_value=200, value=20, step=1, key="top", bind="query-params",
+                          help=t("explorer.top_help"))
+    sort = c3.toggle(t("explorer.sort"), value=False, key="sort", bind="query-params", help=t("explorer.sort_help"))
     return float(temperature), float(shift), int(top), bool(sort)
 
 
@@ -201,6 +190,7 @@ def steps_table(cur: state.Current, steps: SoftmaxSteps) -> pd.DataFrame:
         t("steps.col_label"): [cur.labels[i] for i in steps.index],
         t("steps.col_x"): steps.logits,
         t("steps.col_z"): steps.z,
+        t("steps.col_raw_exp"): steps.raw_exps,
         t("steps.col_shifted"): steps.shifted,
         t("steps.col_exp"): steps.exps,
         t("steps.col_p"): steps.probs,
@@ -236,18 +226,20 @@ def steps_section(cur: state.Current, steps: SoftmaxSteps, temperature: float, s
         width="stretch",
         column_config={col: st.column_config.NumberColumn(format=fmt) for col in df.columns[1:]},
     )
-    st.markdown(
-        t(
-            "steps.sums",
-            T=f"{temperature:g}",
-            c=f"{shift:g}",
-            m=number(steps.max_z, 4, fixed=True),
-            s=number(steps.exp_sum, 4, fixed=True),
-            n=f"{steps.n_classes:,}",
-        )
-    )
+    st.markdown(t("steps.sums", T=f"{temperature:g}", c=f"{shift:g}", m=number(steps.max_z, 4, fixed=True),
+                  s=number(steps.exp_sum, 4, fixed=True), n=f"{steps.n_classes:,}"))
+    st.markdown(_textbook_line(steps))
     if steps.others_count:
         st.caption(t("steps.others_note", shown=len(steps.index), n=f"{steps.n_classes:,}", pct=f"{100 * steps.others_prob:.2f}"))
+
+
+def _textbook_line(steps: SoftmaxSteps) -> str:
+    """The same softmax the textbook way, with no shift: e^z summed (or the overflow that makes the shift necessary)."""
+    if not np.isfinite(steps.raw_exp_sum):
+        return t("steps.textbook_overflow", s=number(steps.exp_sum, 4, fixed=True))
+    terms = " + ".join(f"{v:.2f}" for v in steps.raw_exps) if steps.index.size <= 6 and not steps.others_count else "…"
+    top = steps.probs[0] if steps.index.size else float("nan")
+    return t("steps.textbook", terms=terms, s=f"{steps.raw_exp_sum:.2f}", e=f"{steps.raw_exps[0]:.2f}", p=f"{top:.3f}")
 
 
 def downloads(cur: state.Current, temperature: float, shift: float) -> None:
@@ -261,9 +253,11 @@ def downloads(cur: state.Current, temperature: float, shift: float) -> None:
         classes = json.loads(widgets.table_json(full_table()))
         return json.dumps({"temperature": temperature, "shift": shift, "classes": classes}, ensure_ascii=False, indent=1).encode("utf-8")
 
-    c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button(t("download.csv"), data=as_csv, file_name="logitsviz-softmax.csv", mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_csv")
-    c2.download_button(t("download.json"), data=as_json, file_name="logitsviz-softmax.json", mime="application/json", icon=":material/download:", on_click="ignore", key="dl_json")
+    with st.container(horizontal=True):
+        st.download_button(t("download.csv"), data=as_csv, file_name="logitsviz-softmax.csv", mime="text/csv", icon=":material/download:",
+                           on_click="ignore", key="dl_csv", width="content")
+        st.download_button(t("download.json"), data=as_json, file_name="logitsviz-softmax.json", mime="application/json",
+                           icon=":material/download:", on_click="ignore", key="dl_json", width="content")
 
 
 # ---------------------------------------------------------------- page ----
@@ -273,43 +267,41 @@ def render() -> None:
     cur = state.init_current()
     st.title(t("explorer.title"))
     st.markdown(t("explorer.subtitle"))
-    with st.expander(t("explorer.concepts_title"), expanded=False):
-        st.markdown(t("explorer.concepts"))
 
-    left, right = st.columns([5, 4], gap="large")
+    left, right = st.columns([4, 5], gap="large")
     with left:
-        st.subheader(t("explorer.input_title"))
         input_controls(cur)
         cur = st.session_state[state.CURRENT]  # a callback may have replaced it this run
-        if cur.batch is not None:
-            rows_section(cur)
-    cur = st.session_state[state.CURRENT]
-    with right:
-        st.subheader(t("explorer.controls_title"))
-        controls = st.container()  # filled by the view below
         if cur.preset == "seed":
             st.caption(t("preset.seed.sentence"))
         if cur.preset == "digits":
             digit_controls()  # changes the input, so it stays out of the view's fragment
+        if cur.batch is not None:
+            rows_section(cur)
         if not state.link_fits():
             st.caption(t("explorer.link_too_long"))
             st.download_button(t("explorer.download_input"), data=lambda: cur.text.encode("utf-8"), file_name="logits.txt",
                                mime="text/plain", icon=":material/download:", on_click="ignore", key="dl_input")
-    view(controls, st.container())
+        with st.expander(t("explorer.concepts_title"), expanded=False):
+            st.markdown(t("explorer.concepts"))
+    view(right.container(), st.container())
 
 
 @st.fragment
-def view(controls, results) -> None:
-    """Temperature, shift, top-N and sort, and all they change: moving one re-runs only this, not the inputs above."""
+def view(beside, below) -> None:
+    """Temperature, shift, top-N and sort, and all they change: moving one re-runs only this, not the inputs.
+
+    The chart sits right under the controls that move it; the arithmetic follows below.
+    """
     cur: state.Current = st.session_state[state.CURRENT]
-    with controls:
+    with beside:
         temperature, shift, top, sort = view_controls(len(cur.labels))
-    with results:
         steps = softmax_steps(cur.logits, temperature=temperature, shift=shift, top=top, sort=sort)
-        widgets.softmax_tiles(cur.labels, steps)
         st.plotly_chart(figures.compare_steps(cur.labels, steps), config=figures.plotly_config("logitsviz-explorer"), key="chart_compare")
         if shift:
             st.caption(t("explorer.shift_note", c=f"{shift:g}"))
+        widgets.softmax_tiles(cur.labels, steps, per_row=3)
+    with below:
         steps_section(cur, steps, temperature, shift)
         downloads(cur, temperature, shift)
     widgets.fragment_share_link()  # the view's controls are in the link

@@ -25,9 +25,8 @@ def cross_entropy_tab(cur: state.Current) -> None:
     st.markdown(t("loss.ce.intro"))
     n = len(cur.labels)
     c1, c2 = st.columns(2)
-    y = c1.number_input(t("loss.ce.target"), min_value=0, max_value=n - 1, value=int(np.argmax(cur.logits)), step=1,
-                        key="y", bind="query-params", help=t("loss.ce.target_help"))
-    c1.caption(t("loss.ce.target_is", label=cur.labels[int(y)][:60]))
+    with c1:
+        y = _true_class(cur, n)
     eps = c2.slider(t("loss.ce.smoothing"), min_value=0.0, max_value=0.5, value=0.0, step=0.01, key="ls", bind="query-params",
                     help=t("loss.ce.smoothing_help"))
     view = explain.cross_entropy_view(cur.logits, int(y), label_smoothing=eps)
@@ -49,6 +48,21 @@ def cross_entropy_tab(cur: state.Current) -> None:
         st.caption(t("loss.ce.curve_caption"))
     df = pd.DataFrame({"label": cur.labels, "logit": cur.logits, "probability": view.probs, "gradient": view.grad})
     widgets.table_downloads(df, "cross-entropy", "dl_ce")
+
+
+def _true_class(cur: state.Current, n: int) -> int:
+    """The true class, picked by name (by index past 1,000 classes); in the link as its index."""
+    if n > 1000:
+        y = st.number_input(t("loss.ce.target_index"), min_value=0, max_value=n - 1, value=int(np.argmax(cur.logits)), step=1,
+                            key="y", bind="query-params", help=t("loss.ce.target_help"))
+        st.caption(t("loss.ce.target_is", label=cur.labels[int(y)][:60]))
+        return int(y)
+    options = [str(i) for i in range(n)]
+    widgets.url_choice("y", options, str(int(np.argmax(cur.logits))))
+    y = st.selectbox(t("loss.ce.target"), options, key="y", persist_state="session", format_func=lambda i: cur.labels[int(i)],
+                     help=t("loss.ce.target_help"))
+    widgets.keep_in_url("y")
+    return int(y)
 
 
 # --------------------------------------------------------- sigmoid vs softmax ----
@@ -149,7 +163,7 @@ def distillation_tab() -> None:
     m[1].metric(t("loss.kd.scaled"), f"{view.scaled:.4f}", help=t("loss.kd.scaled_help"))
     m[2].metric(t("loss.kd.kl1"), f"{view.kl_at_1:.4f}")
     labels = [t("label.default", i=i) for i in range(teacher.size)]
-    names = [t("loss.kd.teacher"), t("loss.kd.student")]
+    names = [t("loss.kd.teacher_p"), t("loss.kd.student_p")]  # these charts show probabilities, not logits
     left, right = st.columns(2)
     with left:
         st.plotly_chart(figures.grouped(labels, view.soft, names, t("loss.kd.soft", T=f"{temp:g}")),

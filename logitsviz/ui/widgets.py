@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import streamlit as st
 
 from logitsviz import i18n
@@ -56,13 +59,18 @@ def language_switch() -> str:
     return lang
 
 
-def softmax_tiles(labels: list[str], steps) -> None:
-    """The five numbers under every softmax: predicted class, its probability, entropy, perplexity, top-2 margin."""
+def softmax_tiles(labels: list[str], steps, per_row: int = 5) -> None:
+    """The five numbers under every softmax: predicted class, its probability, entropy, perplexity, top-2 margin.
+
+    ``per_row`` tiles a row (5, or 3 in a half-width column); a long class name is shortened to fit its tile.
+    """
     from logitsviz.fmt import number
 
     label = labels[steps.argmax]
-    cols = st.columns(5)
-    cols[0].metric(t("metric.pred"), label if len(label) <= 24 else label[:23] + "…", help=t("metric.pred_help"))
+    grid = st.columns(per_row) + (st.columns(per_row) if per_row < 5 else [])
+    cols = grid[:5]
+    limit = 24 if per_row >= 5 else 11
+    cols[0].metric(t("metric.pred"), label if len(label) <= limit else label[: limit - 1] + "…", help=t("metric.pred_help", label=label))
     cols[1].metric(t("metric.prob"), f"{100 * steps.top_prob:.1f}%", help=t("metric.prob_help"))
     cols[2].metric(t("metric.entropy"), t("unit.bits", value=number(steps.entropy_bits, 3, fixed=True)), help=t("metric.entropy_help"))
     cols[3].metric(t("metric.perplexity"), number(steps.perplexity, 2, fixed=True), help=t("metric.perplexity_help"))
@@ -79,6 +87,37 @@ def url_choice(key: str, options: list[str], default: str) -> None:
     if key not in st.session_state:
         wanted = st.query_params.get(key)
         st.session_state[key] = wanted if wanted in options else default
+
+
+def url_stop(key: str, stops: Sequence[float], default: float) -> None:
+    """Seed a select-slider of ``stops`` from ``?key=`` once per session (call before creating the widget).
+
+    Any number in the slider's range is accepted and snapped to the nearest
+    stop (``?T=2`` is the stop 2.0, ``?T=1.3`` the stop 1.25); a number out
+    of range, or not a number, leaves the default and is reported by
+    :func:`url_warning`. Pair with :func:`keep_in_url`.
+    """
+    if key in st.session_state:
+        return
+    raw = st.query_params.get(key)
+    value = default
+    if raw is not None:
+        try:
+            wanted = float(raw)
+        except ValueError:
+            wanted = math.nan
+        if stops[0] <= wanted <= stops[-1]:
+            value = min(stops, key=lambda s: abs(math.log(s) - math.log(wanted)))
+        else:
+            st.session_state[f"_{key}_link"] = raw
+    st.session_state[key] = value
+
+
+def url_warning(key: str, name: str, stops: Sequence[float]) -> None:
+    """Say once that the link's ``?key=`` could not be used (see :func:`url_stop`)."""
+    raw = st.session_state.pop(f"_{key}_link", None)
+    if raw is not None:
+        st.warning(t("link.out_of_range", name=name, value=str(raw)[:40], lo=f"{stops[0]:g}", hi=f"{stops[-1]:g}"), icon=":material/link_off:")
 
 
 def keep_in_url(key: str) -> None:
@@ -164,8 +203,8 @@ def table_downloads(df, name: str, key: str) -> None:
     def as_json() -> bytes:
         return table_json(table())
 
-    c1, c2, _ = st.columns([1, 1, 3])
-    c1.download_button(t("download.csv"), data=as_csv, file_name=f"logitsviz-{name}.csv", mime="text/csv",
-                       icon=":material/download:", on_click="ignore", key=f"{key}_csv")
-    c2.download_button(t("download.json"), data=as_json, file_name=f"logitsviz-{name}.json", mime="application/json",
-                       icon=":material/download:", on_click="ignore", key=f"{key}_json")
+    with st.container(horizontal=True):  # each button as wide as its words: in fixed columns "Download JSON" was cut
+        st.download_button(t("download.csv"), data=as_csv, file_name=f"logitsviz-{name}.csv", mime="text/csv",
+                           icon=":material/download:", on_click="ignore", key=f"{key}_csv", width="content")
+        st.download_button(t("download.json"), data=as_json, file_name=f"logitsviz-{name}.json", mime="application/json",
+                           icon=":material/download:", on_click="ignore", key=f"{key}_json", width="content")
