@@ -15,6 +15,7 @@ from logitsviz.i18n import t
 # url path -> (module with a render() function, title key, icon); the first is the home page
 PAGES: dict[str, tuple[str, str, str]] = {
     "explorer": ("logitsviz.ui.explorer", "nav.explorer", ":material/bar_chart:"),
+    "tour": ("logitsviz.ui.tour", "nav.tour", ":material/school:"),
     "decoding": ("logitsviz.ui.decoding", "nav.decoding", ":material/tune:"),
     "lm": ("logitsviz.ui.language_model", "nav.lm", ":material/chat:"),
     "tokens": ("logitsviz.ui.tokens_page", "nav.tokens", ":material/text_fields:"),
