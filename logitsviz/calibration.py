@@ -44,6 +44,7 @@ __all__ = [
     "per_class_accuracy",
     "nll_curve",
     "METRICS",
+    "validate",
     "Report",
     "report",
     "most_confident_mistakes",
@@ -59,7 +60,7 @@ def _check(logits: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.ndarray
         z = z.astype(np.float32 if z.dtype == np.float16 else np.float64)
     if z.ndim != 2 or z.shape[0] == 0 or z.shape[1] == 0:
         raise InputError("calib.shape", shape=z.shape)
-    y = np.asarray(labels)
+    y = _one_hot_to_index(np.asarray(labels), z.shape)
     if y.ndim == 2 and 1 in y.shape:
         y = y.ravel()
     if y.ndim != 1 or y.shape[0] != z.shape[0]:
@@ -70,6 +71,31 @@ def _check(logits: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.ndarray
         if np.all(z == -np.inf, axis=1).any():
             raise InputError("input.all_masked")
     return (z if z.flags.c_contiguous else np.ascontiguousarray(z)), y
+
+
+def validate(logits: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """An evaluation set checked and normalised: ``(logits (N, C) float32/float64, labels (N,) int64)``.
+
+    Labels may be class indices (whole numbers, also as floats) or one-hot
+    rows. Raises :class:`~logitsviz.InputError` naming what is wrong.
+
+    >>> validate([[1.0, 2.0], [3.0, 0.0]], [[0, 1], [1, 0]])[1].tolist()
+    [1, 0]
+    """
+    return _check(logits, labels)
+
+
+def _one_hot_to_index(y: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Labels given one-hot, ``(N, C)`` rows of zeros with a single 1, as class indices; anything else unchanged.
+
+    >>> _one_hot_to_index(np.array([[0, 1, 0], [1, 0, 0]]), (2, 3)).tolist()
+    [1, 0]
+    """
+    if y.ndim != 2 or y.shape != shape or shape[1] < 2:
+        return y
+    if not (np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()):
+        raise InputError("calib.labels_not_one_hot", n=shape[0], c=shape[1])
+    return np.argmax(y, axis=1)
 
 
 def _map_blocks(z: np.ndarray, work: Callable[[slice], None]) -> None:
@@ -298,6 +324,7 @@ class Report:
     brier: float
     ece: float
     mce: float
+    mce_count: int  # examples in the bin with the largest gap: an MCE from a handful of examples is noise
     rmsce: float
     histogram: tuple[np.ndarray, np.ndarray, np.ndarray]  # (edges, right, wrong): confidences of right and wrong predictions
     class_count: np.ndarray  # examples per true class
@@ -335,10 +362,18 @@ def report(logits: ArrayLike, labels: ArrayLike, *, temperature: float = 1.0, n_
     return Report(
         s.temperature, int(n_bins), strategy, int(s.labels.size), int(n_classes), s, bins,
         float(np.mean(s.correct)), float(np.mean(s.confidence)), *means,
-        calibration_error(bins, "l1"), calibration_error(bins, "max"), calibration_error(bins, "l2"),
+        calibration_error(bins, "l1"), calibration_error(bins, "max"), _largest_gap_count(bins), calibration_error(bins, "l2"),
         (edges, np.histogram(s.confidence[s.correct], edges)[0], np.histogram(s.confidence[~s.correct], edges)[0]),
         count, class_accuracy,
     )
+
+
+def _largest_gap_count(bins: Bins) -> int:
+    filled = bins.count > 0
+    if not filled.any():
+        return 0
+    gaps = np.where(filled, np.abs(np.nan_to_num(bins.gap)), -1.0)
+    return int(bins.count[int(np.argmax(gaps))])
 
 
 def most_confident_mistakes(stats: RowStats, k: int = 10) -> np.ndarray:

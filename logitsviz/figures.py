@@ -453,26 +453,36 @@ def digit_pixels(image: ArrayLike, scale: int = 9) -> np.ndarray:
 
 
 def reliability_from_bins(bins, title: str = "") -> go.Figure:
-    """A reliability diagram: accuracy per confidence bin as bars, the gap to the diagonal in red."""
+    """A reliability diagram: accuracy per confidence bin as bars (examples per bin above them), the gap to the diagonal.
+
+    Over-confidence (confidence above accuracy) is a red box on top of the
+    bar; under-confidence an outlined box inside it. Each has its own legend
+    entry: overlaid fills used to mix into a purple the legend did not show.
+    """
     lo, hi = bins.edges[:-1], bins.edges[1:]
     centers, widths = (lo + hi) / 2, (hi - lo)
     filled = bins.count > 0
     acc = np.where(filled, bins.accuracy, 0.0)
     conf = np.where(filled, bins.confidence, 0.0)
+    over, under = filled & (conf > acc), filled & (conf < acc)
     data = [
         dict(type="bar", x=centers, y=acc, width=widths * 0.95, marker=dict(color=COLORS["logit"]), name=t("cal.chart.accuracy"),
-             customdata=np.stack([bins.count, conf, lo, hi], axis=1), hovertemplate=_hover(t("cal.chart.bin_hover"))),
-        dict(type="bar", x=centers[filled], y=(conf - acc)[filled], base=acc[filled].tolist(), width=widths[filled] * 0.95,
+             text=[f"{int(n)}" if n else "" for n in bins.count], textposition="outside", textfont=dict(size=9, color="#6b7280"),
+             cliponaxis=False, customdata=np.stack([bins.count, conf, lo, hi], axis=1), hovertemplate=_hover(t("cal.chart.bin_hover"))),
+        dict(type="bar", x=centers[over], y=(conf - acc)[over], base=acc[over].tolist(), width=widths[over] * 0.95,
              marker=dict(color="rgba(224,80,63,0.35)", line=dict(color="rgba(224,80,63,0.9)", width=1)),
-             name=t("cal.chart.gap"), hovertemplate=_hover(t("cal.chart.gap_hover"))),
+             name=t("cal.chart.gap_over"), hovertemplate=_hover(t("cal.chart.gap_hover"))),
+        dict(type="bar", x=centers[under], y=(acc - conf)[under], base=conf[under].tolist(), width=widths[under] * 0.95,
+             marker=dict(color="rgba(255,255,255,0)", line=dict(color="#1F3B73", width=1.5), pattern=dict(shape=".", fgcolor="#1F3B73")),
+             name=t("cal.chart.gap_under"), hovertemplate=_hover(t("cal.chart.gap_hover"))),
         dict(type="scatter", x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#555", dash="dash"), name=t("cal.chart.perfect"),
              hoverinfo="skip"),
     ]
     layout = dict(
-        title=dict(text=title, font=dict(size=14), x=0, xanchor="left"), barmode="overlay", height=360,
+        title=dict(text=title, font=dict(size=14), x=0, xanchor="left"), barmode="overlay", height=380,
         margin=dict(l=8, r=8, t=40 if title else 10, b=8), legend=dict(orientation="h", y=-0.22, x=0), bargap=0,
         xaxis=dict(range=[0, 1], title=dict(text=t("cal.chart.confidence")), gridcolor=COLORS["grid"]),
-        yaxis=dict(range=[0, 1], title=dict(text=t("cal.chart.accuracy")), gridcolor=COLORS["grid"]),
+        yaxis=dict(range=[0, 1.08], title=dict(text=t("cal.chart.accuracy")), gridcolor=COLORS["grid"]),
     )
     return _figure(data, layout)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -156,3 +157,26 @@ def test_a_new_data_set_starts_at_t_1():
     at.slider(key="calT").set_value(3.0).run()
     at.segmented_control(key="data").set_value("digits").run()
     assert at.slider(key="calT").value == 1.0
+
+
+def test_logits_first_then_labels_is_a_step_not_an_error():
+    # regression: "No labels found" showed in red as soon as a logits file was uploaded
+    at = open_page({"data": "upload"})
+    at.file_uploader(key="cal_logits").set_value(("z.npy", npy(np.eye(3) * 4), "application/octet-stream")).run()
+    assert not at.error and any(i.value == t("cal.need_labels", lang="en") for i in at.info)
+    at.file_uploader(key="cal_labels").set_value(("y.npy", npy(np.eye(3, dtype=int)), "application/octet-stream")).run()  # one-hot
+    assert not at.error and not at.exception
+    assert metric(at, "cal.m.acc") == "100.00%"
+
+
+def test_many_classes_show_the_least_accurate():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(500, 60)).astype(np.float32)
+    y = rng.integers(0, 60, 500)
+    buf = io.BytesIO()
+    np.savez(buf, logits=z, labels=y)
+    at = open_page({"data": "upload"})
+    at.file_uploader(key="cal_logits").set_value(("eval.npz", buf.getvalue(), "application/octet-stream")).run()
+    chart = next(c for c in at.get("plotly_chart") if c.key == "chart_class")
+    assert len(json.loads(chart.proto.spec)["data"][0]["x"]) == 20
+    assert any(c.value == t("cal.per_class_worst", lang="en", k=20, n="60") for c in at.caption)

@@ -200,3 +200,19 @@ def test_many_blocks_on_the_thread_pool_are_quiet_and_equal():
         t = calibration.fit_temperature(z, y)
     assert 0 <= ece < 1 and 0 <= small < 1
     assert t == pytest.approx(1.5, rel=0.03)
+
+
+def test_one_hot_labels_are_class_indices():
+    z = np.array([[2.0, 0.0, 1.0], [0.0, 3.0, 0.0]])
+    assert calibration.expected_calibration_error(z, np.eye(3)[[0, 1]]) == calibration.expected_calibration_error(z, [0, 1])
+    with pytest.raises(InputError) as info:
+        calibration.validate(z, [[0.5, 0.5, 0.0], [0, 1, 0]])  # soft labels are not one-hot
+    assert info.value.key == "calib.labels_not_one_hot"
+
+
+def test_report_names_the_size_of_the_mce_bin():
+    z = np.array([[5.0, 0.0]] * 9 + [[0.2, 0.0]])
+    y = np.array([0] * 9 + [1])
+    r = calibration.report(z, y, n_bins=10)
+    gaps = np.abs(np.nan_to_num(r.bins.gap))
+    assert r.mce == pytest.approx(gaps.max()) and r.mce_count == r.bins.count[int(np.argmax(gaps))] == 1

@@ -161,3 +161,13 @@ def test_token_strip_lays_tokens_out_like_text():
     assert bar.unselected.marker.opacity < 1  # a click selects one token and plotly fades the rest
     evil = figures.token_strip(["<img src=x>"], [0.5], ["<b>"], cmin=0, cmax=1, title="p")
     assert "<img" not in evil.data[0].text[0] and "<b>" not in evil.data[0].hovertext[0]
+
+
+def test_reliability_shows_over_and_under_confidence_apart_and_the_bin_sizes():
+    z = np.array([[3.0, 0.0]] * 4 + [[0.3, 0.0]] * 6)
+    y = np.array([0, 0, 1, 1] + [0] * 6)  # the confident bin is half right, the unsure one all right
+    fig = figures.reliability(z, y, n_bins=5)
+    bars, over, under = fig.data[0], fig.data[1], fig.data[2]
+    assert over.name != under.name and len(over.x) == 1 and len(under.x) == 1
+    assert over.x[0] > under.x[0]  # over-confidence in the high bin, under-confidence in the low one
+    assert sorted(int(x) for x in bars.text if x) == [4, 6]

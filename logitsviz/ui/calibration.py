@@ -17,6 +17,7 @@ from logitsviz.ui import nav, state, widgets
 
 DATA = "lv_calib_data"  # (id, name, logits, labels) of the uploaded set
 ERROR = "lv_calib_error"
+NEED_LABELS = "lv_calib_need_labels"
 SOURCES = ["digits", "upload"]
 T_KEY = "calT"
 
@@ -32,12 +33,15 @@ def _on_upload() -> None:
     try:
         z, y = inputs.read_eval_set(logits_file.getvalue(), logits_file.name,
                                     labels_file.getvalue() if labels_file else None, labels_file.name if labels_file else None)
-        calibration.accuracy(z, y)  # validates shapes, labels and values
+        z, y = calibration.validate(z, y)  # shapes, labels (indices or one-hot) and values
     except InputError as err:
-        st.session_state[ERROR] = (err.key, err.params)
+        # logits without labels yet is a step, not a mistake: the labels box is right there
+        st.session_state[ERROR] = None if err.key == "calib.no_labels" and labels_file is None else (err.key, err.params)
+        st.session_state[NEED_LABELS] = err.key == "calib.no_labels" and labels_file is None
         return
+    st.session_state[NEED_LABELS] = False
     # a new set: its own cache entries, and no temperature carried over from another model
-    st.session_state[DATA] = (uuid.uuid4().hex, logits_file.name, z, np.asarray(y).astype(np.int64))
+    st.session_state[DATA] = (uuid.uuid4().hex, logits_file.name, z, y)
     st.session_state[ERROR] = None
     st.session_state[T_KEY] = 1.0
 
@@ -62,6 +66,8 @@ def data_controls() -> tuple[str, str, np.ndarray, np.ndarray, examples.DigitsMo
         info = st.session_state.get(ERROR)
         if info:
             st.error(t("error.prefix.upload") + " " + t(info[0], **info[1]), icon=":material/error:")
+        elif st.session_state.get(NEED_LABELS):
+            st.info(t("cal.need_labels"), icon=":material/label:")
         if DATA in st.session_state:
             return *st.session_state[DATA], None
         st.info(t("cal.upload_first"))
@@ -111,7 +117,7 @@ def summary(now: calibration.Report, base: calibration.Report) -> None:
         cells.append((key, f"{100 * value:.2f}%" if pct else f"{value:.4f}", delta, color or "off"))
     rows = [st.columns(4), st.columns(4)]
     for i, (key, value, delta, color) in enumerate(cells):
-        rows[i // 4][i % 4].metric(t(key), value, delta=delta, delta_color=color, help=t(f"{key}_help"))
+        rows[i // 4][i % 4].metric(t(key), value, delta=delta, delta_color=color, help=t(f"{key}_help", n=f"{now.mce_count:,}"))
     key = "cal.overconfident" if now.overconfidence > 0 else "cal.underconfident"
     st.caption(t(key, gap=f"{100 * abs(now.overconfidence):.2f}", T=f"{now.temperature:g}"))
 
@@ -121,23 +127,23 @@ def _on_fit(data_id: str, z: np.ndarray, y: np.ndarray) -> None:
 
 
 def mistakes(z: np.ndarray, y: np.ndarray, base: calibration.Report, model) -> None:
+    """The ten most confident mistakes as a grid of small cards that wraps (a phone gets three a row, not ten screens)."""
     st.subheader(t("cal.mistakes.title"))
     order = calibration.most_confident_mistakes(base.stats, 10)
     if order.size == 0:
         st.success(t("cal.mistakes.none"))
         return
     st.caption(t("cal.mistakes.caption"))
-    for i in order:
-        cols = st.columns([1, 1, 1, 2, 2], vertical_alignment="center")
-        if model is not None:
-            cols[0].image(figures.digit_pixels(model.images[i]), width=72)  # a picture, not a chart: ten of them cost nothing
-        else:
-            cols[0].write(f"#{i}")
-        cols[1].metric(t("cal.mistakes.true"), str(int(y[i])))
-        cols[2].metric(t("cal.mistakes.pred"), str(int(base.stats.prediction[i])))
-        cols[3].metric(t("cal.mistakes.conf"), f"{100 * base.stats.confidence[i]:.1f}%")
-        if cols[4].button(t("cal.mistakes.open"), key=f"open_{i}", icon=":material/open_in_new:"):
-            _open_in_explorer(int(i), z, model)
+    with st.container(horizontal=True, gap="small"):
+        for i in order:
+            with st.container(border=True, width=112, gap="small"):
+                if model is not None:
+                    st.image(figures.digit_pixels(model.images[i]), width=72)  # a picture, not a chart: ten of them cost nothing
+                else:
+                    st.markdown(f"**#{i}**")
+                st.caption(t("cal.mistakes.item", y=int(y[i]), p=int(base.stats.prediction[i]), c=f"{100 * base.stats.confidence[i]:.1f}"))
+                if st.button(t("cal.mistakes.open_short"), key=f"open_{i}", icon=":material/open_in_new:", help=t("cal.mistakes.open")):
+                    _open_in_explorer(int(i), z, model)
 
 
 def _open_in_explorer(i: int, z: np.ndarray, model) -> None:
@@ -191,14 +197,30 @@ def render() -> None:
     now = _report(data_id, z, y, temperature, n_bins, strategy)
     summary(now, base)
 
-    st.subheader(t("cal.reliability"))
-    left, right = st.columns(2)
-    left.plotly_chart(figures.reliability_from_bins(base.bins, t("cal.before")), config=figures.plotly_config("logitsviz-reliability"),
-                      key="chart_rel_before")
-    right.plotly_chart(figures.reliability_from_bins(now.bins, t("cal.after", T=f"{temperature:g}")),
-                       config=figures.plotly_config("logitsviz-reliability-scaled"), key="chart_rel_after")
-    st.caption(t("cal.reliability_caption"))
+    tab_rel, tab_temp, tab_details = st.tabs([t("cal.tab.overview"), t("cal.tab.temperature"), t("cal.tab.details")])
+    with tab_rel:
+        left, right = st.columns(2)
+        left.plotly_chart(figures.reliability_from_bins(base.bins, t("cal.before")), config=figures.plotly_config("logitsviz-reliability"),
+                          key="chart_rel_before")
+        right.plotly_chart(figures.reliability_from_bins(now.bins, t("cal.after", T=f"{temperature:g}")),
+                           config=figures.plotly_config("logitsviz-reliability-scaled"), key="chart_rel_after")
+        st.caption(t("cal.reliability_caption"))
+    with tab_temp:
+        metrics_table(base, now, temperature)
+        temperature_section(data_id, z, y, n_bins, strategy, temperature)
+    with tab_details:
+        left, right = st.columns(2)
+        with left:
+            st.subheader(t("cal.histogram"))
+            st.plotly_chart(figures.confidence_histogram(*now.histogram), config=figures.plotly_config("logitsviz-confidence"), key="chart_hist")
+        with right:
+            per_class(base)
+        mistakes(z, y, base, model)
+    st.divider()
+    downloads(name, z, base, now)
 
+
+def metrics_table(base: calibration.Report, now: calibration.Report, temperature: float) -> None:
     table = pd.DataFrame({
         t("cal.table.metric"): [t(f"cal.table.{k}") for k in calibration.METRICS],
         t("cal.before"): list(base.metrics().values()),
@@ -208,6 +230,8 @@ def render() -> None:
     st.caption(t("cal.accuracy_note"))
     widgets.table_downloads(table, "calibration-metrics", "dl_cal_table")
 
+
+def temperature_section(data_id: str, z: np.ndarray, y: np.ndarray, n_bins: int, strategy: str, temperature: float) -> None:
     st.subheader(t("cal.temperature_title"))
     fitted = _fitted(data_id, z, y)
     curve = _curve(data_id, z, y, fitted, n_bins, strategy)
@@ -217,15 +241,19 @@ def render() -> None:
                     config=figures.plotly_config("logitsviz-temperature"), key="chart_T")
     st.caption(t("cal.temperature_caption", T=f"{fitted:.4f}"))
 
-    left, right = st.columns(2)
-    with left:
-        st.subheader(t("cal.histogram"))
-        st.plotly_chart(figures.confidence_histogram(*now.histogram), config=figures.plotly_config("logitsviz-confidence"), key="chart_hist")
-    with right:
-        st.subheader(t("cal.per_class"))
-        st.plotly_chart(figures.per_class_accuracy(base.class_count, base.class_accuracy), config=figures.plotly_config("logitsviz-per-class"),
-                        key="chart_class")
 
-    mistakes(z, y, base, model)
-    st.divider()
-    downloads(name, z, base, now)
+WORST = 20  # classes the per-class chart shows when there are more than this: the least accurate
+
+
+def per_class(base: calibration.Report) -> None:
+    st.subheader(t("cal.per_class"))
+    count, acc = base.class_count, base.class_accuracy
+    if acc.size > WORST:  # a thousand bars are a wall: the least accurate are what to look at
+        idx = np.argsort(np.nan_to_num(acc, nan=np.inf), kind="stable")[:WORST]
+        st.plotly_chart(figures.per_class_accuracy(count[idx], acc[idx], [str(i) for i in idx]), config=figures.plotly_config("logitsviz-per-class"),
+                        key="chart_class")
+        st.caption(t("cal.per_class_worst", k=WORST, n=f"{acc.size:,}"))
+    else:
+        st.plotly_chart(figures.per_class_accuracy(count, acc), config=figures.plotly_config("logitsviz-per-class"), key="chart_class")
+
+

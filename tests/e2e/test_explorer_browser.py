@@ -19,7 +19,7 @@ def test_loads_in_both_languages_with_a_chart(page, app_url):
         wait_for_app(page)
         assert page.locator("[data-testid=stException]").count() == 0
         text = page.inner_text("body")
-        for key in ("explorer.title", "explorer.controls_title", "metric.pred", "steps.title"):
+        for key in ("explorer.title", "explorer.temperature", "metric.pred", "steps.title"):
             assert CATALOGS[lang][key] in text, (lang, key)
         assert page.locator(".js-plotly-plot .bars path").count() >= 6  # 3 logit bars + 3 probability bars
 
