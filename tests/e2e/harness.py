@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -61,9 +62,12 @@ def serve_process(
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"),
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", *extra_args,
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra_args,
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    # the server's output goes to a file, never to a pipe: a pipe nobody reads fills up (64 KB of log lines over a
+    # long test session) and the server then blocks on its next write, every later page timing out
+    log = tempfile.NamedTemporaryFile("w+b", prefix="logitsviz-server-", suffix=".log", delete=False)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -75,8 +79,7 @@ def serve_process(
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                raise RuntimeError(f"streamlit did not start on {url}:\n{out[-2000:]}")
+                raise RuntimeError(f"streamlit did not start on {url}:\n{_tail(log.name)}")
             time.sleep(0.25)
         yield url, proc
     finally:
@@ -85,6 +88,14 @@ def serve_process(
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+        log.close()
+        os.unlink(log.name)
+
+
+def _tail(path: str, n: int = 2000) -> str:
+    with open(path, "rb") as fh:
+        return fh.read().decode(errors="replace")[-n:]
 
 
 def launch(playwright):
