@@ -205,9 +205,9 @@ def render() -> None:
         right.plotly_chart(figures.reliability_from_bins(now.bins, t("cal.after", T=f"{temperature:g}")),
                            config=figures.plotly_config("logitsviz-reliability-scaled"), key="chart_rel_after")
         st.caption(t("cal.reliability_caption"))
-    with tab_temp:
-        metrics_table(base, now, temperature)
+    with tab_temp:  # the heading first: a table's floating toolbar at the top of a tab covered the tab bar on a phone
         temperature_section(data_id, z, y, n_bins, strategy, temperature)
+        metrics_table(base, now, temperature)
     with tab_details:
         left, right = st.columns(2)
         with left:

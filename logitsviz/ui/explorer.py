@@ -300,7 +300,7 @@ def view(beside, below) -> None:
         st.plotly_chart(figures.compare_steps(cur.labels, steps), config=figures.plotly_config("logitsviz-explorer"), key="chart_compare")
         if shift:
             st.caption(t("explorer.shift_note", c=f"{shift:g}"))
-        widgets.softmax_tiles(cur.labels, steps, per_row=3)
+        widgets.softmax_tiles(cur.labels, steps, per_row=2)
     with below:
         steps_section(cur, steps, temperature, shift)
         downloads(cur, temperature, shift)

@@ -8,7 +8,7 @@ from tests.e2e.harness import wait_for_app
 from tests.e2e.test_explorer_browser import CATALOGS
 
 PAGES = {
-    "calibration": ("cal.title", "cal.reliability", "cal.mistakes.title"),
+    "calibration": ("cal.title", "cal.tab.overview", "cal.m.ece"),
     "losses": ("loss.title", "loss.tab.ce", "loss.ce.grad_title"),
     "stability": ("stab.title", "stab.shift.title", "stab.tail.title"),
 }
