@@ -73,7 +73,7 @@ def filter_card(spec: FilterSpec) -> float | None:
     """
     name = t(f"decode.filter.{spec.name}.name")
     with st.container(border=True):
-        head, box, rule = st.columns([5, 4, 1], vertical_alignment="center")
+        head, box, rule = st.columns([5, 3, 2], vertical_alignment="center")
         on = head.toggle(name, value=spec.enabled, key=f"on_{spec.name}", bind="query-params")
         value = box.number_input(
             name, min_value=spec.lo if not spec.integer else int(spec.lo), max_value=spec.hi if not spec.integer else int(spec.hi),
@@ -225,9 +225,10 @@ def render() -> None:
     with right:
         st.subheader(t("decode.pipeline"))
         st.markdown(diagram(order, settings))
-        summary(labels, view)
+        # the chart first, right beside the filters that move it; the numbers under it
         st.plotly_chart(figures.decoding_bars(labels, view.chart), config=figures.plotly_config("logitsviz-decoding"), key="chart_final")
         st.caption(t("decode.final_caption"))
+        summary(labels, view)
         if view.stages:
             st.subheader(t("decode.stages"))
             cols = st.columns(2)
