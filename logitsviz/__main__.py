@@ -169,13 +169,51 @@ def cmd_tokens(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    """``streamlit run`` on the app's shell (``logitsviz/ui/main.py``), the one entry point ``app.py`` also calls."""
+    """``streamlit run`` on the app's shell (``logitsviz/ui/main.py``), the one entry point ``app.py`` also calls.
+
+    The process is handed over to Streamlit (``exec``): a signal sent to
+    ``logitsviz app`` reaches the server itself, so stopping it leaves nothing
+    running. The app's settings come with it from any folder.
+    """
     script = Path(__file__).with_name("ui") / "main.py"
     env = os.environ.copy()
     # the package's parent on the path, so the shell imports this logitsviz also when it is not installed
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")]))
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), *args.streamlit_args]
-    return subprocess.call(cmd, env=env)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), *app_flags(args.streamlit_args), *args.streamlit_args]
+    sys.stdout.flush()
+    if os.name == "posix":
+        os.execve(sys.executable, cmd, env)  # never returns
+    return subprocess.call(cmd, env=env)  # pragma: no cover - Windows has no exec that keeps the process
+
+
+def app_flags(user_args: list[str], cwd: Path | None = None) -> list[str]:
+    """The app's own Streamlit settings as flags, less any the user sets (a flag, or their .streamlit/config.toml).
+
+    >>> "--theme.primaryColor=#E07A3F" in app_flags([], Path("/nonexistent"))
+    True
+    >>> any(f.startswith("--server.port") for f in app_flags(["--server.port", "9000"], Path("/nonexistent")))
+    False
+    """
+    import tomllib
+
+    ours = tomllib.loads((Path(__file__).with_name("ui") / "server.toml").read_text(encoding="utf-8"))
+    theirs: set[str] = {arg.lstrip("-").split("=", 1)[0] for arg in user_args if arg.startswith("--")}
+    for path in (Path.home() / ".streamlit" / "config.toml", (cwd or Path.cwd()) / ".streamlit" / "config.toml"):
+        if path.is_file():
+            try:
+                theirs |= {f"{section}.{key}" for section, values in tomllib.loads(path.read_text(encoding="utf-8")).items()
+                           if isinstance(values, dict) for key in values}
+            except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+                continue  # Streamlit reports a broken config itself
+    from logitsviz import config
+
+    ours["server"]["maxUploadSize"] = config.limits().upload_mb  # one limit: what the app checks is what Streamlit accepts
+    return [f"--{section}.{key}={_flag_value(value)}" for section, values in ours.items() for key, value in values.items()
+            if f"{section}.{key}" not in theirs]
+
+
+def _flag_value(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def build_parser() -> argparse.ArgumentParser:

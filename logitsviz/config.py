@@ -1,5 +1,23 @@
 """Settings a deployment chooses, read from environment variables (on Streamlit Community Cloud: its secrets).
 
+How much one upload or input may hold, in one place (:func:`limits`):
+
+``LOGITSVIZ_MAX_UPLOAD_MB`` (64)
+    Bytes of one uploaded file. ``logitsviz app`` gives Streamlit the same
+    limit; for ``streamlit run app.py`` keep ``server.maxUploadSize`` in
+    ``.streamlit/config.toml`` equal to it.
+``LOGITSVIZ_MAX_VALUES`` (8,000,000)
+    Numbers in one array (an evaluation set's N × C).
+``LOGITSVIZ_MAX_CLASSES`` (2,000,000)
+    Classes of one vector.
+``LOGITSVIZ_MAX_TEXT_MB`` (16)
+    Characters of pasted text.
+``LOGITSVIZ_CACHE_ENTRIES`` (16)
+    Computed results each cached function keeps, shared by every session.
+
+The defaults keep eight users of the Calibration page, each with an upload
+at the limits, under 1 GB of server memory (measured by the load test).
+
 Which language models the app may load:
 
 ``LOGITSVIZ_MODELS``
@@ -16,8 +34,9 @@ Which language models the app may load:
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
-__all__ = ["ModelPolicy", "model_policy"]
+__all__ = ["Limits", "ModelPolicy", "limits", "model_policy"]
 
 DEFAULT_MODELS = ("openai-community/gpt2", "Qwen/Qwen2.5-0.5B")
 
@@ -55,3 +74,34 @@ def model_policy() -> ModelPolicy:
     listed = os.environ.get("LOGITSVIZ_MODELS")
     models = tuple(m.strip() for m in listed.split(",") if m.strip()) if listed is not None else DEFAULT_MODELS
     return ModelPolicy(models, _flag("LOGITSVIZ_ANY_MODEL"), _flag("LOGITSVIZ_LOCAL_MODELS"))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one upload or input may hold (see the module docstring)."""
+
+    upload_mb: int = 64
+    values: int = 8_000_000
+    classes: int = 2_000_000
+    text_mb: int = 16
+    cache_entries: int = 16
+
+
+def _int(name: str, default: int) -> int:
+    try:
+        value = int(os.environ.get(name, "").replace("_", "") or default)
+    except ValueError:
+        return default  # a typo in a deployment's setting falls back to the safe default
+    return value if value > 0 else default
+
+
+def limits() -> Limits:
+    """The limits from the environment, each falling back to its default.
+
+    >>> limits().upload_mb > 0
+    True
+    """
+    d = Limits()
+    return Limits(_int("LOGITSVIZ_MAX_UPLOAD_MB", d.upload_mb), _int("LOGITSVIZ_MAX_VALUES", d.values),
+                  _int("LOGITSVIZ_MAX_CLASSES", d.classes), _int("LOGITSVIZ_MAX_TEXT_MB", d.text_mb),
+                  _int("LOGITSVIZ_CACHE_ENTRIES", d.cache_entries))

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
+from logitsviz import config
 from logitsviz.errors import InputError, Where, reject_nan_posinf
 from logitsviz.fmt import clip
 
@@ -41,10 +42,12 @@ __all__ = [
     "vector_from_array",
 ]
 
-MAX_CLASSES = 2_000_000  # one vector; LLM vocabularies are ~30k-260k
-MAX_TEXT_CHARS = 64 * 1024 * 1024
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # keep equal to server.maxUploadSize in .streamlit/config.toml
-MAX_ELEMENTS = 200_000_000  # a 100,000 x 1,000 evaluation set is 1e8
+# every limit is set in one place, logitsviz.config (environment variables with safe defaults)
+_LIMITS = config.limits()
+MAX_CLASSES = _LIMITS.classes  # one vector; LLM vocabularies are ~30k-260k
+MAX_TEXT_CHARS = _LIMITS.text_mb * 1024 * 1024
+MAX_UPLOAD_BYTES = _LIMITS.upload_mb * 1024 * 1024  # Streamlit's server.maxUploadSize is the same number
+MAX_ELEMENTS = _LIMITS.values  # numbers in one array: an evaluation set's N x C
 SUPPORTED_EXTENSIONS = (".npy", ".npz", ".csv", ".tsv", ".json", ".txt")
 
 # tensor(...), array(...), JAX's Array(...), optionally after a name: "logits: tensor(...)", "z = array(...)"

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from logitsviz import examples
 from logitsviz.i18n import t
-from tests.apptest import open_page
+from tests.apptest import APP, open_page, switch
 
 
 def run(query: dict | None = None, locale: str | None = None) -> AppTest:
@@ -179,6 +179,34 @@ def test_bad_link_falls_back_to_the_seed_with_a_message():
     assert_clean(at)
     assert at.error and "link" in at.error[0].value
     assert metrics(at)["Predicted class"] == "News"
+
+
+def test_an_upload_too_large_for_a_link_marks_the_link_and_a_new_session_says_it_is_gone():
+    at = run()
+    buf = io.BytesIO()
+    values = np.linspace(-3, 3, 5000)
+    np.save(buf, values)
+    at.file_uploader[0].set_value(("big.npy", buf.getvalue(), "application/octet-stream")).run()
+    assert_clean(at)
+    assert len(chart_probs(at)) > 1 and "logits" not in at.query_params and at.query_params["input"] == "unlinked"
+    # the link, opened by a new session (a server restart, or shared): the example, and a warning saying why
+    fresh = run({"input": "unlinked", "T": "2"})
+    assert_clean(fresh)
+    assert [w.value for w in fresh.warning] == [t("link.unlinked", lang="en")]
+    assert metrics(fresh)["Predicted class"] == "News"
+    assert "input" not in fresh.query_params  # the link now names the example it shows
+    fresh.run()
+    assert not fresh.warning  # said once
+    # a short paste replaces the marker with the text itself
+    assert "input" not in paste(at, "x: 1\ny: 4").query_params
+
+
+def test_the_decoding_lab_says_so_too():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.update({"src": "explorer", "input": "unlinked"})
+    switch(at, "decoding").run()  # the link opens the Decoding lab itself
+    assert not at.exception and at.title[0].value == t("decode.title", lang="en")
+    assert [w.value for w in at.warning] == [t("link.unlinked", lang="en")]
 
 
 # ---------------------------------------------------------- the controls ----

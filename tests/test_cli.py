@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -93,30 +94,76 @@ def test_help(command):
     assert out.returncode == 0 and "usage: logitsviz" in out.stdout
 
 
-def test_app_command_serves_the_app():
+def _free_port() -> int:
     import socket
-    import time
-    import urllib.request
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "logitsviz", "app", "--server.port", str(port), "--server.headless", "true",
-                             "--server.address", "127.0.0.1"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return s.getsockname()[1]
+
+
+def _wait_healthy(port: int, proc: subprocess.Popen) -> None:
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as resp:
+                assert resp.status == 200
+                return
+        except OSError:
+            assert proc.poll() is None, "logitsviz app exited"
+            assert time.monotonic() < deadline, "logitsviz app did not start"
+            time.sleep(0.25)
+
+
+def _port_is_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_app_command_serves_the_app_and_sigterm_leaves_nothing_running(tmp_path):
+    # regression: `logitsviz app` ran Streamlit as a child; SIGTERM to it left the server running (and every test run leaked one)
+    import signal
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "logitsviz", "app", "--server.port", str(port), "--server.address", "127.0.0.1"],
+                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},  # from another folder
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as resp:
-                    assert resp.status == 200
-                    break
-            except OSError:
-                assert proc.poll() is None, "logitsviz app exited"
-                assert time.monotonic() < deadline, "logitsviz app did not start"
-                time.sleep(0.25)
+        _wait_healthy(port, proc)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) is not None
+        import time
+
+        deadline = time.monotonic() + 10
+        while not _port_is_free(port):  # nothing left serving
+            assert time.monotonic() < deadline, "a server is still listening after SIGTERM"
+            time.sleep(0.2)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_app_flags_carry_the_settings_and_yield_to_the_users(tmp_path):
+    from logitsviz.__main__ import app_flags
+
+    flags = app_flags([], tmp_path)
+    assert "--theme.primaryColor=#E07A3F" in flags and "--browser.gatherUsageStats=false" in flags
+    assert "--client.toolbarMode=viewer" in flags and "--server.maxUploadSize=64" in flags
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "config.toml").write_text('[theme]\nprimaryColor = "#123456"\n')
+    flags = app_flags(["--server.port", "9000", "--server.maxUploadSize=10"], tmp_path)
+    assert not any(f.startswith(("--theme.primaryColor", "--server.port", "--server.maxUploadSize")) for f in flags)
+    assert "--theme.base=light" in flags
+
+
+def test_the_packaged_settings_are_the_repositorys():
+    assert (ROOT / "logitsviz" / "ui" / "server.toml").read_text() == (ROOT / ".streamlit" / "config.toml").read_text()
 
 
 # ---------------------------------------------------------- language models ----

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from logitsviz import calibration, examples, explain, figures, inputs, softmax
+from logitsviz import calibration, config, examples, explain, figures, inputs, softmax
 from logitsviz.errors import InputError
 from logitsviz.i18n import t
 from logitsviz.ui import nav, state, widgets
@@ -81,17 +81,17 @@ def data_controls() -> tuple[str, str, np.ndarray, np.ndarray, examples.DigitsMo
 # Keyed by the set's id; the arrays themselves (leading underscore) are not hashed. Bounded: a few sets' worth.
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=config.limits().cache_entries, show_spinner=False)
 def _report(data_id: str, _z: np.ndarray, _y: np.ndarray, temperature: float, n_bins: int, strategy: str) -> calibration.Report:
     return calibration.report(_z, _y, temperature=temperature, n_bins=n_bins, strategy=strategy)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=config.limits().cache_entries, show_spinner=False)
 def _fitted(data_id: str, _z: np.ndarray, _y: np.ndarray) -> float:
     return calibration.fit_temperature(_z, _y)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=config.limits().cache_entries, show_spinner=False)
 def _curve(data_id: str, _z: np.ndarray, _y: np.ndarray, fitted: float, n_bins: int, strategy: str) -> explain.TemperatureCurve:
     return explain.temperature_curve(_z, _y, fitted, n_bins=n_bins, strategy=strategy)
 

@@ -114,6 +114,7 @@ def source_controls() -> tuple[list[str], np.ndarray, str | None]:
     widgets.keep_in_url("src")
     if source == "explorer":
         cur = state.init_current()
+        state.show_unlinked()
         return cur.labels, cur.logits, None
     if source == "lm":
         return _language_model_source()

@@ -164,6 +164,7 @@ def input_controls(cur: state.Current) -> None:
             help=t("explorer.presets_help"),
         )
     with error_slot:
+        state.show_unlinked()
         state.show_error()
 
 

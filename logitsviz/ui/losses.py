@@ -181,6 +181,7 @@ def render() -> None:
     st.title(t("loss.title"))
     st.markdown(t("loss.subtitle"))
     cur = state.init_current()
+    state.show_unlinked()
     tabs = st.tabs([t("loss.tab.ce"), t("loss.tab.sig"), t("loss.tab.nce"), t("loss.tab.kd")])
     with tabs[0]:
         cross_entropy_tab(cur)

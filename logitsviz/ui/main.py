@@ -22,8 +22,23 @@ def main() -> None:
         widgets.language_switch()
         widgets.share_slot(st.container())
         st.caption(t("sidebar.about"))
+    _rerun_on_reconnect()
     page.run()  # a page that stops early (st.stop, st.switch_page) has no share control this run
     widgets.share_link()  # filled last, so the link carries what the page wrote into the URL
+
+
+
+@st.fragment(run_every="15min")
+def _rerun_on_reconnect() -> None:
+    """Draws nothing; its timer makes an open page run the app again when it reconnects to a restarted server.
+
+    Streamlit's page reconnects by itself, but asks the new server for a run
+    only when it knows of a timed fragment (or its last run was cut off);
+    otherwise it keeps showing the old figures over a session that never ran,
+    and the next click would start from defaults. With this timer every
+    reconnect runs the app from the address it shows, which holds the page's
+    state. Every 15 minutes this does nothing, at no cost.
+    """
 
 
 if __name__ == "__main__":  # `streamlit run logitsviz/ui/main.py`, as `logitsviz app` does

@@ -24,7 +24,9 @@ def source_controls() -> np.ndarray:
                           format_func=lambda s: t(f"stab.source.{s}"))
     widgets.keep_in_url("stab")
     if source == "explorer":
-        return state.init_current().logits
+        logits = state.init_current().logits
+        state.show_unlinked()
+        return logits
     return np.array(examples.STABILITY_PRESETS[source])
 
 

@@ -27,6 +27,7 @@ PASTE_LIMIT = 20_000  # larger inputs are not echoed into the paste box
 EDITABLE_LIMIT = 1000  # classes the table editor shows
 
 
+UNLINKED = "unlinked"  # the link's ?input=unlinked: its input was too large to carry, so it is gone after a restart
 ROW = "row"  # the row in use of an input with several rows: widget key and link parameter
 
 
@@ -54,6 +55,9 @@ def init_current() -> Current:
         text = params.get("logits")
         if name in examples.PRESETS:
             load_preset(name)
+        elif not text and params.get("input") == UNLINKED:
+            load_preset("seed")  # rewrites the link, dropping the marker
+            st.session_state[UNLINKED] = True  # said once by show_unlinked: nothing is silently replaced
         elif text:
             try:
                 labels, logits = inputs.parse_logits(text, default_label=default_label())
@@ -129,9 +133,15 @@ def select_row(i: int) -> None:
 
 
 def sync_link() -> None:
-    """Write the current input into the URL: the text if short, else the preset's name; and the row in use."""
+    """Write the current input into the URL: the text if short, else the preset's name; and the row in use.
+
+    An input too large for a link (an upload, a long paste) leaves ``?input=unlinked``
+    instead, so that a session started from this link (a server restart, the link
+    shared) says the input is gone rather than silently showing the example.
+    """
     cur: Current = st.session_state[CURRENT]
     params = st.query_params
+    params.pop("input", None)
     if cur.batch is not None:
         params[ROW] = str(cur.row)
     else:
@@ -145,11 +155,18 @@ def sync_link() -> None:
     else:
         params.pop("preset", None)
         params.pop("logits", None)
+        params["input"] = UNLINKED
 
 
 def link_fits() -> bool:
     cur: Current = st.session_state[CURRENT]
     return cur.preset in examples.URL_PRESETS or len(cur.text) <= URL_LIMIT
+
+
+def show_unlinked() -> None:
+    """Say, once, that the link's input could not be restored (see :func:`sync_link`)."""
+    if st.session_state.pop(UNLINKED, False):
+        st.warning(t("link.unlinked"), icon=":material/link_off:")
 
 
 def report(err: InputError, prefix: str | None = None) -> None:

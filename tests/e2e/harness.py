@@ -55,10 +55,11 @@ def rss_mb(pid: int) -> float:
 
 @contextlib.contextmanager
 def serve_process(
-    timeout: float = 60.0, extra_args: tuple[str, ...] = (), script: Path | None = None, env: dict[str, str] | None = None
+    timeout: float = 60.0, extra_args: tuple[str, ...] = (), script: Path | None = None, env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Like :func:`serve`, also yielding the server process (to watch its memory)."""
-    port = free_port()
+    """Like :func:`serve`, also yielding the server process (to watch its memory, or kill it); on ``port`` if given."""
+    port = port or free_port()
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"),
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -83,7 +84,8 @@ def serve_process(
             time.sleep(0.25)
         yield url, proc
     finally:
-        proc.terminate()
+        if proc.poll() is None:
+            proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
