@@ -1,17 +1,19 @@
 """Settings a deployment chooses, read from environment variables (on Streamlit Community Cloud: its secrets).
 
-How much one upload or input may hold, in one place (:func:`limits`):
+How much one upload or input may hold, in one place (:func:`limits`); a MB
+is 1,000,000 bytes, as the browser's file uploader counts it:
 
-``LOGITSVIZ_MAX_UPLOAD_MB`` (64)
+``LOGITSVIZ_MAX_UPLOAD_MB`` (32)
     Bytes of one uploaded file. ``logitsviz app`` gives Streamlit the same
     limit; for ``streamlit run app.py`` keep ``server.maxUploadSize`` in
     ``.streamlit/config.toml`` equal to it.
-``LOGITSVIZ_MAX_VALUES`` (8,000,000)
+``LOGITSVIZ_MAX_VALUES`` (4,000,000)
     Numbers in one array (an evaluation set's N × C).
 ``LOGITSVIZ_MAX_CLASSES`` (2,000,000)
     Classes of one vector.
 ``LOGITSVIZ_MAX_TEXT_MB`` (16)
-    Characters of pasted text.
+    Characters of pasted text (a token log-probability response, pasted or
+    uploaded, may be as large as either limit).
 ``LOGITSVIZ_CACHE_ENTRIES`` (16)
     Computed results each cached function keeps, shared by every session.
 
@@ -80,8 +82,8 @@ def model_policy() -> ModelPolicy:
 class Limits:
     """How much one upload or input may hold (see the module docstring)."""
 
-    upload_mb: int = 64
-    values: int = 8_000_000
+    upload_mb: int = 32
+    values: int = 4_000_000
     classes: int = 2_000_000
     text_mb: int = 16
     cache_entries: int = 16

@@ -45,8 +45,9 @@ __all__ = [
 # every limit is set in one place, logitsviz.config (environment variables with safe defaults)
 _LIMITS = config.limits()
 MAX_CLASSES = _LIMITS.classes  # one vector; LLM vocabularies are ~30k-260k
-MAX_TEXT_CHARS = _LIMITS.text_mb * 1024 * 1024
-MAX_UPLOAD_BYTES = _LIMITS.upload_mb * 1024 * 1024  # Streamlit's server.maxUploadSize is the same number
+MB = 1_000_000  # as the browser's file uploader counts a megabyte (on Linux and macOS)
+MAX_TEXT_CHARS = _LIMITS.text_mb * MB
+MAX_UPLOAD_BYTES = _LIMITS.upload_mb * MB  # Streamlit's server.maxUploadSize is the same number of MB
 MAX_ELEMENTS = _LIMITS.values  # numbers in one array: an evaluation set's N x C
 SUPPORTED_EXTENSIONS = (".npy", ".npz", ".csv", ".tsv", ".json", ".txt")
 
@@ -165,7 +166,7 @@ def parse_logits(text: str, *, default_label: str = "class {i}") -> tuple[list[s
     if not isinstance(text, str):
         raise InputError("input.not_text")
     if len(text) > MAX_TEXT_CHARS:
-        raise InputError("input.text_too_long", limit=f"{MAX_TEXT_CHARS // (1024 * 1024)} MB")
+        raise InputError("input.text_too_long", limit=f"{MAX_TEXT_CHARS // MB} MB")
     text = text.lstrip("\ufeff").strip()
     if not text:
         raise InputError("input.empty")
@@ -571,7 +572,7 @@ def _checked_extension(data: bytes, filename: str) -> str:
     if ext not in SUPPORTED_EXTENSIONS:
         raise InputError("file.extension", name=clip(name), supported=", ".join(SUPPORTED_EXTENSIONS))
     if len(data) > MAX_UPLOAD_BYTES:
-        raise InputError("file.too_large", size=f"{len(data) / 2**20:.0f} MB", limit=f"{MAX_UPLOAD_BYTES // 2**20} MB")
+        raise InputError("file.too_large", size=f"{len(data) / MB:.1f} MB", limit=f"{MAX_UPLOAD_BYTES // MB} MB")
     return ext
 
 
@@ -650,13 +651,15 @@ def _load_npy(fh) -> np.ndarray:
         raise InputError("file.dtype", dtype=str(dtype))
     _check_shape(tuple(shape))
     fh.seek(0)
-    return np.load(fh, allow_pickle=False)
+    # a file object is read in chunks into the new array (numpy's read_array), never whole into memory first
+    return np.lib.format.read_array(fh, allow_pickle=False)
 
 
 def _npz_member(zf: zipfile.ZipFile, name: str) -> np.ndarray:
-    """One array of an open .npz, read at most one upload's size (a zip bomb stops there)."""
+    """One array of an open .npz, decompressed straight into the array: its checked header bounds what is read
+    (a zip bomb stops there), and no copy of the member's bytes is made on the way."""
     with zf.open(name + ".npy") as member:
-        return _load_npy(io.BytesIO(member.read(MAX_UPLOAD_BYTES + 1)))
+        return _load_npy(member)
 
 
 def _load_npz(data: bytes, _ext: str = ".npz") -> np.ndarray:
@@ -703,8 +706,11 @@ def _json_numbers(flat: list) -> np.ndarray:
 
 
 def _table_rows(text: str, ext: str) -> Iterator[tuple[int, list[str]]]:
-    """``(line number, fields)`` of each row that holds values: CSV/TSV through :mod:`csv`, .txt split on commas and blanks."""
-    lines = text.splitlines()
+    """``(line number, fields)`` of each row that holds values: CSV/TSV through :mod:`csv`, .txt split on commas and blanks.
+
+    Lines are read one at a time (no list of every line of a large file).
+    """
+    lines = _lines(text)
     if ext in (".csv", ".tsv"):
         rows = csv.reader(lines, delimiter="," if ext == ".csv" else "\t")
         split = ([field.strip() for field in row] for row in rows)
@@ -715,32 +721,53 @@ def _table_rows(text: str, ext: str) -> Iterator[tuple[int, list[str]]]:
             yield lineno, fields
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` (``\\n``, ``\\r\\n`` or ``\\r`` endings), one at a time, without copying the whole text.
+
+    >>> list(_lines("a\\r\\nb\\n\\nc"))
+    ['a', 'b', '', 'c']
+    """
+    if "\n" not in text:
+        text = text.replace("\r", "\n")  # old Mac line endings; a file without any line break is one line anyway
+    start, n = 0, len(text)
+    while start < n:
+        end = text.find("\n", start)
+        end = n if end < 0 else end
+        yield text[start:end - 1] if end > start and text[end - 1] == "\r" else text[start:end]
+        start = end + 1
+
+
 def _load_text_table(data: bytes, ext: str) -> np.ndarray:
-    """A table of numbers; a first row of words is a header. One row or one column comes back 1-D."""
-    rows: list[list[str]] = []
+    """A table of numbers; a first row of words is a header. One row or one column comes back 1-D.
+
+    Each row becomes numbers as it is read, so a large file never exists as
+    Python strings or floats all at once: the peak is about twice the array.
+    """
+    rows: list[np.ndarray] = []
+    width = 0
     for lineno, fields in _table_rows(_decode(data), ext):
         if not rows and all(_to_float(tok) is None for tok in fields):
             continue  # a header row
-        if rows and len(fields) != len(rows[0]):
-            raise InputError("file.ragged", row=lineno, n=len(fields), expected=len(rows[0]))
-        if len(fields) * (len(rows) + 1) > MAX_ELEMENTS:
-            _check_shape((len(rows) + 1, len(fields)))
-        rows.append(fields)
+        if rows and len(fields) != width:
+            raise InputError("file.ragged", row=lineno, n=len(fields), expected=width)
+        width = len(fields)
+        if width * (len(rows) + 1) > MAX_ELEMENTS:
+            _check_shape((len(rows) + 1, width))
+        rows.append(_row_numbers(fields, len(rows)))
     if not rows:
         raise InputError("input.empty")
-    arr = _table_numbers(rows).reshape(len(rows), len(rows[0]))
+    arr = np.vstack(rows)
     return arr.ravel() if 1 in arr.shape else arr
 
 
-def _table_numbers(rows: list[list[str]]) -> np.ndarray:
-    flat = [tok for row in rows for tok in row]
+def _row_numbers(fields: list[str], row: int) -> np.ndarray:
     try:
-        return np.array(flat, dtype=np.float64)
+        return np.array(fields, dtype=np.float64)
     except ValueError:
-        numbers = [_to_float(tok) for tok in flat]
+        numbers = [_to_float(tok) for tok in fields]
         if None in numbers:
-            i, width = numbers.index(None), len(rows[0])
-            raise InputError("input.not_number", where=_row_col(i // width, i % width), token=clip(flat[i])) from None
+            col = numbers.index(None)
+            raise InputError("input.not_number", where=_row_col(row, col), token=clip(fields[col])) from None
         return np.array(numbers, dtype=np.float64)
 
 

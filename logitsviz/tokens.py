@@ -22,6 +22,7 @@ from functools import cache
 
 import numpy as np
 
+from logitsviz.config import limits
 from logitsviz.errors import InputError
 
 __all__ = [
@@ -271,7 +272,7 @@ def read_logprobs(data: bytes | str, *, choice: int = 0) -> LogprobSequence:
     """
     text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data.lstrip("\ufeff")
     if len(text) > _MAX_CHARS:
-        raise InputError("input.text_too_long", limit=f"{_MAX_CHARS // 2**20} MB")
+        raise InputError("input.text_too_long", limit=f"{_MAX_CHARS // 1_000_000} MB")
     docs = _documents(text)
     source, entries = _detect(docs, choice)
     shown = pieces([raw for _, raw, _, _ in entries])
@@ -281,7 +282,7 @@ def read_logprobs(data: bytes | str, *, choice: int = 0) -> LogprobSequence:
     return LogprobSequence(source, positions)
 
 
-_MAX_CHARS = 64 * 2**20
+_MAX_CHARS = max(limits().text_mb, limits().upload_mb) * 1_000_000  # a response pasted, or uploaded as a file
 
 
 def _documents(text: str) -> list:

@@ -154,7 +154,7 @@ def test_app_flags_carry_the_settings_and_yield_to_the_users(tmp_path):
 
     flags = app_flags([], tmp_path)
     assert "--theme.primaryColor=#E07A3F" in flags and "--browser.gatherUsageStats=false" in flags
-    assert "--client.toolbarMode=viewer" in flags and "--server.maxUploadSize=64" in flags
+    assert "--client.toolbarMode=viewer" in flags and "--server.maxUploadSize=32" in flags
     (tmp_path / ".streamlit").mkdir()
     (tmp_path / ".streamlit" / "config.toml").write_text('[theme]\nprimaryColor = "#123456"\n')
     flags = app_flags(["--server.port", "9000", "--server.maxUploadSize=10"], tmp_path)

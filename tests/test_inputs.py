@@ -281,6 +281,26 @@ def test_load_npz_picks_logits():
     assert info.value.key == "file.npz_which"
 
 
+def _zipped(member: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("logits.npy", member)
+    return buf.getvalue()
+
+
+def test_load_npz_reads_only_what_the_header_declares():
+    # 100 MB of zeros behind a 1,000-value array compress to 0.1 MB: only the declared 8,000 bytes are inflated
+    data = _zipped(npy_bytes(np.arange(1000.0)) + b"\0" * 10**8)
+    assert len(data) < 200_000
+    np.testing.assert_array_equal(inputs.load_array(data, "bomb.npz"), np.arange(1000.0))
+
+
+def test_load_npz_truncated_member_is_a_clear_error():
+    with pytest.raises(InputError) as info:
+        inputs.load_array(_zipped(npy_bytes(np.arange(1000.0))[:-100]), "short.npz")
+    assert info.value.key == "file.unreadable" and info.value.params["name"] == "short.npz"
+
+
 def test_load_csv_with_header_and_ragged_rows():
     np.testing.assert_array_equal(inputs.load_array(b"a,b\n1,2\n3,4\n", "x.csv"), [[1, 2], [3, 4]])
     with pytest.raises(InputError) as info:
@@ -478,3 +498,27 @@ def test_rows_round_trip_through_format(z, labelled):
     got_labels, got = inputs.parse_logits(inputs.format_logits(labels, z))
     np.testing.assert_array_equal(got, z)
     assert got_labels == (labels or inputs.default_labels(z.shape[1]))
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), max_size=8), max_size=6),
+       st.sampled_from(["\n", "\r\n", "\r"]), st.booleans())
+def test_text_tables_read_lines_as_splitlines_does(lines, ending, trailing):
+    # large tables are read one line at a time; the lines are the ones str.splitlines finds, whatever the line endings
+    from logitsviz.inputs import _lines
+
+    text = ending.join(lines) + (ending if trailing and lines else "")
+    assert list(_lines(text)) == text.splitlines()
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_an_evaluation_csv_with_any_line_endings(ending):
+    z, y = inputs.read_eval_set(ending.join(["a,b,c,label", "2,1,0,0", "0,3,1,1", ""]).encode(), "eval.csv")
+    assert z.tolist() == [[2.0, 1.0, 0.0], [0.0, 3.0, 1.0]] and y.tolist() == [0, 1]
+
+
+def test_a_bad_cell_deep_in_a_large_csv_is_named():
+    rows = ["1,2,3"] * 5000 + ["1,x,3"]
+    with pytest.raises(InputError) as err:
+        inputs.load_array("\n".join(rows).encode(), "big.csv")
+    assert err.value.key == "input.not_number" and err.value.params["token"] == "x"
+    assert err.value.params["where"] == Where("row_col", row=5001, col=2)

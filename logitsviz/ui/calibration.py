@@ -62,7 +62,7 @@ def data_controls() -> tuple[str, str, np.ndarray, np.ndarray, examples.DigitsMo
                          help=t("cal.upload_logits_help"))
         c2.file_uploader(t("cal.upload_labels"), type=["npy", "csv", "tsv", "txt", "json"], key="cal_labels", on_change=_on_upload,
                          help=t("cal.upload_labels_help"))
-        st.caption(t("cal.limits", mb=inputs.MAX_UPLOAD_BYTES // 2**20, n=f"{inputs.MAX_ELEMENTS:,}"))
+        st.caption(t("cal.limits", mb=inputs.MAX_UPLOAD_BYTES // inputs.MB, n=f"{inputs.MAX_ELEMENTS:,}"))
         info = st.session_state.get(ERROR)
         if info:
             st.error(t("error.prefix.upload") + " " + t(info[0], **info[1]), icon=":material/error:")

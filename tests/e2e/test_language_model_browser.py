@@ -67,3 +67,27 @@ def test_the_page_says_how_to_enable_it_without_the_extra(browser, tmp_path):
         wait_for_app(page)
         assert page.locator("[data-testid=stException]").count() == 0
         page.close()
+
+
+def _loaded_torch(pid: int) -> bool:
+    with open(f"/proc/{pid}/maps", encoding="ascii", errors="replace") as fh:
+        return any("libtorch" in line for line in fh)
+
+
+def test_language_model_code_loads_only_when_its_page_opens(browser, tiny_models):
+    # with the extra installed the app starts as fast as without it: no page but the language model's imports torch
+    from tests.e2e.harness import serve_process
+
+    with serve_process(env={"LOGITSVIZ_LOCAL_MODELS": "1"}) as (url, proc):
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        for path in ("/?lang=en", "/tour?lang=en", "/decoding?lang=en", "/tokens?lang=en", "/calibration?lang=en",
+                     "/losses?lang=en", "/stability?lang=en"):
+            page.goto(url + path)
+            wait_for_app(page, timeout=60_000)
+            assert page.locator("[data-testid=stException]").count() == 0, path
+        assert not _loaded_torch(proc.pid), "a page other than the language model's loaded torch"
+        page.goto(f"{url}/lm?lang=en&model={quote(str(tiny_models['gpt2']))}")
+        wait_for_app(page, timeout=60_000)
+        assert page.locator("[data-testid=stException]").count() == 0
+        assert _loaded_torch(proc.pid)
+        page.close()
