@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar
 
 import numpy as np
@@ -40,6 +40,15 @@ __all__ = [
     "epsilon_cutoff",
     "eta_cutoff",
     "top_n_sigma",
+    "repetition_penalty",
+    "presence_frequency_penalty",
+    "dry",
+    "xtc",
+    "dynamic_temperature",
+    "smoothing",
+    "top_a",
+    "tail_free",
+    "p_less",
     "sample",
     "Cut",
     "Filter",
@@ -51,6 +60,16 @@ __all__ = [
     "EpsilonCutoff",
     "EtaCutoff",
     "TopNSigma",
+    "RepetitionPenalty",
+    "PresenceFrequency",
+    "DRY",
+    "XTC",
+    "DynamicTemperature",
+    "Smoothing",
+    "TopA",
+    "TailFree",
+    "PLess",
+    "Mirostat",
     "FILTERS",
     "ORDERS",
     "Stage",
@@ -104,6 +123,7 @@ class Cut:
 
     after: np.ndarray
     threshold: float | np.ndarray | None
+    notes: dict = field(default_factory=dict)  # what else a chart says: tokens touched, whether XTC fired, mirostat's μ
 
 
 def _per_row(values: np.ndarray) -> float | np.ndarray:
@@ -127,6 +147,16 @@ class Filter:
     name: ClassVar[str] = ""
     measures: ClassVar[str] = "probability"
     ranks_by: ClassVar[str] = "probability"
+    uses_history: ClassVar[bool] = False  # reads the token history (penalties, DRY): see :meth:`with_history`
+    uses_rng: ClassVar[bool] = False  # draws random numbers (XTC, mirostat): see :meth:`with_rng`
+
+    def with_history(self, history: Sequence[int]) -> Filter:
+        """The same unit looking at ``history`` (token ids, oldest first); units that do not read it come back as they are."""
+        return replace(self, history=history) if self.uses_history else self
+
+    def with_rng(self, rng: np.random.Generator) -> Filter:
+        """The same unit drawing from ``rng``; units without randomness come back as they are."""
+        return replace(self, rng=rng) if self.uses_rng and "rng" in {f.name for f in fields(self)} else self
 
     @property
     def setting(self) -> float:
@@ -320,6 +350,511 @@ def _unsort(mask_sorted: np.ndarray, order: np.ndarray) -> np.ndarray:
     return mask
 
 
+# ------------------------------------------------ samplers beyond the warpers ----
+# Each reads its rule from the project that defined it (source and version in its docstring) and is tested against a
+# reference written from that definition. The ones that look at the text so far take ``history``: token ids, oldest
+# first. History and randomness are fields, so a chain of them is still a list of units applied in order.
+
+
+def _history(history: Sequence[int] | np.ndarray) -> tuple[int, ...]:
+    """Token ids as a tuple of non-negative ints (checked once, when a sampler is built)."""
+    try:
+        ids = np.asarray(history if not isinstance(history, (str, bytes)) else [history]).ravel()
+        if ids.size and (ids.dtype.kind not in "iu" and not np.all(np.equal(np.mod(ids.astype(float), 1), 0))):
+            raise ValueError
+        out = tuple(int(i) for i in ids)
+    except (TypeError, ValueError):
+        raise InputError("args.history", value=str(history)[:80]) from None
+    if any(i < 0 for i in out):
+        raise InputError("args.history", value=str(min(out)))
+    return out
+
+
+def _window(history: tuple[int, ...], last_n: int, vocab: int) -> tuple[int, ...]:
+    """The ids a penalty looks at: the last ``last_n`` (-1: all, 0: none), each checked against the vocabulary."""
+    ids = history if last_n < 0 else history[len(history) - last_n:] if last_n else ()
+    if ids and max(ids) >= vocab:
+        raise InputError("args.history_range", value=max(ids), n=vocab)
+    return ids
+
+
+def _last_n(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < -1:
+        raise InputError("args.last_n", value=value)
+    return int(value)
+
+
+def _nonnegative(name: str, value: float) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise InputError("args.nonnegative", name=name, value=value) from None
+    if not (math.isfinite(out) and out >= 0):
+        raise InputError("args.nonnegative", name=name, value=value)
+    return out
+
+
+def _positive(name: str, value: float) -> float:
+    out = _nonnegative(name, value)
+    if out <= 0:
+        raise InputError("args.positive", name=name, value=value)
+    return out
+
+
+def _touched(before: np.ndarray, after: np.ndarray) -> int:
+    """How many tokens a transform changed (over every row)."""
+    with np.errstate(invalid="ignore"):
+        return int(np.sum(np.isfinite(before) & (before != after)))
+
+
+@dataclass(frozen=True)
+class RepetitionPenalty(Filter):
+    """Make tokens already in the history less likely: a positive logit is divided by ``penalty``, a negative one multiplied.
+
+    Each token counts once, however often it appeared. transformers'
+    ``RepetitionPenaltyLogitsProcessor`` (v5, ``generation/logits_process.py``)
+    and llama.cpp's penalties sampler (``penalty_repeat``) apply exactly this;
+    the CTRL paper (Keskar et al., 2019) proposed 1.2. 1.0 changes nothing.
+    """
+
+    penalty: float
+    history: tuple[int, ...] = ()
+    last_n: int = -1  # the last N tokens of the history (llama.cpp's penalty_last_n: -1 all, 0 none)
+    name: ClassVar[str] = "repetition"
+    measures: ClassVar[str] = "none"
+    uses_history: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "penalty", _positive("penalty", self.penalty))
+        object.__setattr__(self, "history", _history(self.history))
+        object.__setattr__(self, "last_n", _last_n(self.last_n))
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        ids = np.unique(np.asarray(_window(self.history, self.last_n, z.shape[-1]), dtype=np.int64))
+        out = np.array(z, copy=True)
+        if ids.size:
+            score = out[..., ids]
+            with np.errstate(over="ignore"):
+                out[..., ids] = np.where(score < 0, score * z.dtype.type(self.penalty), score / z.dtype.type(self.penalty))
+        return Cut(out, None, {"touched": _touched(z, out), "history": ids.size})
+
+
+@dataclass(frozen=True)
+class PresenceFrequency(Filter):
+    """Subtract ``count · frequency + (count > 0) · presence`` from each token's logit, counting it in the history.
+
+    OpenAI's presence and frequency penalties (as its API reference defines
+    them), also llama.cpp's ``penalty_present`` and ``penalty_freq``. Typical
+    values 0.1-1; negative values would encourage repetition and are refused.
+    """
+
+    presence: float
+    frequency: float = 0.0
+    history: tuple[int, ...] = ()
+    last_n: int = -1
+    name: ClassVar[str] = "presence"
+    measures: ClassVar[str] = "none"
+    uses_history: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "presence", _nonnegative("presence", self.presence))
+        object.__setattr__(self, "frequency", _nonnegative("frequency", self.frequency))
+        object.__setattr__(self, "history", _history(self.history))
+        object.__setattr__(self, "last_n", _last_n(self.last_n))
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        ids = _window(self.history, self.last_n, z.shape[-1])
+        counts = np.bincount(np.asarray(ids, dtype=np.int64), minlength=z.shape[-1]).astype(z.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = z - (counts * z.dtype.type(self.frequency) + (counts > 0) * z.dtype.type(self.presence))
+        out = np.where(np.isfinite(z), out, z)  # -inf stays removed, +inf stays +inf
+        return Cut(out, None, {"touched": _touched(z, out), "history": len(ids)})
+
+
+@dataclass(frozen=True)
+class DynamicTemperature(Filter):
+    """Entropy-based temperature: a flat distribution gets up to ``temperature + range_``, a peaked one down to ``temperature - range_``.
+
+    llama.cpp's ``temp_ext`` sampler (``src/llama-sampling.cpp``): with H the
+    entropy of the remaining tokens and log n its maximum,
+    ``T = max(0, t - r) + 2r · (H / log n) ** exponent`` and the logits are
+    divided by T, H and n over the tokens still in play. ``range_ = 0`` is
+    plain temperature ``t``; one token left is not changed at all. A T of 0 (a one-hot distribution) keeps only the most likely
+    token, as llama.cpp's temperature 0 does. The threshold shown is the T applied.
+    """
+
+    temperature: float
+    range_: float = 0.0
+    exponent: float = 1.0
+    name: ClassVar[str] = "dynatemp"
+    measures: ClassVar[str] = "none"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "temperature", numerics._check_temperature(self.temperature))
+        object.__setattr__(self, "range_", _nonnegative("range", self.range_))
+        object.__setattr__(self, "exponent", _positive("exponent", self.exponent))
+
+    def applied(self, z: np.ndarray) -> np.ndarray:
+        """The temperature each row gets, shape ``(..., 1)``."""
+        t = np.full((*z.shape[:-1], 1), self.temperature)
+        if self.range_ <= 0:
+            return t
+        n = np.isfinite(z).sum(axis=-1, keepdims=True)
+        h = numerics.entropy(z.astype(np.float64))[..., None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            normalized = np.where(n > 1, h / np.log(np.maximum(n, 2)), 0.0)
+        lo, hi = max(0.0, self.temperature - self.range_), self.temperature + self.range_
+        # one token left: llama.cpp applies nothing at all (a temperature of 1)
+        return np.where(n > 1, lo + (hi - lo) * np.clip(normalized, 0.0, 1.0) ** self.exponent, 1.0)
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        t = self.applied(z)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            out = (z / t.astype(z.dtype)).astype(z.dtype, copy=False)
+        greedy = (t <= 0)[..., 0]
+        if greedy.any():  # T = 0: only the most likely token
+            top = z == np.max(z, axis=-1, keepdims=True)
+            out[greedy] = np.where(top[greedy], z[greedy], -np.inf)
+        return Cut(out, _per_row(t))
+
+
+@dataclass(frozen=True)
+class TopA(Filter):
+    """Remove tokens whose probability is below ``a · (max p)²``; the threshold is that probability.
+
+    text-generation-webui's ``TopALogitsWarper`` (``modules/sampler_hijack.py``,
+    from BlinkDL's RWKV): a confident top token raises the bar quadratically, a
+    flat distribution keeps most tokens. The most likely token always stays.
+    Typical: 0.2.
+    """
+
+    a: float
+    name: ClassVar[str] = "top_a"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "a", _probability("a", self.a, closed_right=True))
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        probs = numerics.softmax(z)
+        top = np.max(probs, axis=-1, keepdims=True)
+        threshold = self.a * top * top
+        return Cut(_removed(z, _protect_top(z, probs < threshold)), _per_row(threshold))
+
+
+def _generator(rng: int | np.random.Generator | None) -> np.random.Generator:
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+@dataclass(frozen=True)
+class XTC(Filter):
+    """Exclude Top Choices: with chance ``probability``, remove every token at or above ``threshold`` but the least likely of them.
+
+    llama.cpp's XTC sampler (``src/llama-sampling.cpp``, by p-e-w): one
+    uniform draw per application; if it is at most ``probability`` and at
+    least two tokens reach ``threshold``, all of them except the least likely
+    are removed (tied least likely ones all stay). A threshold above 0.5 can
+    never hold two tokens, so it does nothing. ``rng``: a seed or a generator
+    (a generator advances, so a generation gets a new draw each step).
+    Typical: threshold 0.1, probability 0.5.
+    """
+
+    threshold: float
+    probability: float = 0.5
+    rng: int | np.random.Generator | None = None
+    name: ClassVar[str] = "xtc"
+    uses_rng: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "threshold", _probability("threshold", self.threshold, closed_right=True))
+        probability = _nonnegative("probability", self.probability)
+        if probability > 1:
+            raise InputError("args.unit_interval", name="probability", value=self.probability)
+        object.__setattr__(self, "probability", probability)
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        gen = _generator(self.rng)
+        probs = numerics.softmax(z)
+        out = np.array(z, copy=True)
+        rows_in, rows_out, rows_p = z.reshape(-1, z.shape[-1]), out.reshape(-1, z.shape[-1]), probs.reshape(-1, z.shape[-1])
+        fired = []
+        for zi, oi, pi in zip(rows_in, rows_out, rows_p):
+            chance = float(gen.random())
+            above = pi >= self.threshold
+            fire = self.probability > 0 and self.threshold <= 0.5 and np.isfinite(zi).sum() >= 2 and chance <= self.probability
+            if fire and above.sum() >= 2:
+                least = pi[above].min()
+                oi[above & (pi > least)] = -np.inf
+            fired.append(bool(fire))
+        return Cut(out, self.threshold, {"fired": fired[0] if len(fired) == 1 else fired})
+
+
+class Mirostat(Filter):
+    """Mirostat: truncate so that each token's surprise stays near ``tau`` bits, learning a bound μ as it goes.
+
+    llama.cpp's mirostat samplers (``src/llama-sampling.cpp``; Basu et al.,
+    2021, arXiv 2007.14966). μ starts at ``2 · tau``. Each :meth:`step`
+    truncates, renormalises, draws a token, and moves μ by
+    ``-eta · (surprise - tau)``, the surprise ``-log2 p`` of the drawn token
+    after renormalising.
+
+    - version 2 keeps the tokens whose surprise is at most μ (at least the
+      most likely one); the threshold is the probability ``2 ** -μ``;
+    - version 1 estimates the Zipf exponent ŝ from the top ``m`` tokens and
+      keeps the top ``k = (ε̂ · 2^μ / (1 - V^-ε̂)) ** (1/ŝ)``, ε̂ = ŝ - 1, V the
+      vocabulary size; the threshold is k.
+
+    Unlike the other units it has state: ``apply`` truncates at the current μ
+    without changing it; ``step`` also draws and updates. Typical: tau 5, eta 0.1.
+    """
+
+    name: ClassVar[str] = "mirostat"
+    uses_rng: ClassVar[bool] = True
+
+    def __init__(self, tau: float, eta: float = 0.1, version: int = 2, *, m: int = 100, mu: float | None = None) -> None:
+        object.__setattr__(self, "tau", _positive("tau", tau))
+        object.__setattr__(self, "eta", _nonnegative("eta", eta))
+        if version not in (1, 2) or isinstance(version, bool):
+            raise InputError("args.mirostat_version", value=version)
+        object.__setattr__(self, "version", int(version))
+        object.__setattr__(self, "m", max(2, int(m)))
+        object.__setattr__(self, "mu", 2.0 * self.tau if mu is None else float(mu))
+
+    @property
+    def measures(self) -> str:  # type: ignore[override]
+        return "probability" if self.version == 2 else "count"
+
+    @property
+    def setting(self) -> float:
+        return self.tau
+
+    def __repr__(self) -> str:
+        return f"Mirostat(tau={self.tau:g}, eta={self.eta:g}, version={self.version}, mu={self.mu:g})"
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def _keep(self, z: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, float]:
+        """Which tokens of one vector survive at the current μ, and the threshold (a probability, or k)."""
+        if self.version == 2:
+            keep = -np.log2(np.maximum(probs, np.finfo(np.float64).tiny)) <= self.mu
+            keep |= probs == probs.max()
+            return keep & np.isfinite(z), 2.0 ** -self.mu
+        k = self.top_k(probs)
+        kth = np.sort(z)[::-1][min(k, z.size) - 1]
+        return (z >= kth) & np.isfinite(z), float(k)
+
+    def top_k(self, probs: np.ndarray) -> int:
+        """Version 1's k at the current μ, for one probability vector."""
+        p = np.sort(probs[probs > 0])[::-1]
+        n = min(self.m - 1, p.size - 1)
+        if n < 1:
+            return 1
+        i = np.arange(n, dtype=np.float64)
+        t_i = np.log((i + 2) / (i + 1))
+        b_i = np.log(p[:n] / p[1 : n + 1])
+        s_hat = float(np.sum(t_i * b_i) / np.sum(t_i * t_i))
+        eps = s_hat - 1
+        with np.errstate(all="ignore"):
+            k = (eps * 2.0 ** self.mu / (1 - float(probs.size) ** -eps)) ** (1 / s_hat)
+        return max(int(k), 1) if math.isfinite(k) else (1 if k != math.inf else int(probs.size))
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        out = np.array(z, copy=True)
+        thresholds = []
+        for zi, oi in zip(z.reshape(-1, z.shape[-1]), out.reshape(-1, z.shape[-1])):
+            keep, threshold = self._keep(zi, numerics.softmax(zi.astype(np.float64)))
+            oi[~keep] = -np.inf
+            thresholds.append(threshold)
+        return Cut(out, thresholds[0] if len(thresholds) == 1 else np.array(thresholds), {"mu": self.mu})
+
+    def step(self, logits: ArrayLike, rng: int | np.random.Generator | None = None) -> tuple[int, np.ndarray]:
+        """Truncate one vector at μ, draw a token, update μ; return the token and the truncated logits."""
+        z = _logits(logits)
+        if z.ndim != 1 or z.size == 0:
+            raise InputError("args.one_vector", shape=str(z.shape))
+        truncated = self._cut(z).after
+        token = int(sample(truncated, 1, rng=_generator(rng))[0])
+        surprise = -math.log2(max(float(numerics.softmax(truncated.astype(np.float64))[token]), 1e-300))
+        object.__setattr__(self, "mu", self.mu - self.eta * (surprise - self.tau))
+        return token, truncated
+
+
+def _common_suffix(w: Sequence[int], i: int, reach: int) -> int:
+    """How many tokens ending at position ``i`` equal those ending at the last one (overlap allowed), at most ``reach``."""
+    n, length = len(w), 0
+    while length <= i and length < reach and w[i - length] == w[n - 1 - length]:
+        length += 1
+    return length
+
+
+@dataclass(frozen=True)
+class DRY(Filter):
+    """"Don't Repeat Yourself": penalise the token that would continue a sequence already seen in the history.
+
+    As llama.cpp's DRY sampler (``src/llama-sampling.cpp``, from KoboldCpp,
+    by pi6am) and text-generation-webui's ``DRYLogitsProcessor`` define it,
+    written out plainly: for every earlier position i of the history (the
+    last ``penalty_last_n`` ids; -1 all, 0 none), L is the length of the
+    longest run ending at i that equals the run ending at the last token,
+    never reaching back past the last sequence breaker; the token that
+    followed position i gets ``multiplier · base ** (L - allowed_length)``
+    subtracted from its logit when L ≥ ``allowed_length`` (the largest L
+    over all positions counts once). Sequence breakers (token ids) are never
+    penalised. The exponent is capped where the penalty would overflow a
+    float32 (llama.cpp's rule; text-generation-webui caps L at 50 instead).
+    ``multiplier = 0`` or ``base < 1`` does nothing. Typical: multiplier 0.8,
+    base 1.75, allowed length 2.
+    """
+
+    multiplier: float
+    base: float = 1.75
+    allowed_length: int = 2
+    sequence_breakers: tuple[int, ...] = ()
+    penalty_last_n: int = -1
+    history: tuple[int, ...] = ()
+    name: ClassVar[str] = "dry"
+    measures: ClassVar[str] = "none"
+    uses_history: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "multiplier", _nonnegative("multiplier", self.multiplier))
+        object.__setattr__(self, "base", _nonnegative("base", self.base))
+        if isinstance(self.allowed_length, bool) or not isinstance(self.allowed_length, (int, np.integer)) or self.allowed_length < 1:
+            raise InputError("args.allowed_length", value=self.allowed_length)
+        object.__setattr__(self, "allowed_length", int(self.allowed_length))
+        object.__setattr__(self, "sequence_breakers", _history(self.sequence_breakers))
+        object.__setattr__(self, "penalty_last_n", _last_n(self.penalty_last_n))
+        object.__setattr__(self, "history", _history(self.history))
+
+    def penalties(self, vocab: int) -> dict[int, float]:
+        """The amount subtracted from each penalised token's logit."""
+        w = _window(self.history, self.penalty_last_n, vocab)
+        n = len(w)
+        if self.multiplier == 0 or self.base < 1 or n <= self.allowed_length:
+            return {}
+        breakers = set(self.sequence_breakers)
+        # how far back from the last token a match may reach: up to the most recent breaker
+        reach = next((d for d in range(n) if w[n - 1 - d] in breakers), n)
+        if reach < self.allowed_length:
+            return {}
+        longest: dict[int, int] = {}
+        for i in range(n - 1):
+            length = _common_suffix(w, i, reach)
+            follower = w[i + 1]
+            if length >= self.allowed_length and follower not in breakers:
+                longest[follower] = max(longest.get(follower, 0), length)
+        # llama.cpp caps the exponent where the penalty would overflow a float32
+        cap = int(88.7228391 / math.log(self.base)) if self.base > 1.000001 else None
+        return {tok: self.multiplier * self.base ** min(length - self.allowed_length, cap or length)
+                for tok, length in longest.items()}
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        out = np.array(z, copy=True)
+        amounts = self.penalties(z.shape[-1])
+        if amounts:
+            ids = np.fromiter(amounts, dtype=np.int64, count=len(amounts))
+            with np.errstate(over="ignore", invalid="ignore"):
+                shifted = out[..., ids] - np.array(list(amounts.values()), dtype=z.dtype)
+            out[..., ids] = np.where(np.isfinite(out[..., ids]), shifted, out[..., ids])
+        return Cut(out, None, {"touched": _touched(z, out), "history": len(_window(self.history, self.penalty_last_n, z.shape[-1]))})
+
+
+@dataclass(frozen=True)
+class Smoothing(Filter):
+    """Quadratic sampling: bend every logit towards the top one by its distance, ``max - k·f·d² + s·f·d³``, d = z - max.
+
+    text-generation-webui's ``QuadraticSamplingLogitsWarper``
+    (``modules/sampler_hijack.py``): ``k = (3 - curve) / 2``,
+    ``s = (curve - 1) / 2``; curve 1 is the plain quadratic. The top token is
+    unchanged; close runners-up barely move while the tail drops fast, so a
+    larger factor is sharper. Removes nothing. Typical: factor 0.2-0.5.
+    The maximum is each row's own (the webui takes one over the batch).
+    """
+
+    factor: float
+    curve: float = 1.0
+    name: ClassVar[str] = "smoothing"
+    measures: ClassVar[str] = "none"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "factor", _positive("factor", self.factor))
+        object.__setattr__(self, "curve", _nonnegative("curve", self.curve))
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        finite = np.isfinite(z)
+        with np.errstate(invalid="ignore", over="ignore"):
+            top = np.max(np.where(finite, z, -np.inf), axis=-1, keepdims=True)
+            d = np.where(finite, z - top, 0.0)
+            k, s = (3 - self.curve) / 2, (self.curve - 1) / 2
+            bent = -(k * self.factor * d * d) + (s * self.factor * d * d * d) + top
+        return Cut(np.where(finite, bent, z).astype(z.dtype, copy=False), None)
+
+
+@dataclass(frozen=True)
+class TailFree(Filter):
+    """Tail-free sampling: cut where the sorted probabilities stop curving, by mass ``z`` of their second differences.
+
+    text-generation-webui's ``TailFreeLogitsWarper`` (``modules/sampler_hijack.py``;
+    Trenton Bricken, 2019): sort the probabilities, take the absolute second
+    differences, normalise them to sum 1 and keep the most likely tokens up to
+    and including the first whose running sum exceeds ``z``; the least likely
+    token is always cut. (llama.cpp removed its version in 2024; it kept one
+    token fewer.) The threshold shown is how many tokens stay. Typical: 0.95.
+    """
+
+    z: float
+    name: ClassVar[str] = "tfs"
+    measures: ClassVar[str] = "count"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "z", _probability("z", self.z, closed_right=True))
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        v = z.shape[-1]
+        if v < 2 or self.z >= 1:
+            return Cut(np.array(z, copy=True), v)
+        order = np.argsort(-z, axis=-1, kind="stable")
+        probs = np.take_along_axis(numerics.softmax(z), order, axis=-1).astype(np.float64)
+        d2 = np.abs(np.diff(probs, n=2, axis=-1))
+        total = d2.sum(axis=-1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cdf = np.cumsum(d2 / total, axis=-1)
+        remove_sorted = np.concatenate([np.zeros((*z.shape[:-1], 1), bool), cdf > self.z, np.ones((*z.shape[:-1], 1), bool)], axis=-1)
+        remove_sorted[..., 0] = False
+        mask = _unsort(remove_sorted, order)
+        kept = (~mask & np.isfinite(z)).sum(axis=-1)
+        return Cut(_removed(z, mask), int(kept) if np.ndim(kept) == 0 else kept)
+
+
+@dataclass(frozen=True)
+class PLess(Filter):
+    """p-less sampling: keep the tokens at least as likely as two independent draws agreeing, ``p_i ≥ Σ p²``.
+
+    No setting to tune (Tao et al., 2025, arXiv 2509.23234, after the authors'
+    reference code): a confident distribution keeps few tokens, a flat one
+    keeps many; the most likely token always stays, since Σp² ≤ max p. The
+    ``norm`` variant lowers the bar to ``(V·Σp² - 1) / (V - 1)`` for more
+    variety. The threshold is that probability.
+    """
+
+    norm: bool = False
+    name: ClassVar[str] = "p_less"
+
+    @property
+    def setting(self) -> float:
+        return float(self.norm)
+
+    def _cut(self, z: np.ndarray) -> Cut:
+        probs = numerics.softmax(z)
+        threshold = np.sum(probs * probs, axis=-1, keepdims=True)
+        v = z.shape[-1]
+        if self.norm and v > 1:
+            threshold = (v * threshold - 1) / (v - 1)
+        return Cut(_removed(z, _protect_top(z, probs < threshold)), _per_row(threshold))
+
+
 # --------------------------------------------------------------- filters ----
 
 
@@ -428,6 +963,93 @@ def top_n_sigma(logits: ArrayLike, n: float) -> np.ndarray:
     return TopNSigma(n)(logits)
 
 
+def repetition_penalty(logits: ArrayLike, history: Sequence[int], penalty: float) -> np.ndarray:
+    """Divide the positive logits of tokens in ``history`` by ``penalty`` and multiply the negative ones (transformers, llama.cpp).
+
+    >>> repetition_penalty([2.0, -1.0, 0.5], [0, 1, 0], 2.0)
+    array([ 1. , -2. ,  0.5])
+    """
+    return RepetitionPenalty(penalty, history)(logits)
+
+
+def presence_frequency_penalty(logits: ArrayLike, history: Sequence[int], presence: float = 0.0,
+                               frequency: float = 0.0) -> np.ndarray:
+    """Subtract ``count · frequency + (count > 0) · presence`` from each token's logit (OpenAI, llama.cpp).
+
+    >>> presence_frequency_penalty([2.0, 1.0, 0.5], [0, 0, 1], presence=0.5, frequency=0.25)
+    array([1.  , 0.25, 0.5 ])
+    """
+    return PresenceFrequency(presence, frequency, history)(logits)
+
+
+def dry(logits: ArrayLike, history: Sequence[int], *, multiplier: float, base: float = 1.75, allowed_length: int = 2,
+        sequence_breakers: Sequence[int] = (), penalty_last_n: int = -1) -> np.ndarray:
+    """DRY: subtract ``multiplier · base ** (L - allowed_length)`` from a token that would extend a repeat of length L.
+
+    See :class:`DRY`. In ``a b c c b c y a b c`` (ids 0 1 2 2 1 2 3 0 1 2),
+    ``c`` would repeat ``a b c`` (L = 3) and ``y`` would repeat ``b c``:
+
+    >>> dry(np.zeros(4), [0, 1, 2, 2, 1, 2, 3, 0, 1, 2], multiplier=0.8)
+    array([ 0. ,  0. , -1.4, -0.8])
+    """
+    return DRY(multiplier, base, allowed_length, tuple(sequence_breakers), penalty_last_n, history)(logits)
+
+
+def xtc(logits: ArrayLike, threshold: float, probability: float, *, rng: int | np.random.Generator | None) -> np.ndarray:
+    """Exclude Top Choices (llama.cpp): with chance ``probability``, remove every token with p ≥ ``threshold`` but the least likely.
+
+    >>> xtc(np.log([0.4, 0.3, 0.2, 0.1]), 0.15, 1.0, rng=0).round(3)
+    array([  -inf,   -inf, -1.609, -2.303])
+    """
+    return XTC(threshold, probability, rng)(logits)
+
+
+def dynamic_temperature(logits: ArrayLike, temperature: float, range_: float, exponent: float = 1.0) -> np.ndarray:
+    """Divide by a temperature between ``temperature ± range_`` that grows with the entropy (llama.cpp's ``temp_ext``).
+
+    >>> dynamic_temperature([2.0, 1.0, 0.5, 0.0], 1.0, 0.5).round(4)   # H / log 4 = 0.8005: T = 1.3005
+    array([1.5378, 0.7689, 0.3845, 0.    ])
+    """
+    return DynamicTemperature(temperature, range_, exponent)(logits)
+
+
+def smoothing(logits: ArrayLike, factor: float, curve: float = 1.0) -> np.ndarray:
+    """Quadratic sampling (text-generation-webui): ``max - k·f·d² + s·f·d³`` with d = z - max, k = (3 - curve)/2, s = (curve - 1)/2.
+
+    >>> smoothing([2.0, 1.0, 0.0, -np.inf], 0.5)
+    array([ 2. ,  1.5,  0. , -inf])
+    """
+    return Smoothing(factor, curve)(logits)
+
+
+def top_a(logits: ArrayLike, a: float) -> np.ndarray:
+    """Remove tokens with probability below ``a · (max p)²`` (text-generation-webui, KoboldCpp); never the top token.
+
+    >>> top_a(np.log([0.6, 0.2, 0.12, 0.08]), 0.3).round(3)   # threshold 0.108
+    array([-0.511, -1.609, -2.12 ,   -inf])
+    """
+    return TopA(a)(logits)
+
+
+def tail_free(logits: ArrayLike, z: float) -> np.ndarray:
+    """Tail-free sampling (text-generation-webui): keep tokens until the normalised second differences pass mass ``z``.
+
+    >>> tail_free(np.log([0.5, 0.25, 0.15, 0.06, 0.04]), 0.7).round(3)
+    array([-0.693, -1.386, -1.897,   -inf,   -inf])
+    """
+    return TailFree(z)(logits)
+
+
+def p_less(logits: ArrayLike, norm: bool = False) -> np.ndarray:
+    """p-less sampling: keep tokens with ``p ≥ Σ p²`` (arXiv 2509.23234); no setting. ``norm``: the relaxed variant.
+
+    >>> p_less(np.log([0.5, 0.3, 0.15, 0.05])).round(3)   # Σp² = 0.365
+    array([-0.693,   -inf,   -inf,   -inf])
+    """
+    return PLess(norm)(logits)
+
+
+
 # --------------------------------------------------------------- sampling ----
 
 
@@ -478,15 +1100,25 @@ def sample(logits: ArrayLike, n: int, *, rng: int | np.random.Generator | None =
 # --------------------------------------------------------------- pipelines ----
 
 FILTERS: dict[str, type[Filter]] = {
-    cls.name: cls for cls in (Temperature, TopK, TopP, MinP, TypicalP, EpsilonCutoff, EtaCutoff, TopNSigma)
+    cls.name: cls
+    for cls in (Temperature, TopK, TopP, MinP, TypicalP, EpsilonCutoff, EtaCutoff, TopNSigma, RepetitionPenalty,
+                PresenceFrequency, DRY, XTC, DynamicTemperature, Smoothing, TopA, TailFree, PLess, Mirostat)
 }
 
+# Every unit in the order each project applies them; a unit a project lacks sits where it fits best (noted).
 ORDERS: dict[str, tuple[str, ...]] = {
-    # transformers: temperature first, then the warpers in the order generate() adds them
-    "transformers": ("temperature", "top_k", "top_p", "min_p", "typical_p", "epsilon", "eta", "top_n_sigma"),
-    # llama.cpp's default chain: top-nσ, top-k, typical, top-p, min-p, temperature last
-    # (ε and η are not in llama.cpp; they sit with the other probability cut-offs)
-    "llama.cpp": ("top_n_sigma", "top_k", "typical_p", "top_p", "min_p", "epsilon", "eta", "temperature"),
+    # transformers' generate(): the repetition penalty among the logits processors, then temperature and the warpers
+    # in the order it adds them; top-nσ and everything transformers lacks after them
+    "transformers": ("repetition", "presence", "dry", "temperature", "dynatemp", "smoothing", "top_k", "top_p", "min_p",
+                     "typical_p", "epsilon", "eta", "top_n_sigma", "tfs", "top_a", "p_less", "xtc", "mirostat"),
+    # llama.cpp's default chain (common.h): penalties, DRY, top-nσ, top-k, typical, top-p, min-p, XTC, temperature
+    # (its temp_ext, our dynatemp, in the same place); ε, η, top-a, TFS and p-less with the other cut-offs; mirostat,
+    # which in llama.cpp replaces the chain after temperature, last
+    "llama.cpp": ("repetition", "presence", "dry", "top_n_sigma", "top_k", "typical_p", "top_p", "min_p", "epsilon", "eta",
+                  "top_a", "tfs", "p_less", "xtc", "temperature", "dynatemp", "smoothing", "mirostat"),
+    # text-generation-webui's default sampler_priority (modules/presets.py); p-less after min-p
+    "text-generation-webui": ("repetition", "presence", "dry", "top_n_sigma", "temperature", "dynatemp", "smoothing", "top_k",
+                              "top_p", "typical_p", "epsilon", "eta", "tfs", "top_a", "min_p", "p_less", "mirostat", "xtc"),
 }
 
 
@@ -498,6 +1130,7 @@ class Stage:
     before: np.ndarray
     after: np.ndarray
     threshold: float | np.ndarray | None
+    notes: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -513,41 +1146,58 @@ class Stage:
         return np.isfinite(self.before) & ~np.isfinite(self.after)
 
 
-def chain(logits: ArrayLike, steps: Sequence[Filter | tuple[str, float]]) -> list[Stage]:
+def chain(logits: ArrayLike, steps: Sequence[Filter | tuple[str, float]], *, history: Sequence[int] | None = None,
+          rng: int | np.random.Generator | None = None) -> list[Stage]:
     """Apply filters in exactly the order given, keeping every intermediate.
 
     ``steps`` holds filters (``TopP(0.9)``) or ``(name, setting)`` pairs
-    (``("top_p", 0.9)``), each checked before anything runs.
+    (``("top_p", 0.9)``), each checked before anything runs. ``history``
+    (token ids) is given to every unit that reads one, ``rng`` (a seed or a
+    generator) to every unit that draws (see :func:`build_chain`).
 
     >>> stages = chain([3.0, 2.0, 1.0, 0.0], [("top_k", 2), ("temperature", 0.5)])
     >>> [s.name for s in stages], stages[-1].after
     (['top_k', 'temperature'], array([  6.,   4., -inf, -inf]))
+    >>> chain([1.0, 1.0, 1.0], [("repetition", 2.0)], history=[1])[0].after
+    array([1. , 0.5, 1. ])
     """
-    units = build_chain(steps)
+    units = build_chain(steps, history=history, rng=rng)
     z = _logits(logits)
     stages = []
     for unit in units:
         cut = unit.apply(z)
-        stages.append(Stage(unit, z, cut.after, cut.threshold))
+        stages.append(Stage(unit, z, cut.after, cut.threshold, cut.notes))
         z = cut.after
     return stages
 
 
-def build_chain(steps: Sequence[Filter | tuple[str, float]]) -> list[Filter]:
+def build_chain(steps: Sequence[Filter | tuple[str, float]], *, history: Sequence[int] | None = None,
+                rng: int | np.random.Generator | None = None) -> list[Filter]:
     """Filters from ``(name, setting)`` pairs (or filters), each checked: a bad one fails before any logits are touched.
+
+    With ``history``, units that read one (penalties, DRY) look at it; with
+    ``rng``, units that draw (XTC) share that generator, so a seeded
+    generation is reproducible step after step.
 
     >>> build_chain([("temperature", 0.7), ("top_k", 40.0)])
     [Temperature(t=0.7), TopK(k=40)]
     """
+    gen = None if rng is None else _generator(rng)
+    ids = None if history is None else _history(history)
     units = []
     for step in steps:
         if isinstance(step, Filter):
-            units.append(step)
-            continue
-        name, setting = step
-        if name not in FILTERS:
-            raise InputError("args.filter", value=name, options=", ".join(FILTERS))
-        units.append(FILTERS[name].from_setting(setting))
+            unit = step
+        else:
+            name, setting = step
+            if name not in FILTERS:
+                raise InputError("args.filter", value=name, options=", ".join(FILTERS))
+            unit = FILTERS[name].from_setting(setting)
+        if ids is not None:
+            unit = unit.with_history(ids)
+        if gen is not None:
+            unit = unit.with_rng(gen)
+        units.append(unit)
     return units
 
 

@@ -63,8 +63,14 @@ def test_losses(z, target):
 @given(arrays(min_dims=1, max_dims=2), st.sampled_from(list(sampling.FILTERS)))
 def test_filters(z, name):
     value = {"temperature": 0.7, "top_k": 2, "top_p": 0.9, "min_p": 0.1, "typical_p": 0.9, "epsilon": 0.01, "eta": 0.01,
-             "top_n_sigma": 1.0}[name]
-    out = quietly(lambda z, v: sampling.FILTERS[name](v)(z), z, value)
+             "top_n_sigma": 1.0, "repetition": 1.3, "presence": 0.5, "dry": 0.8, "xtc": 0.1, "dynatemp": 1.0,
+             "smoothing": 0.3, "top_a": 0.2, "tfs": 0.9, "p_less": False, "mirostat": 3.0}[name]
+    vocab = z.shape[-1]
+    history = [i % vocab for i in (0, 1, 0, 1, 2, 0, 1)] if vocab else []  # repeats, so penalties and DRY act
+    unit = sampling.build_chain([(name, value)], history=history, rng=0)[0]
+    if name == "dynatemp":
+        unit = sampling.DynamicTemperature(0.8, 0.5)
+    out = quietly(unit, z)
     assert out is not None and out.shape == z.shape and out.dtype == z.dtype
 
 

@@ -213,7 +213,7 @@ def render() -> None:
     with left:
         st.subheader(t("decode.filters"))
         settings = {}
-        for name in sampling.ORDERS[order]:
+        for name in (n for n in sampling.ORDERS[order] if n in SPECS):
             value = filter_card(SPECS[name])
             if value is not None:
                 settings[name] = value
