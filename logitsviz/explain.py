@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -41,6 +41,11 @@ __all__ = [
     "cross_entropy_curve",
     "cross_entropy_view",
     "decoding",
+    "decoding_units",
+    "generation_step",
+    "generation_view",
+    "GenerationStep",
+    "GenerationView",
     "decoding_chart",
     "distillation_view",
     "exp_limits",
@@ -314,6 +319,8 @@ class StageView:
     cumulative: np.ndarray | None  # "mass" filters: running total of the shown bars
     removed: int
     left: int
+    touched: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # tokens a transform changed, most likely first
+    notes: dict = field(default_factory=dict)  # the unit's own: history length, whether XTC fired, mirostat's μ
 
 
 def _stage_order(stage: sampling.Stage, p_in: np.ndarray, n_show: int) -> np.ndarray:
@@ -336,7 +343,10 @@ def stage_view(stage: sampling.Stage, top: int = 20) -> StageView:
     p_in = numerics.softmax(before)
     kept_all = np.isfinite(after)
     finite = np.isfinite(before)
-    counts = dict(removed=int(stage.removed.sum()), left=int(kept_all.sum()))
+    with np.errstate(invalid="ignore"):
+        changed = np.flatnonzero(finite & np.isfinite(after) & (before != after)) if stage.filter.uses_history else np.zeros(0, np.int64)
+    counts = dict(removed=int(stage.removed.sum()), left=int(kept_all.sum()),
+                  touched=changed[np.argsort(-p_in[changed], kind="stable")], notes=dict(stage.notes))
     threshold = None if stage.threshold is None else float(stage.threshold)
     if stage.filter.measures == "none":  # temperature: before and after, nothing removed
         idx = top_indices(p_in, top)
@@ -383,8 +393,27 @@ def decoding(logits: ArrayLike, settings: dict[str, float], order: str = "transf
     >>> v.n_kept, round(v.mass_kept, 3), v.greedy, [s.name for s in v.stages]
     (2, 0.881, 0, ['top_k'])
     """
+    return decoding_units(logits, [(name, settings[name]) for name in _in_order(settings, order)], top)
+
+
+def _in_order(settings: dict[str, float], order: str) -> list[str]:
+    if order not in sampling.ORDERS:
+        raise InputError("args.order", value=order, options=", ".join(sampling.ORDERS))
+    unknown = set(settings) - set(sampling.FILTERS)
+    if unknown:
+        raise InputError("args.filter", value=", ".join(sorted(unknown)), options=", ".join(sampling.FILTERS))
+    return [name for name in sampling.ORDERS[order] if settings.get(name) is not None]
+
+
+def decoding_units(logits: ArrayLike, steps: Sequence[sampling.Filter | tuple[str, float]], top: int = 20) -> DecodingView:
+    """Run a chain of units in exactly the order given on one vector and collect what the Decoding lab shows.
+
+    >>> v = decoding_units([3.0, 2.0, 1.0, 0.0], [sampling.RepetitionPenalty(2.0, (0,)), sampling.TopK(2)])
+    >>> [s.name for s in v.stages], v.stages[0].touched.tolist(), v.greedy
+    (['repetition', 'top_k'], [0], 1)
+    """
     z = np.asarray(logits, dtype=np.float64).ravel()
-    stages = sampling.pipeline(z, settings, order)
+    stages = sampling.chain(z, steps)
     final = stages[-1].after if stages else z
     kept = np.isfinite(final)
     h_final = float(numerics.entropy(final, base=2))
@@ -767,3 +796,57 @@ def temperature_curve(logits: ArrayLike, labels: ArrayLike, fitted: float, *, n_
     ece = [calibration.expected_calibration_error(z, y, n_bins, strategy=strategy, temperature=float(v)) for v in temps]
     return TemperatureCurve(temps, calibration.nll_curve(z, y, temps), np.array(ece), float(fitted), int(rows.size),
                             rows.size < np.asarray(logits).shape[0])
+
+
+# ------------------------------------------------------------- generation ----
+
+
+@dataclass(frozen=True)
+class GenerationStep:
+    """One token drawn through a chain: what it was, how likely and surprising, how many tokens were in play, mirostat's μ."""
+
+    token: int
+    probability: float  # in the distribution it was drawn from
+    surprise_bits: float  # -log2 of that
+    entropy_bits: float  # of that distribution
+    kept: int  # tokens it was drawn from
+    mu: float | None  # mirostat's μ after the step, when the chain has one
+
+
+def generation_step(logits: ArrayLike, units: Sequence[sampling.Filter], *, history: Sequence[int],
+                    rng: np.random.Generator) -> GenerationStep:
+    """Draw one token with :func:`logitsviz.sampling.draw` and describe it.
+
+    >>> s = generation_step([2.0, 1.0, -np.inf], [sampling.TopK(1)], history=(), rng=np.random.default_rng(0))
+    >>> s.token, s.probability, s.surprise_bits, s.kept
+    (0, 1.0, 0.0, 1)
+    """
+    token, final = sampling.draw(logits, units, history=history, rng=rng)
+    p = numerics.softmax(np.asarray(final, dtype=np.float64))
+    mirostat = next((u for u in units if isinstance(u, sampling.Mirostat)), None)
+    return GenerationStep(token, float(p[token]), float(-np.log2(p[token])) + 0.0, float(numerics.entropy(final, base=2)),
+                          int(np.isfinite(final).sum()), None if mirostat is None else float(mirostat.mu))
+
+
+@dataclass(frozen=True)
+class GenerationView:
+    """A generation's steps as a chart draws them."""
+
+    surprise: np.ndarray  # bits, per step
+    entropy: np.ndarray  # bits, per step
+    mu: np.ndarray | None  # mirostat's μ after each step
+    tau: float | None  # mirostat's target
+    mean_surprise: float
+
+
+def generation_view(steps: Sequence[GenerationStep], tau: float | None = None) -> GenerationView:
+    """The surprise and entropy of each step, with mirostat's μ and target when it ran.
+
+    >>> generation_view([GenerationStep(0, 0.5, 1.0, 1.5, 2, None)]).mean_surprise
+    1.0
+    """
+    surprise = np.array([s.surprise_bits for s in steps], dtype=np.float64)
+    has_mu = bool(steps) and steps[-1].mu is not None
+    return GenerationView(surprise, np.array([s.entropy_bits for s in steps], dtype=np.float64),
+                          np.array([s.mu for s in steps], dtype=np.float64) if has_mu else None,
+                          tau if has_mu else None, float(surprise.mean()) if surprise.size else 0.0)

@@ -28,7 +28,16 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
 from logitsviz import explain
-from logitsviz.explain import BarGroups, CrossEntropyView, ExpRanges, RowsOverview, SampleView, SoftmaxSteps, StageView
+from logitsviz.explain import (
+    BarGroups,
+    CrossEntropyView,
+    ExpRanges,
+    GenerationView,
+    RowsOverview,
+    SampleView,
+    SoftmaxSteps,
+    StageView,
+)
 from logitsviz.fmt import number
 from logitsviz.i18n import t
 
@@ -348,6 +357,25 @@ def samples(labels: Sequence[str], view: SampleView) -> go.Figure:
     """Observed sample frequencies over the expected probabilities: top N plus others."""
     return grouped(labels, view.chart, [t("decode.chart.expected"), t("decode.chart.observed")], t("decode.chart.frequency"),
                    [COLORS["others"], COLORS["argmax"]], 340)
+
+
+def generation_steps(view: GenerationView) -> go.Figure:
+    """Surprise of each generated token and the entropy it was drawn from; mirostat's μ and target τ when it ran."""
+    x = list(range(1, view.surprise.size + 1))
+    data = [dict(type="scatter", x=x, y=view.surprise, name=t("decode.gen.surprise"), mode="lines+markers",
+                 line=dict(color=COLORS["argmax"], width=2), marker=dict(size=5), hovertemplate=_hover("%{y:.2f} bits")),
+            dict(type="scatter", x=x, y=view.entropy, name=t("decode.gen.entropy"), mode="lines",
+                 line=dict(color=COLORS["others"], width=2, dash="dot"), hovertemplate=_hover("%{y:.2f} bits"))]
+    if view.mu is not None:
+        data.append(dict(type="scatter", x=x, y=view.mu, name="μ", mode="lines", line=dict(color=COLORS["prob"], width=2),
+                         hovertemplate=_hover("μ = %{y:.2f}")))
+    layout = dict(height=260, margin=dict(l=8, r=8, t=30, b=30), showlegend=True, legend=_LEGEND_TOP_RIGHT,
+                  xaxis=dict(title=dict(text=t("decode.gen.axis_step")), gridcolor=COLORS["grid"], dtick=max(1, len(x) // 10)),
+                  yaxis=dict(title=dict(text=t("decode.gen.axis_bits")), gridcolor=COLORS["grid"], rangemode="tozero"))
+    fig = _figure(data, layout)
+    if view.tau is not None:
+        fig.add_hline(y=view.tau, line=_RULE, annotation_text=f"τ = {view.tau:g}", annotation_position="bottom right")
+    return fig
 
 
 # ----------------------------------------------------- stability and losses ----

@@ -953,3 +953,31 @@ def _labels_from_last_column(logits: np.ndarray, name: str) -> tuple[np.ndarray,
     if is_text and logits.shape[1] > 2 and np.all(last == np.round(last)) and last.min() >= 0:
         return logits[:, :-1], last.astype(np.int64)
     return logits, None
+
+
+def parse_token_ids(text: str, labels: Sequence[str]) -> tuple[int, ...]:
+    """Token ids from what a user typed: tokens by their text or by id, separated by spaces or commas.
+
+    A word that is a token's text is that token (the first with that text; "was" also finds "␣was", the
+    token with a leading space); otherwise a whole number is an id. Anything else, or an id outside the vocabulary, is an :class:`InputError` naming the word and its place.
+
+    >>> parse_token_ids("cat, 2 the", ["the", "cat", "sat"])
+    (1, 2, 0)
+    """
+    words = [w for w in re.split(r"[\s,]+", text.strip()) if w]
+    if not words:
+        return ()
+    index: dict[str, int] = {}
+    for i, label in enumerate(labels):
+        index.setdefault(label.strip(), i)
+    for i, label in enumerate(labels):  # "was" finds "␣was" (a leading space shown as ␣) when no token is exactly "was"
+        index.setdefault(label.replace("␣", "").strip(), i)
+    ids = []
+    for n, word in enumerate(words):
+        if word in index:
+            ids.append(index[word])
+        elif word.isdigit() and int(word) < len(labels):
+            ids.append(int(word))
+        else:
+            raise InputError("input.token_unknown", token=word[:40], where=_entry(n), n=f"{len(labels):,}")
+    return tuple(ids)

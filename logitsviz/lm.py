@@ -267,9 +267,9 @@ class Model:
         """Generate up to ``steps`` tokens, each drawn (seeded) from the logits after ``chain``.
 
         ``chain`` is logitsviz's filters in the order given, e.g.
-        ``[("temperature", 0.8), ("top_p", 0.9)]`` (see
-        :func:`logitsviz.sampling.chain`); empty samples from the model as it
-        is. The same prompt, chain and seed give the same tokens.
+        ``[("temperature", 0.8), ("top_p", 0.9)]`` or ``[("repetition", 1.3)]``
+        (see :func:`logitsviz.sampling.draw`); empty samples from the model as
+        it is. The same prompt, chain and seed give the same tokens.
         """
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
             raise InputError("args.n_samples", value=steps)
@@ -281,8 +281,8 @@ class Model:
         generated: list[int] = []
         records = []
         for _ in range(int(steps)):
-            final = sampling.chain(z, units)[-1].after if units else z
-            token = int(sampling.sample(final, 1, rng=rng)[0])
+            # penalties and DRY see the prompt and what was generated (as llama.cpp's do); mirostat keeps its μ
+            token, final = sampling.draw(z, units, history=[*ids, *generated], rng=rng)
             records.append(_step_record(z, final, token))
             generated.append(token)
             if stop_at_eos and token == self.tokenizer.eos_token_id:

@@ -75,6 +75,7 @@ __all__ = [
     "Stage",
     "build_chain",
     "chain",
+    "draw",
     "pipeline",
     "typicality",
 ]
@@ -436,7 +437,7 @@ class RepetitionPenalty(Filter):
             score = out[..., ids]
             with np.errstate(over="ignore"):
                 out[..., ids] = np.where(score < 0, score * z.dtype.type(self.penalty), score / z.dtype.type(self.penalty))
-        return Cut(out, None, {"touched": _touched(z, out), "history": ids.size})
+        return Cut(out, None, {"touched": _touched(z, out), "history": len(_window(self.history, self.last_n, z.shape[-1]))})
 
 
 @dataclass(frozen=True)
@@ -1095,6 +1096,27 @@ def sample(logits: ArrayLike, n: int, *, rng: int | np.random.Generator | None =
         u = gen.random(int(n)) * cdf[-1]
         out[i] = np.searchsorted(cdf, u, side="right")
     return out.reshape(*probs.shape[:-1], int(n))
+
+
+def draw(logits: ArrayLike, steps: Sequence[Filter | tuple[str, float]], *, history: Sequence[int] = (),
+         rng: int | np.random.Generator | None = None) -> tuple[int, np.ndarray]:
+    """One token through a chain: the units in order, then a draw; return the token and the logits it was drawn from.
+
+    A :class:`Mirostat` unit picks the token itself and updates its μ, as in
+    llama.cpp, where mirostat ends the chain: units after it are not applied.
+    Pass the same units (and generator) at every step of a generation, so that
+    mirostat keeps its μ and XTC gets a new draw each step.
+
+    >>> draw([5.0, 0.0, -5.0], [("top_k", 1)], rng=0)
+    (0, array([  5., -inf, -inf]))
+    """
+    gen = _generator(rng)
+    z = _logits(logits)
+    for unit in build_chain(steps, history=history, rng=gen):
+        if isinstance(unit, Mirostat):
+            return unit.step(z, gen)
+        z = unit(z)
+    return int(sample(z, 1, rng=gen)[0]), z
 
 
 # --------------------------------------------------------------- pipelines ----

@@ -95,7 +95,7 @@ def test_values_change_what_is_kept():
 def test_order_switch():
     at = open_page({"src": "capital", "temperature": "2.0"})
     transformers = kept_count(at)
-    at.segmented_control(key="order").set_value("llama.cpp").run()
+    at.selectbox(key="order").set_value("llama.cpp").run()
     llama = kept_count(at)
     assert transformers == expected_kept("capital", {"temperature": 2.0, "top_p": 0.9}, "transformers")
     assert llama == expected_kept("capital", {"temperature": 2.0, "top_p": 0.9}, "llama.cpp")
@@ -155,3 +155,82 @@ def test_chinese():
     assert at.selectbox(key="src").value == "weather_zh"  # a Chinese reader starts on a Chinese prompt
     assert at.toggle(key="on_top_k").label == "Top-k"
     assert at.toggle(key="on_temperature").label == "温度"
+
+
+# ------------------------------------------------- any order, more samplers ----
+
+
+def chain_badges(at: AppTest) -> str:
+    """The pipeline line of badges, as markdown."""
+    return next(m.value for m in at.markdown if m.value.startswith(":gray-badge["))
+
+
+def test_moving_a_card_changes_the_order_and_the_link():
+    at = open_page({"src": "capital", "temperature": "2.0"})
+    before = kept_count(at)
+    assert chain_badges(at).index("T 2") < chain_badges(at).index("top-p")
+    at.button(key="down_temperature").click().run()
+    assert at.selectbox(key="order").value == "custom"
+    assert chain_badges(at).index("top-p") < chain_badges(at).index("T 2")  # top-p now sees the raw logits
+    assert kept_count(at) == expected_kept("capital", {"temperature": 2.0, "top_p": 0.9}, "llama.cpp") != before
+    seq = at.query_params["seq"][0] if isinstance(at.query_params["seq"], list) else at.query_params["seq"]
+    assert seq.index("top_p") < seq.index("temperature")
+    at.button(key="up_temperature").click().run()  # and back
+    assert kept_count(at) == before
+    # the first card cannot move up, the last not down
+    assert at.button(key="up_temperature").disabled and at.button(key="down_top_p").disabled
+
+
+def test_a_custom_order_from_a_link():
+    at = open_page({"src": "capital", "temperature": "2.0", "order": "custom", "seq": "top_p,nonsense,temperature"})
+    assert at.selectbox(key="order").value == "custom" and not at.exception
+    assert kept_count(at) == expected_kept("capital", {"temperature": 2.0, "top_p": 0.9}, "llama.cpp")
+
+
+def test_webui_preset_puts_temperature_before_top_k_and_min_p_after():
+    order = sampling.ORDERS["text-generation-webui"]
+    at = open_page({"order": "text-generation-webui", "on_min_p": "true", "on_top_k": "true"})
+    badges = chain_badges(at)
+    assert badges.index("T 0.8") < badges.index("top-k") < badges.index("top-p") < badges.index("min-p")
+    assert order.index("top_p") < order.index("min_p")
+
+
+def test_history_samplers_show_what_they_touched():
+    _, tokens, logits = examples.decoding_preset("story")
+    top = tokens[int(np.argmax(logits))]
+    at = open_page({"on_repetition": "true", "repetition": "3.0", "history": f"{top} {top.lstrip('␣')}", "on_top_p": "false"})
+    assert not at.error
+    caption = " ".join(c.value for c in at.caption)
+    assert "Looked at 2 history tokens and changed 1" in caption and top in caption
+    assert metric(at, "decode.metric.greedy") != top  # divided by 3, the favourite gives way
+
+
+def test_a_bad_history_word_is_named_and_the_page_still_works():
+    at = open_page({"on_repetition": "true", "history": "nonsense-token-xyz"})
+    assert any("nonsense-token-xyz" in e.value for e in at.error)
+    assert not at.exception and kept_count(at) == expected_kept("story", DEFAULTS)
+
+
+def test_step_through_generation_with_mirostat_and_penalties():
+    at = open_page({"on_mirostat": "true", "on_presence": "true", "presence": "2.0", "on_top_p": "false"})
+    at.button(key="gen_ten").click().run()
+    table = at.dataframe[-1].value
+    assert len(table) == 10 and not at.exception
+    mu = table[t("decode.gen.col.mu", lang="en")].to_numpy()
+    assert mu[0] != 10.0 and len(set(np.round(mu, 6))) > 1  # μ starts at 2τ = 10 and moves every step
+    at.button(key="gen_one").click().run()
+    assert len(at.dataframe[-1].value) == 11
+    # every drawn token joined the history: the presence penalty now looks at all 11
+    caption = " ".join(c.value for c in at.caption)
+    assert "Looked at 11 history tokens" in caption
+    at.button(key="gen_reset").click().run()
+    assert t("decode.gen.empty", lang="en") in " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("name", ["repetition", "presence", "dry", "xtc", "dynatemp", "smoothing", "top_a", "tfs", "p_less", "mirostat"])
+def test_each_new_sampler_switched_on(name):
+    at = open_page({f"on_{name}": "true", "history": "␣was ␣was ␣lived ␣was ␣was", "on_top_p": "false"})
+    assert not at.exception and not at.error
+    assert t(f"decode.filter.{name}.short", lang="en") in chain_badges(at)
+    stage = [c for c in at.get("plotly_chart")]
+    assert len(stage) == 4  # final, temperature, this sampler's stage, samples

@@ -522,3 +522,17 @@ def test_a_bad_cell_deep_in_a_large_csv_is_named():
         inputs.load_array("\n".join(rows).encode(), "big.csv")
     assert err.value.key == "input.not_number" and err.value.params["token"] == "x"
     assert err.value.params["where"] == Where("row_col", row=5001, col=2)
+
+
+def test_parse_token_ids():
+    labels = ["the", "␣cat", "sat", "7", "cat"]
+    assert inputs.parse_token_ids("the, sat  the", labels) == (0, 2, 0)
+    assert inputs.parse_token_ids("cat ␣cat", labels) == (4, 1)  # an exact token first; "cat" is one here
+    assert inputs.parse_token_ids("7 2", labels) == (3, 2)  # "7" is a token's text; "2" an id
+    assert inputs.parse_token_ids("  ", labels) == ()
+    assert inputs.parse_token_ids("cat", ["␣cat"]) == (0,)  # the leading-space token, typed without its ␣
+    for bad in ("dog", "9", "-1"):
+        with pytest.raises(InputError) as info:
+            inputs.parse_token_ids(f"the {bad}", labels)
+        assert info.value.key == "input.token_unknown" and info.value.params["token"] == bad
+        assert str(info.value.params["where"]) == str(Where("entry", n=2))

@@ -386,3 +386,22 @@ def test_chain_gives_history_and_rng_to_the_units_that_use_them():
     assert a[0].after[0] == pytest.approx(z[0] * 2.0)  # a negative logit is multiplied
     plain = sampling.chain(z, [("repetition", 2.0)])
     np.testing.assert_array_equal(plain[0].after, z)  # no history given: nothing to penalise
+
+
+def test_draw_runs_the_chain_then_samples():
+    z = np.array([5.0, 4.0, 0.0, -5.0])
+    token, final = sampling.draw(z, [("repetition", 100.0), ("top_k", 1)], history=[0], rng=0)
+    assert token == 1 and kept(final) == {1}  # token 0 was said: 5 / 100 falls below 4
+    # the same seed, the same tokens; a generator carries on
+    gen_a, gen_b = np.random.default_rng(3), np.random.default_rng(3)
+    assert [sampling.draw(z, [], rng=gen_a)[0] for _ in range(30)] == [sampling.draw(z, [], rng=gen_b)[0] for _ in range(30)]
+
+
+def test_draw_lets_mirostat_pick_and_learn():
+    z = -1.1 * np.log(np.arange(1, 200))
+    m = sampling.Mirostat(tau=2.0, eta=0.5)
+    gen = np.random.default_rng(0)
+    token, truncated = sampling.draw(z, [("temperature", 1.0), m, ("top_k", 1)], rng=gen)
+    assert m.mu != 4.0  # it learned from its own pick
+    assert np.isfinite(truncated[token])
+    assert len(kept(truncated)) > 1  # the top-k after mirostat was not applied: mirostat ends the chain

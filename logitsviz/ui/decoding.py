@@ -1,4 +1,4 @@
-"""The Decoding lab: temperature and truncation filters stacked in order, then sampling."""
+"""The Decoding lab: every sampler people use, chained in any order; sampling; a generation step by step."""
 
 from __future__ import annotations
 
@@ -8,12 +8,29 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from logitsviz import examples, explain, figures, sampling
+from logitsviz import examples, explain, figures, inputs, sampling
 from logitsviz.errors import InputError
 from logitsviz.i18n import get_language, t
 from logitsviz.ui import nav, state, widgets
 
 SMALL_PROBS = (1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5)
+CUSTOM = "custom"  # the order once a card was moved: ?seq= holds it
+PRESETS = [*sampling.ORDERS, CUSTOM]
+GEN = "lv_decode_generation"  # the step-by-step generation: its tokens, generator and mirostat
+BREAKERS = "lv_dry_breakers"  # DRY's sequence breakers as ids, read from their box
+
+
+@dataclass(frozen=True)
+class Param:
+    """A sampler's second (third…) setting: a small number box under its card, in the link as ``key``."""
+
+    key: str
+    default: float
+    lo: float
+    hi: float
+    step: float
+    fmt: str
+    integer: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,6 +47,8 @@ class FilterSpec:
     slider: tuple[float, float, float] | tuple[float, ...]  # (lo, hi, step), or the options of a log-spaced slider
     log: bool = False
     integer: bool = False
+    extras: tuple[Param, ...] = ()
+    number: bool = True  # False: nothing to set (p-less)
 
 
 SPECS = {
@@ -43,9 +62,26 @@ SPECS = {
         FilterSpec("epsilon", 3e-4, False, 1e-6, 0.999, 1e-4, "%.5f", SMALL_PROBS, log=True),
         FilterSpec("eta", 2e-3, False, 1e-6, 0.999, 1e-4, "%.5f", SMALL_PROBS, log=True),
         FilterSpec("top_n_sigma", 1.0, False, 0.01, 10.0, 0.1, "%.2f", (0.1, 5.0, 0.1)),
+        FilterSpec("repetition", 1.3, False, 0.01, 10.0, 0.05, "%.2f", (1.0, 3.0, 0.05),
+                   extras=(Param("rep_last_n", -1, -1, 100_000, 1, "%d", integer=True),)),
+        FilterSpec("presence", 0.5, False, 0.0, 10.0, 0.05, "%.2f", (0.0, 2.0, 0.05),
+                   extras=(Param("frequency", 0.25, 0.0, 10.0, 0.05, "%.2f"), Param("pen_last_n", -1, -1, 100_000, 1, "%d", integer=True))),
+        FilterSpec("dry", 0.8, False, 0.0, 10.0, 0.1, "%.2f", (0.0, 3.0, 0.05),
+                   extras=(Param("dry_base", 1.75, 1.0, 10.0, 0.05, "%.2f"), Param("dry_allowed", 2, 1, 100, 1, "%d", integer=True),
+                           Param("dry_last_n", -1, -1, 100_000, 1, "%d", integer=True))),
+        FilterSpec("xtc", 0.1, False, 0.001, 1.0, 0.01, "%.3f", (0.01, 0.5, 0.01),
+                   extras=(Param("xtc_probability", 0.5, 0.0, 1.0, 0.05, "%.2f"),)),
+        FilterSpec("dynatemp", 1.0, False, 0.01, 100.0, 0.05, "%.2f", widgets.TEMPERATURES, log=True,
+                   extras=(Param("dyn_range", 0.5, 0.0, 10.0, 0.05, "%.2f"), Param("dyn_exponent", 1.0, 0.01, 10.0, 0.1, "%.2f"))),
+        FilterSpec("smoothing", 0.3, False, 0.01, 10.0, 0.05, "%.2f", (0.05, 3.0, 0.05),
+                   extras=(Param("smoothing_curve", 1.0, 0.0, 10.0, 0.1, "%.2f"),)),
+        FilterSpec("top_a", 0.2, False, 0.001, 1.0, 0.01, "%.3f", (0.01, 1.0, 0.01)),
+        FilterSpec("tfs", 0.95, False, 0.001, 1.0, 0.01, "%.3f", (0.01, 1.0, 0.01)),
+        FilterSpec("p_less", 0.0, False, 0, 1, 1, "%d", (0, 1, 1), number=False),
+        FilterSpec("mirostat", 5.0, False, 0.1, 30.0, 0.5, "%.2f", (0.5, 12.0, 0.5),
+                   extras=(Param("mirostat_eta", 0.1, 0.0, 1.0, 0.05, "%.2f"), Param("mirostat_version", 2, 1, 2, 1, "%d", integer=True))),
     )
 }
-
 
 
 # --------------------------------------------------------------- controls ----
@@ -66,28 +102,86 @@ def _nearest(spec: FilterSpec, value: float) -> float:
     return int(snapped) if spec.integer else round(float(snapped), 6)
 
 
-def filter_card(spec: FilterSpec) -> float | None:
-    """One filter: on/off and its exact value; when on, a slider and what it does. Its rule is one click away.
+def sequence() -> list[str]:
+    """Every unit in the order the chain applies them: a project's order, or the user's own (``?seq=``)."""
+    order = st.session_state.get("order", "transformers")
+    if order != CUSTOM:
+        return list(sampling.ORDERS.get(order, sampling.ORDERS["transformers"]))
+    named = [n for n in dict.fromkeys(str(st.session_state.get("seq", "")).split(",")) if n in sampling.FILTERS]
+    return named + [n for n in sampling.ORDERS["transformers"] if n not in named]
 
-    Compact on purpose: eight cards used to fill ~2,600 px on a phone before the first chart.
-    """
+
+def is_on(name: str) -> bool:
+    """Whether a unit is in the chain, before its toggle is drawn (from this session, else the link, else its default)."""
+    if f"on_{name}" in st.session_state:
+        return bool(st.session_state[f"on_{name}"])
+    wanted = st.query_params.get(f"on_{name}")
+    return SPECS[name].enabled if wanted is None else wanted.lower() == "true"
+
+
+def _move(name: str, step: int) -> None:
+    """Swap a card with its neighbour in the chain (the next enabled unit up or down); the order becomes the user's own."""
+    seq = sequence()
+    enabled = [n for n in seq if is_on(n)]
+    i = enabled.index(name)
+    if not 0 <= i + step < len(enabled):
+        return
+    a, b = seq.index(name), seq.index(enabled[i + step])
+    seq[a], seq[b] = seq[b], seq[a]
+    st.session_state["seq"] = ",".join(seq)
+    st.session_state["order"] = CUSTOM
+
+
+def filter_card(spec: FilterSpec, first: bool, last: bool, labels: list[str] = ()) -> float | None:
+    """One unit of the chain: on/off, its exact value, up and down, its rule one click away; its slider and settings under it."""
     name = t(f"decode.filter.{spec.name}.name")
     with st.container(border=True):
-        head, box, rule = st.columns([5, 3, 2], vertical_alignment="center")
-        on = head.toggle(name, value=spec.enabled, key=f"on_{spec.name}", bind="query-params")
-        value = box.number_input(
-            name, min_value=spec.lo if not spec.integer else int(spec.lo), max_value=spec.hi if not spec.integer else int(spec.hi),
-            value=spec.default, step=spec.step, format=spec.fmt, key=spec.name, bind="query-params", disabled=not on,
-            label_visibility="collapsed",
-        )
-        with rule.popover("", icon=":material/functions:", help=t("decode.rule_help", name=name)):
+        on, value = _card_head(spec, name, first, last)
+        if on:
+            if spec.number:
+                _slider(spec, name, value)
+            _card_settings(spec, list(labels))
+            st.caption(t(f"decode.filter.{spec.name}.help"))
+    return (value if spec.number else 0.0) if on else None
+
+
+def _card_head(spec: FilterSpec, name: str, first: bool, last: bool) -> tuple[bool, float | None]:
+    """The card's first line: the toggle, the number, up, down and the rule."""
+    value = None
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        on = st.toggle(name, value=spec.enabled, key=f"on_{spec.name}", bind="query-params", width="stretch")
+        if spec.number:
+            value = st.number_input(
+                name, min_value=spec.lo if not spec.integer else int(spec.lo), max_value=spec.hi if not spec.integer else int(spec.hi),
+                value=spec.default, step=spec.step, format=spec.fmt, key=spec.name, bind="query-params", disabled=not on,
+                label_visibility="collapsed", width=140,
+            )
+        st.button("", icon=":material/arrow_upward:", key=f"up_{spec.name}", on_click=_move, args=(spec.name, -1), disabled=first,
+                  help=t("decode.move_up"), type="tertiary")
+        st.button("", icon=":material/arrow_downward:", key=f"down_{spec.name}", on_click=_move, args=(spec.name, 1), disabled=last,
+                  help=t("decode.move_down"), type="tertiary")
+        with st.popover("", icon=":material/functions:", help=t("decode.rule_help", name=name)):
             st.markdown(f"**{name}**")
             st.caption(t(f"decode.filter.{spec.name}.help"))
             st.latex(t(f"decode.filter.{spec.name}.formula"))
-        if on:
-            _slider(spec, name, value)
-            st.caption(t(f"decode.filter.{spec.name}.help"))
-    return value if on else None
+    return on, value
+
+
+def _card_settings(spec: FilterSpec, labels: list[str]) -> None:
+    """A sampler's other settings, under its slider."""
+    if spec.extras:
+        with st.container(horizontal=True, gap="small"):
+            for param in spec.extras:
+                st.number_input(t(f"decode.param.{param.key}"), min_value=param.lo if not param.integer else int(param.lo),
+                                max_value=param.hi if not param.integer else int(param.hi), value=param.default, step=param.step,
+                                format=param.fmt, key=param.key, bind="query-params", width=130,
+                                help=t(f"decode.param.{param.key}_help"))
+    if spec.name == "dry":
+        st.text_input(t("decode.param.dry_breakers"), key="dry_breakers", bind="query-params", help=t("decode.param.dry_breakers_help"),
+                      placeholder=t("decode.history_placeholder"))
+        st.session_state[BREAKERS] = _token_ids("dry_breakers", labels)
+    if spec.name == "p_less":
+        st.checkbox(t("decode.param.p_less_norm"), key="p_less_norm", bind="query-params")
 
 
 def _slider(spec: FilterSpec, name: str, value: float) -> None:
@@ -101,6 +195,41 @@ def _slider(spec: FilterSpec, name: str, value: float) -> None:
         lo, hi, step = spec.slider
         st.slider(name, min_value=lo, max_value=hi, step=step, key=slider_key, on_change=_sync_from_slider, args=(spec.name,),
                   label_visibility="collapsed")
+
+
+def _extra(key: str) -> float:
+    spec = next(p for s in SPECS.values() for p in s.extras if p.key == key)
+    value = st.session_state.get(key, spec.default)
+    return int(value) if spec.integer else float(value)
+
+
+def _seed() -> int:
+    try:
+        return int(st.session_state.get("seed", st.query_params.get("seed", 0)))
+    except (TypeError, ValueError):
+        return 0
+
+
+def unit(name: str, value: float, history: tuple[int, ...], breakers: tuple[int, ...] = (),
+         mirostat: sampling.Mirostat | None = None) -> sampling.Filter:
+    """The library's unit for a card: its setting, its other settings, the history and the page's seed."""
+    if name == "repetition":
+        return sampling.RepetitionPenalty(value, history, last_n=_extra("rep_last_n"))
+    if name == "presence":
+        return sampling.PresenceFrequency(value, _extra("frequency"), history, last_n=_extra("pen_last_n"))
+    if name == "dry":
+        return sampling.DRY(value, _extra("dry_base"), _extra("dry_allowed"), breakers, _extra("dry_last_n"), history)
+    if name == "xtc":
+        return sampling.XTC(value, _extra("xtc_probability"), _seed())
+    if name == "dynatemp":
+        return sampling.DynamicTemperature(value, _extra("dyn_range"), _extra("dyn_exponent"))
+    if name == "smoothing":
+        return sampling.Smoothing(value, _extra("smoothing_curve"))
+    if name == "p_less":
+        return sampling.PLess(bool(st.session_state.get("p_less_norm", False)))
+    if name == "mirostat":
+        return mirostat or sampling.Mirostat(value, _extra("mirostat_eta"), _extra("mirostat_version"))
+    return sampling.FILTERS[name].from_setting(value)
 
 
 def source_controls() -> tuple[list[str], np.ndarray, str | None]:
@@ -137,13 +266,12 @@ def _language_model_source() -> tuple[list[str], np.ndarray, str]:
     return labels, logits, prompt
 
 
-def diagram(order: str, settings: dict[str, float]) -> str:
+def diagram(steps: list[tuple[str, float]]) -> str:
     """The pipeline as a line of badges: enabled stages in order, then softmax and sampling."""
     parts = [f":gray-badge[{t('decode.diagram.logits')}]"]
-    for name in sampling.ORDERS[order]:
-        if name in settings:
-            value = settings[name]
-            parts.append(f":orange-badge[{t(f'decode.filter.{name}.short')} {value:g}]")
+    for name, value in steps:
+        shown = t(f"decode.filter.{name}.short") + ("" if not SPECS[name].number else f" {value:g}")
+        parts.append(f":orange-badge[{shown}]")
     parts += [f":blue-badge[{t('decode.diagram.softmax')}]", f":green-badge[{t('decode.diagram.sample')}]"]
     return " → ".join(parts)
 
@@ -191,6 +319,117 @@ def downloads(labels: list[str], logits: np.ndarray, final: np.ndarray) -> None:
     widgets.table_downloads(table, "decoding", "dl_decoding")
 
 
+# ------------------------------------------------------------- generation ----
+
+
+def _generation(key: tuple) -> dict:
+    """The step-by-step generation of this chain and distribution; a change to either starts it again."""
+    held = st.session_state.get(GEN)
+    if held is None or held["key"] != key:
+        held = {"key": key, "ids": [], "rows": [], "rng": np.random.default_rng(_seed()), "mirostat": None}
+        st.session_state[GEN] = held
+    return held
+
+
+def _chain_units(steps: list[tuple[str, float]], history: tuple[int, ...], breakers: tuple[int, ...],
+                 mirostat: sampling.Mirostat | None = None) -> list[sampling.Filter]:
+    return [unit(name, value, history, breakers, mirostat) for name, value in steps]
+
+
+def _queue(n: int) -> None:
+    st.session_state["gen_pending"] = n  # drawn before the charts, so they show the history with these tokens
+
+
+def _reset() -> None:
+    st.session_state.pop(GEN, None)
+
+
+def advance(held: dict, logits: np.ndarray, steps: list[tuple[str, float]], typed: tuple[int, ...],
+            breakers: tuple[int, ...]) -> None:
+    """Draw the tokens asked for by the buttons, each with the history so far; one mirostat keeps its μ throughout."""
+    for _ in range(int(st.session_state.pop("gen_pending", 0) or 0)):
+        if held["mirostat"] is None and "mirostat" in dict(steps):
+            held["mirostat"] = sampling.Mirostat(dict(steps)["mirostat"], _extra("mirostat_eta"), _extra("mirostat_version"))
+        units = _chain_units(steps, (), breakers, held["mirostat"])
+        step = explain.generation_step(logits, units, history=(*typed, *held["ids"]), rng=held["rng"])
+        held["ids"].append(step.token)
+        held["rows"].append(step)
+
+
+def generation_section(labels: list[str], held: dict, steps: list[tuple[str, float]]) -> None:
+    """Token after token with the chain, each fed back as history: penalties bite, mirostat's μ moves."""
+    st.subheader(t("decode.gen.title"))
+    st.markdown(t("decode.gen.intro"))
+    with st.container(horizontal=True, gap="small"):
+        st.button(t("decode.gen.step"), icon=":material/skip_next:", key="gen_one", on_click=_queue, args=(1,))
+        st.button(t("decode.gen.ten"), icon=":material/fast_forward:", key="gen_ten", on_click=_queue, args=(10,))
+        st.button(t("decode.gen.reset"), icon=":material/restart_alt:", key="gen_reset", on_click=_reset, type="tertiary",
+                  disabled=not held["rows"])
+    if not held["rows"]:
+        st.caption(t("decode.gen.empty"))
+        return
+    view = explain.generation_view(held["rows"], tau=dict(steps).get("mirostat"))
+    st.markdown(t("decode.gen.text", text=" ".join(labels[i] for i in held["ids"][-40:])))
+    st.plotly_chart(figures.generation_steps(view), config=figures.plotly_config("logitsviz-generation"), key="chart_generation")
+    cols = {
+        "step": np.arange(1, len(held["rows"]) + 1), "token": [labels[r.token] for r in held["rows"]],
+        "p": [r.probability for r in held["rows"]], "surprise": [r.surprise_bits for r in held["rows"]],
+        "kept": [r.kept for r in held["rows"]], **({"mu": [r.mu for r in held["rows"]]} if view.mu is not None else {}),
+    }
+    formats = {"p": "%.3f", "surprise": "%.2f", "mu": "%.2f"}
+    st.dataframe(pd.DataFrame({t(f"decode.gen.col.{k}"): v for k, v in cols.items()}), hide_index=True,
+                 height=min(35 * (len(held["rows"]) + 1) + 3, 300),
+                 column_config={t(f"decode.gen.col.{k}"): st.column_config.NumberColumn(format=f) for k, f in formats.items() if k in cols})
+
+
+def _token_ids(key: str, labels: list[str]) -> tuple[int, ...]:
+    """Ids typed into a text box (by token or id); a bad word is shown as an error and nothing is used."""
+    try:
+        return inputs.parse_token_ids(st.session_state.get(key, st.query_params.get(key, "")) or "", labels)
+    except InputError as err:
+        st.error(t(err.key, **err.params), icon=":material/error:")
+        return ()
+
+
+def chain_controls(labels: list[str]) -> tuple[list[tuple[str, float]], tuple[int, ...], tuple[int, ...]]:
+    """The chain's cards in order, the units not in it one click away; the history the penalties read."""
+    st.subheader(t("decode.filters"))
+    st.caption(t("decode.chain_help"))
+    seq = sequence()
+    enabled = [n for n in seq if is_on(n)]
+    typed: tuple[int, ...] = ()
+    if any(sampling.FILTERS[n].uses_history for n in enabled):
+        st.text_input(t("decode.history"), key="history", bind="query-params", help=t("decode.history_help"),
+                      placeholder=t("decode.history_placeholder"))
+        typed = _token_ids("history", labels)  # a bad word says so right under the box
+    steps = []
+    for i, name in enumerate(enabled):
+        value = filter_card(SPECS[name], first=i == 0, last=i == len(enabled) - 1, labels=labels)
+        if value is not None:
+            steps.append((name, value))
+    rest = [n for n in seq if n not in enabled]
+    with st.expander(t("decode.more", n=len(rest)), icon=":material/add:"):
+        cols = st.columns(2)
+        for i, name in enumerate(rest):
+            cols[i % 2].toggle(t(f"decode.filter.{name}.name"), value=SPECS[name].enabled, key=f"on_{name}", bind="query-params",
+                               help=t(f"decode.filter.{name}.help"))
+    return steps, typed, st.session_state.get(BREAKERS, ()) if "dry" in enabled else ()
+
+
+def _stage_caption(labels: list[str], stage: explain.StageView) -> str:
+    parts = [t("decode.stage_caption", removed=f"{stage.removed:,}", left=f"{stage.left:,}")]
+    if "history" in stage.notes:
+        shown = ", ".join(labels[i] for i in stage.touched[:8]) + (" …" if stage.touched.size > 8 else "")
+        parts.append(t("decode.stage.touched", n=stage.notes["history"], k=f"{stage.touched.size:,}", tokens=shown or "—"))
+    if "fired" in stage.notes:
+        parts.append(t("decode.stage.xtc_fired" if stage.notes["fired"] else "decode.stage.xtc_idle"))
+    if stage.name == "dynatemp" and stage.threshold is not None:
+        parts.append(t("decode.stage.dynatemp", T=f"{stage.threshold:.3f}"))
+    if "mu" in stage.notes:
+        parts.append(t("decode.stage.mu", mu=f"{stage.notes['mu']:.2f}"))
+    return " ".join(parts)
+
+
 # ------------------------------------------------------------------- page ----
 
 
@@ -202,30 +441,33 @@ def render() -> None:
     with top[0]:
         labels, logits, _prompt = source_controls()
     with top[1]:
-        widgets.url_choice("order", list(sampling.ORDERS), "transformers")
-        order = st.segmented_control(
-            t("decode.order"), options=list(sampling.ORDERS), key="order", persist_state="session",
-            required=True, format_func=lambda o: t(f"decode.order.{o}"), help=t("decode.order_help"),
-        )
+        widgets.url_choice("order", PRESETS, "transformers")
+        if "seq" not in st.session_state:
+            st.session_state["seq"] = st.query_params.get("seq", "")
+        # a select box: four orders do not fit side by side in this column (nor on a phone)
+        st.selectbox(t("decode.order"), options=PRESETS, key="order", persist_state="session",
+                     format_func=lambda o: t(f"decode.order.{o}"), help=t("decode.order_help"))
         widgets.keep_in_url("order")
+        if st.session_state["order"] == CUSTOM:
+            st.query_params["seq"] = st.session_state["seq"]
+        else:
+            st.query_params.pop("seq", None)
 
     left, right = st.columns([2, 3], gap="large")
     with left:
-        st.subheader(t("decode.filters"))
-        settings = {}
-        for name in (n for n in sampling.ORDERS[order] if n in SPECS):
-            value = filter_card(SPECS[name])
-            if value is not None:
-                settings[name] = value
+        steps, typed, breakers = chain_controls(labels)
     try:
-        view = explain.decoding(logits, settings, order)
+        held = _generation((tuple(steps), typed, breakers, _seed(), logits.size, float(logits.max(initial=-np.inf))))
+        advance(held, logits, steps, typed, breakers)
+        view = explain.decoding_units(logits, _chain_units(steps, (*typed, *held["ids"]), breakers, held["mirostat"]))
     except InputError as err:
-        st.error(t(err.key, **err.params))
+        with right:
+            st.error(t(err.key, **err.params), icon=":material/error:")
         return
 
     with right:
         st.subheader(t("decode.pipeline"))
-        st.markdown(diagram(order, settings))
+        st.markdown(diagram(steps))
         # the chart first, right beside the filters that move it; the numbers under it
         st.plotly_chart(figures.decoding_bars(labels, view.chart), config=figures.plotly_config("logitsviz-decoding"), key="chart_final")
         st.caption(t("decode.final_caption"))
@@ -236,9 +478,11 @@ def render() -> None:
             for i, stage in enumerate(view.stages):
                 with cols[i % 2]:
                     st.plotly_chart(figures.stage(labels, stage), config=figures.plotly_config(f"logitsviz-{stage.name}"), key=f"chart_stage_{i}")
-                    st.caption(t("decode.stage_caption", removed=f"{stage.removed:,}", left=f"{stage.left:,}"))
+                    st.caption(_stage_caption(labels, stage))
         else:
             st.info(t("decode.no_filters"))
     st.divider()
     sampling_section(labels, view.final)
+    st.divider()
+    generation_section(labels, held, steps)
     downloads(labels, logits, view.final)
