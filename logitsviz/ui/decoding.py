@@ -78,7 +78,7 @@ SPECS = {
         FilterSpec("top_a", 0.2, False, 0.001, 1.0, 0.01, "%.3f", (0.01, 1.0, 0.01)),
         FilterSpec("tfs", 0.95, False, 0.001, 1.0, 0.01, "%.3f", (0.01, 1.0, 0.01)),
         FilterSpec("p_less", 0.0, False, 0, 1, 1, "%d", (0, 1, 1), number=False),
-        FilterSpec("mirostat", 5.0, False, 0.1, 30.0, 0.5, "%.2f", (0.5, 12.0, 0.5),
+        FilterSpec("mirostat", 3.0, False, 0.1, 30.0, 0.5, "%.2f", (0.5, 12.0, 0.5),
                    extras=(Param("mirostat_eta", 0.1, 0.0, 1.0, 0.05, "%.2f"), Param("mirostat_version", 2, 1, 2, 1, "%d", integer=True))),
     )
 }
@@ -133,38 +133,33 @@ def _move(name: str, step: int) -> None:
 
 
 def filter_card(spec: FilterSpec, first: bool, last: bool, labels: list[str] = ()) -> float | None:
-    """One unit of the chain: on/off, its exact value, up and down, its rule one click away; its slider and settings under it."""
+    """One unit of the chain: on/off, up, down and its rule on one line; its exact value and slider; its other settings."""
     name = t(f"decode.filter.{spec.name}.name")
+    value = None
     with st.container(border=True):
-        on, value = _card_head(spec, name, first, last)
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            on = st.toggle(name, value=spec.enabled, key=f"on_{spec.name}", bind="query-params", width="stretch")
+            st.button("", icon=":material/arrow_upward:", key=f"up_{spec.name}", on_click=_move, args=(spec.name, -1), disabled=first,
+                      help=t("decode.move_up"), type="tertiary")
+            st.button("", icon=":material/arrow_downward:", key=f"down_{spec.name}", on_click=_move, args=(spec.name, 1), disabled=last,
+                      help=t("decode.move_down"), type="tertiary")
+            with st.popover("", icon=":material/functions:", help=t("decode.rule_help", name=name)):
+                st.markdown(f"**{name}**")
+                st.caption(t(f"decode.filter.{spec.name}.help"))
+                st.latex(t(f"decode.filter.{spec.name}.formula"))
+        if spec.number:
+            with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+                value = st.number_input(
+                    name, min_value=spec.lo if not spec.integer else int(spec.lo), max_value=spec.hi if not spec.integer else int(spec.hi),
+                    value=spec.default, step=spec.step, format=spec.fmt, key=spec.name, bind="query-params", disabled=not on,
+                    label_visibility="collapsed", width=130,
+                )
+                if on:
+                    _slider(spec, name, value)
         if on:
-            if spec.number:
-                _slider(spec, name, value)
             _card_settings(spec, list(labels))
             st.caption(t(f"decode.filter.{spec.name}.help"))
     return (value if spec.number else 0.0) if on else None
-
-
-def _card_head(spec: FilterSpec, name: str, first: bool, last: bool) -> tuple[bool, float | None]:
-    """The card's first line: the toggle, the number, up, down and the rule."""
-    value = None
-    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-        on = st.toggle(name, value=spec.enabled, key=f"on_{spec.name}", bind="query-params", width="stretch")
-        if spec.number:
-            value = st.number_input(
-                name, min_value=spec.lo if not spec.integer else int(spec.lo), max_value=spec.hi if not spec.integer else int(spec.hi),
-                value=spec.default, step=spec.step, format=spec.fmt, key=spec.name, bind="query-params", disabled=not on,
-                label_visibility="collapsed", width=140,
-            )
-        st.button("", icon=":material/arrow_upward:", key=f"up_{spec.name}", on_click=_move, args=(spec.name, -1), disabled=first,
-                  help=t("decode.move_up"), type="tertiary")
-        st.button("", icon=":material/arrow_downward:", key=f"down_{spec.name}", on_click=_move, args=(spec.name, 1), disabled=last,
-                  help=t("decode.move_down"), type="tertiary")
-        with st.popover("", icon=":material/functions:", help=t("decode.rule_help", name=name)):
-            st.markdown(f"**{name}**")
-            st.caption(t(f"decode.filter.{spec.name}.help"))
-            st.latex(t(f"decode.filter.{spec.name}.formula"))
-    return on, value
 
 
 def _card_settings(spec: FilterSpec, labels: list[str]) -> None:

@@ -43,3 +43,31 @@ def test_link_with_filters(page, app_url):
     page.goto(f"{app_url}/decoding?lang=en&src=code&on_top_k=true&top_k=3&on_top_p=false")
     wait_for_app(page)
     assert kept_text(page) == "3"
+
+
+def test_the_chain_can_be_reordered_and_a_sampler_added(page, app_url):
+    page.goto(f"{app_url}/decoding?lang=en&src=capital&temperature=2.0")
+    wait_for_app(page)
+    before = kept_text(page)
+    body = page.inner_text("body")
+    assert body.index("T 2") < body.index("top-p 0.9")
+    page.locator(".st-key-down_temperature button").first.click()  # temperature after top-p: top-p sees the raw logits
+    page.wait_for_function("() => location.search.includes('order=custom') && location.search.includes('seq=')")
+    wait_for_app(page)
+    body = page.inner_text("body")
+    assert body.index("top-p 0.9") < body.index("T 2")
+    assert kept_text(page) != before
+    seq = page.url.split("seq=")[1].split("&")[0]
+    assert seq.index("top_p") < seq.index("temperature")
+    # a sampler from the list below the cards joins the chain
+    page.get_by_text(CATALOGS["en"]["decode.more"].split("(")[0].strip()).click()
+    page.get_by_role("switch", name=CATALOGS["en"]["decode.filter.xtc.name"]).click(force=True)
+    page.wait_for_function("() => location.search.includes('on_xtc=true')")
+    wait_for_app(page)
+    assert "XTC 0.1" in page.inner_text("body")
+    assert page.locator("[data-testid=stException]").count() == 0
+    # the reordered chain survives a reload from its link
+    page.goto(page.url)
+    wait_for_app(page)
+    body = page.inner_text("body")
+    assert body.index("top-p 0.9") < body.index("T 2") and "XTC 0.1" in body
