@@ -422,3 +422,13 @@ def api_response_example() -> str:
     return json.dumps({"object": "chat.completion", "model": "example", "choices": [{
         "index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "The capital of France is Paris. 法国的首都是巴黎。 🇫🇷"},
         "logprobs": {"content": content}}]}, ensure_ascii=False, indent=1)
+
+
+def load_language_model(name: str):
+    """The language model called ``name``: the built-in one (trained on first use) or anything :func:`logitsviz.lm.load` takes.
+
+    Needs the ``lm`` extra; loaded once per process, as ``lm.load`` caches it.
+    """
+    from logitsviz import lm
+
+    return lm.load(str(language_model().folder)) if name == LANGUAGE_MODEL else lm.load(name)

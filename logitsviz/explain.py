@@ -44,6 +44,7 @@ __all__ = [
     "decoding_units",
     "generation_step",
     "generation_view",
+    "trace_steps",
     "GenerationStep",
     "GenerationView",
     "decoding_chart",
@@ -850,3 +851,9 @@ def generation_view(steps: Sequence[GenerationStep], tau: float | None = None) -
     return GenerationView(surprise, np.array([s.entropy_bits for s in steps], dtype=np.float64),
                           np.array([s.mu for s in steps], dtype=np.float64) if has_mu else None,
                           tau if has_mu else None, float(surprise.mean()) if surprise.size else 0.0)
+
+
+def trace_steps(steps: Sequence) -> list[GenerationStep]:
+    """The steps of a language model's generation (:class:`logitsviz.lm.Step`) as the Decoding lab lists them."""
+    return [GenerationStep(int(s.token), float(s.final_prob), float(-np.log2(max(s.final_prob, 1e-300))) + 0.0,
+                           float(s.final_entropy_bits), int(s.kept), s.mu) for s in steps]

@@ -96,6 +96,9 @@ class Step:
     top_logits: np.ndarray  # their raw logits
     rest_logsumexp: float  # logsumexp of every other logit: the rest as one class
     rest_count: int
+    final_entropy_bits: float = math.nan  # of the chain's final distribution
+    kept: int = 0  # tokens the chain left in play
+    mu: float | None = None  # mirostat's μ after this step, when the chain has one
 
     def alternatives(self, vocab: Sequence[str]) -> list[Alternative]:
         """The top tokens with their log-probabilities under the model."""
@@ -262,7 +265,7 @@ class Model:
         logits, _ = self._forward(self._prompt_ids(prompt))
         return self.vocab, logits[-1].copy()
 
-    def generate(self, prompt: str, steps: int, chain: Sequence[tuple[str, float]] = (), seed: int = 0, *,
+    def generate(self, prompt: str, steps: int, chain: Sequence[tuple[str, float] | sampling.Filter] = (), seed: int = 0, *,
                  stop_at_eos: bool = True) -> Trace:
         """Generate up to ``steps`` tokens, each drawn (seeded) from the logits after ``chain``.
 
@@ -283,7 +286,8 @@ class Model:
         for _ in range(int(steps)):
             # penalties and DRY see the prompt and what was generated (as llama.cpp's do); mirostat keeps its μ
             token, final = sampling.draw(z, units, history=[*ids, *generated], rng=rng)
-            records.append(_step_record(z, final, token))
+            records.append((*_step_record(z, final, token), float(numerics.entropy(final.astype(np.float64), base=2)),
+                            int(np.isfinite(final).sum()), _mirostat_mu(units)))
             generated.append(token)
             if stop_at_eos and token == self.tokenizer.eos_token_id:
                 break
@@ -292,7 +296,8 @@ class Model:
         shown = tokens.pieces([self.token_bytes[i] for i in [*ids[-8:], *generated]])[-len(generated):] if generated else []
         out = tuple(Step(token, piece.text, piece.partial, *record) for token, piece, record in zip(generated, shown, records))
         text = b"".join(self.token_bytes[i] for i in generated).decode("utf-8", errors="replace")
-        return Trace(prompt, tuple(ids), out, tuple((str(n), float(v)) for n, v in chain), int(seed), prompt + text)
+        named = tuple((u.name, float(u.setting)) if isinstance(u, sampling.Filter) else (str(u[0]), float(u[1])) for u in chain)
+        return Trace(prompt, tuple(ids), out, named, int(seed), prompt + text)
 
     def score(self, text: str, top: int = 5) -> Scores:
         """Teacher-forced surprise of every token of ``text``: log-probability, rank, entropy, what was expected."""
@@ -326,6 +331,10 @@ class Model:
 
 
 _SCORE_BLOCK = 32
+
+
+def _mirostat_mu(units: Sequence[sampling.Filter]) -> float | None:
+    return next((float(u.mu) for u in units if isinstance(u, sampling.Mirostat)), None)
 
 
 def _step_record(z: np.ndarray, final: np.ndarray, token: int) -> tuple:

@@ -124,3 +124,27 @@ def test_open_the_next_token_in_the_explorer(tiny_models, local_models):
     assert metric(at, "metric.pred") == labels[int(np.argmax(logits))]
     switch(at, "lm").run()  # and back: the page remembers its model and prompt
     assert at.text_area(key="prompt").value == "Paris is"
+
+
+def test_step_through_generation_runs_the_model_with_the_chain(tiny_models, local_models):
+    folder = str(tiny_models["gpt2"])
+    at = open_page({"model": folder, "prompt": "Paris is"})
+    at.button(key="next_decoding").click().run()
+    switch(at, "decoding")  # stay on the page st.switch_page went to (AppTest forgets it on the next run)
+    at.toggle(key="on_repetition").set_value(True).run()
+    at.toggle(key="on_mirostat").set_value(True).run()
+    at.button(key="gen_ten").click().run()
+    assert not at.exception and not at.error
+    table = at.dataframe[-1].value
+    assert len(table) == 10
+    # the same chain and seed through the library: the same tokens, and mirostat's μ after each
+    from logitsviz import sampling
+
+    units = [sampling.RepetitionPenalty(1.3), sampling.Temperature(0.8), sampling.TopP(0.9), sampling.Mirostat(3.0)]
+    trace = lm.load(folder).generate("Paris is", 10, units, seed=0, stop_at_eos=False)
+    vocab = lm.load(folder).vocab
+    assert list(table[t("decode.gen.col.token", lang="en")]) == [vocab[s.token] for s in trace.steps]
+    np.testing.assert_allclose(table[t("decode.gen.col.mu", lang="en")].to_numpy(), [s.mu for s in trace.steps])
+    at.button(key="gen_one").click().run()
+    assert len(at.dataframe[-1].value) == 11
+    assert list(at.dataframe[-1].value[t("decode.gen.col.token", lang="en")])[:10] == [vocab[s.token] for s in trace.steps]

@@ -341,8 +341,22 @@ def _reset() -> None:
 
 def advance(held: dict, logits: np.ndarray, steps: list[tuple[str, float]], typed: tuple[int, ...],
             breakers: tuple[int, ...]) -> None:
-    """Draw the tokens asked for by the buttons, each with the history so far; one mirostat keeps its μ throughout."""
-    for _ in range(int(st.session_state.pop("gen_pending", 0) or 0)):
+    """Draw the tokens asked for by the buttons, each with the history so far; one mirostat keeps its μ throughout.
+
+    On the Language model page's distribution the model itself runs: every token is fed back to it, and the
+    generation is made again from the prompt with the same seed (the same tokens, then the new ones).
+    """
+    pending = int(st.session_state.pop("gen_pending", 0) or 0)
+    source = st.session_state.get(state.LM_SOURCE) if st.session_state.get("src") == "lm" else None
+    if pending and source is not None:
+        prompt, name = source[0], source[1]
+        with st.spinner(t("decode.gen.running", n=len(held["ids"]) + pending)):
+            trace = examples.load_language_model(name).generate(prompt, len(held["ids"]) + pending, _chain_units(steps, (), breakers),
+                                                                seed=_seed(), stop_at_eos=False)
+        held["rows"] = explain.trace_steps(trace.steps)
+        held["ids"] = [r.token for r in held["rows"]]
+        return
+    for _ in range(pending):
         if held["mirostat"] is None and "mirostat" in dict(steps):
             held["mirostat"] = sampling.Mirostat(dict(steps)["mirostat"], _extra("mirostat_eta"), _extra("mirostat_version"))
         units = _chain_units(steps, (), breakers, held["mirostat"])

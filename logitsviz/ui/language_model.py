@@ -26,11 +26,7 @@ ORDERS = list(sampling.ORDERS)
 
 def _model(name: str):
     """The model called ``name`` (the built-in one is trained on first use), loaded once per server process."""
-    from logitsviz import lm
-
-    if name == examples.LANGUAGE_MODEL:
-        return lm.load(str(examples.language_model().folder))
-    return lm.load(name)
+    return examples.load_language_model(name)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
