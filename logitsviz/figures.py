@@ -130,6 +130,8 @@ def _names(labels: Sequence[str], index: np.ndarray) -> list[str]:
 
 
 _LEGEND_TOP_RIGHT = dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom")
+# the export button sits in the top right corner (always shown on a touch screen): a legend there was covered
+_LEGEND_TOP_LEFT = dict(orientation="h", y=1.02, x=0, xanchor="left", yanchor="bottom")
 _CATEGORY_X = dict(type="category", tickangle=-45, automargin=True)
 _RULE = dict(color="#E07A3F", dash="dash")
 
@@ -286,7 +288,9 @@ def stage(labels: Sequence[str], view: StageView) -> go.Figure:
     if view.measures == "none":
         data = [_bars(names, view.values, t("decode.chart.before"), COLORS["others"]),
                 _bars(names, view.after, t("decode.chart.after"), COLORS["prob"])]
-        return _figure(data, _small_layout(title, len(names), barmode="group", showlegend=True, legend=_LEGEND_TOP_RIGHT))
+        layout = _small_layout(title, len(names), barmode="group", showlegend=True, legend=_LEGEND_TOP_RIGHT)
+        layout["margin"] = dict(layout["margin"], r=36)  # the legend ends left of the export button; the title is on the left
+        return _figure(data, layout)
     y = view.values.tolist()
     colors = [KEPT if k else REMOVED for k in view.kept]
     if view.rest_value is not None:
@@ -337,7 +341,7 @@ def grouped(labels: Sequence[str], bars: BarGroups, names: Sequence[str], y_titl
         _bars(x, [*values.tolist(), *([bars.rest[i]] if bars.rest is not None else [])], name, palette[i % len(palette)])
         for i, (name, values) in enumerate(zip(names, bars.series))
     ]
-    layout = dict(barmode="group", height=height, margin=dict(l=8, r=8, t=30, b=8), legend=_LEGEND_TOP_RIGHT, bargap=0.2,
+    layout = dict(barmode="group", height=height, margin=dict(l=8, r=8, t=30, b=8), legend=_LEGEND_TOP_LEFT, bargap=0.2,
                   xaxis=_CATEGORY_X, yaxis=dict(gridcolor=COLORS["grid"], title=dict(text=y_title)))
     return _figure(data, layout)
 
@@ -369,7 +373,7 @@ def generation_steps(view: GenerationView) -> go.Figure:
     if view.mu is not None:
         data.append(dict(type="scatter", x=x, y=view.mu, name="μ", mode="lines", line=dict(color=COLORS["prob"], width=2),
                          hovertemplate=_hover("μ = %{y:.2f}")))
-    layout = dict(height=260, margin=dict(l=8, r=8, t=30, b=30), showlegend=True, legend=_LEGEND_TOP_RIGHT,
+    layout = dict(height=260, margin=dict(l=8, r=8, t=30, b=30), showlegend=True, legend=_LEGEND_TOP_LEFT,
                   xaxis=dict(title=dict(text=t("decode.gen.axis_step")), gridcolor=COLORS["grid"], dtick=max(1, len(x) // 10)),
                   yaxis=dict(title=dict(text=t("decode.gen.axis_bits")), gridcolor=COLORS["grid"], rangemode="tozero"))
     fig = _figure(data, layout)

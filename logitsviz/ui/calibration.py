@@ -142,7 +142,8 @@ def mistakes(z: np.ndarray, y: np.ndarray, base: calibration.Report, model) -> N
                 else:
                     st.markdown(f"**#{i}**")
                 st.caption(t("cal.mistakes.item", y=int(y[i]), p=int(base.stats.prediction[i]), c=f"{100 * base.stats.confidence[i]:.1f}"))
-                if st.button(t("cal.mistakes.open_short"), key=f"open_{i}", icon=":material/open_in_new:", help=t("cal.mistakes.open")):
+                # no icon: beside one, "Open" broke over two lines in a card this narrow
+                if st.button(t("cal.mistakes.open_short"), key=f"open_{i}", help=t("cal.mistakes.open"), width="stretch"):
                     _open_in_explorer(int(i), z, model)
 
 
@@ -202,8 +203,11 @@ def render() -> None:
         left, right = st.columns(2)
         left.plotly_chart(figures.reliability_from_bins(base.bins, t("cal.before")), config=figures.plotly_config("logitsviz-reliability"),
                           key="chart_rel_before")
-        right.plotly_chart(figures.reliability_from_bins(now.bins, t("cal.after", T=f"{temperature:g}")),
-                           config=figures.plotly_config("logitsviz-reliability-scaled"), key="chart_rel_after")
+        if temperature == 1.0:  # the same diagram twice said nothing: say how to get the second one
+            right.info(t("cal.after_hint"), icon=":material/thermostat:")
+        else:
+            right.plotly_chart(figures.reliability_from_bins(now.bins, t("cal.after", T=f"{temperature:g}")),
+                               config=figures.plotly_config("logitsviz-reliability-scaled"), key="chart_rel_after")
         st.caption(t("cal.reliability_caption"))
     with tab_temp:  # the heading first: a table's floating toolbar at the top of a tab covered the tab bar on a phone
         temperature_section(data_id, z, y, n_bins, strategy, temperature)

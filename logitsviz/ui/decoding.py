@@ -428,7 +428,7 @@ def chain_controls(labels: list[str]) -> tuple[list[tuple[str, float]], tuple[in
 def _stage_caption(labels: list[str], stage: explain.StageView) -> str:
     parts = [t("decode.stage_caption", removed=f"{stage.removed:,}", left=f"{stage.left:,}")]
     if "history" in stage.notes:
-        shown = ", ".join(labels[i] for i in stage.touched[:8]) + (" …" if stage.touched.size > 8 else "")
+        shown = t("list.sep").join(labels[i] for i in stage.touched[:8]) + (" …" if stage.touched.size > 8 else "")
         parts.append(t("decode.stage.touched", n=stage.notes["history"], k=f"{stage.touched.size:,}", tokens=shown or "—"))
     if "fired" in stage.notes:
         parts.append(t("decode.stage.xtc_fired" if stage.notes["fired"] else "decode.stage.xtc_idle"))

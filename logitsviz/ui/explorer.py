@@ -221,6 +221,7 @@ def steps_section(cur: state.Current, steps: SoftmaxSteps, temperature: float, s
         st.latex(r"\log p_i = (z_i - m) - \log \sum_j e^{z_j - m}")
     fmt = "%.4f"
     df = steps_table(cur, steps)
+    st.space("small")  # a touch screen always shows the table toolbar above it: not over the formula
     st.dataframe(
         df,
         hide_index=True,

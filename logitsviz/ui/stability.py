@@ -64,6 +64,7 @@ def shift_section(logits: np.ndarray) -> None:
          t("stab.shift.col_naive"): _vec(naive), t("stab.shift.col_ok"): "✓" if ok else "✗"}
         for (what, shift), naive, ok in zip(view.shifts, view.naive, view.ok)
     ])
+    st.space("small")  # a touch screen always shows the table toolbar above it: not over the slider
     st.dataframe(shift_df, hide_index=True, width="stretch")
     st.caption(t("stab.shift.note", stable=_vec(view.stable)))
     widgets.table_downloads(shift_df, "shift", "dl_shift")
@@ -87,6 +88,7 @@ def tail_section() -> None:
             t("stab.tail.col_min"): [f"{r.smallest_log_prob:.1f}" for r in rows],
         }
     )
+    st.space("small")  # a touch screen always shows the table toolbar above it: not over the slider
     st.dataframe(df, hide_index=True, width="stretch")
     st.caption(t("stab.tail.note", n=f"{int(size):,}"))
     widgets.table_downloads(df, "tail", "dl_tail")
@@ -104,7 +106,7 @@ def render() -> None:
     st.dataframe(df, hide_index=True, width="stretch")
     broken = [r.dtype for r in rows if r.naive_broken and r.representable]
     if broken:
-        st.warning(t("stab.broken", dtypes=", ".join(broken)), icon=":material/error:")
+        st.warning(t("stab.broken", dtypes=t("list.sep").join(broken)), icon=":material/error:")
     else:
         st.success(t("stab.fine"), icon=":material/check_circle:")
     widgets.table_downloads(df, "stability", "dl_stab")

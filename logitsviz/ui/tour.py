@@ -41,7 +41,7 @@ def step_softmax() -> None:
     st.dataframe(pd.DataFrame({t("steps.col_label"): labels, "z": s.z, "e^z": s.raw_exps, "p = e^z / Σ": s.probs}), hide_index=True,
                  width="stretch", column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("z", "e^z", "p = e^z / Σ")})
     st.markdown(t("tour.softmax.sum", terms=" + ".join(f"{v:.2f}" for v in s.raw_exps), s=f"{s.raw_exp_sum:.2f}",
-                  p=" · ".join(f"{v:.3f}" for v in s.probs)))
+                  p=", ".join(f"{v:.3f}" for v in s.probs)))
     _chart(labels, s, "softmax")
 
 

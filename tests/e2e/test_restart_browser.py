@@ -73,6 +73,7 @@ def test_pages_come_back_as_they_were_after_a_sigkill(browser, tmp_path):
 
         decoding.goto(f"{url}/decoding?lang=en&src=explorer&logits=apple:3,banana:1,cherry:0,date:-1")
         wait_for_app(decoding)
+        decoding.get_by_text(EN["decode.more"].split("(")[0].strip()).click()  # top-k is among the samplers not in the chain
         decoding.get_by_role("switch", name=EN["decode.filter.top_k.name"]).click(force=True)
         decoding.wait_for_function("() => location.search.includes('on_top_k=true')")
         idle(decoding)
