@@ -296,6 +296,9 @@ def view(beside, below) -> None:
     The chart sits right under the controls that move it; the arithmetic follows below.
     """
     cur: state.Current = st.session_state[state.CURRENT]
+    # a fragment run starts from the query string the page sends, which Streamlit's page sometimes takes from its
+    # first load (the example's logits): write this session's input back, or the link would revert to the example
+    state.sync_link()
     with beside:
         temperature, shift, top, sort = view_controls(len(cur.labels))
         steps = softmax_steps(cur.logits, temperature=temperature, shift=shift, top=top, sort=sort)
