@@ -203,8 +203,9 @@ def compare_steps(labels: Sequence[str], steps: SoftmaxSteps, others_label: str 
     pattern = dict(shape=["/" if m else "" for m in merged], fgcolor="#8A93A0", size=6)
     bar = dict(type="bar", y=b["names"], orientation="h", textposition="outside", cliponaxis=False, hoverinfo="text")
     data = [
+        # the merged entry's "8.40 (lse)" inside its bar: outside, the longest bar's label ran into the next panel on a phone
         dict(bar, x=lengths, base=base, marker=dict(color=b["color_l"], pattern=pattern), text=text_l, hovertext=b["hover_l"],
-             name=t("fig.logits_title"), xaxis="x", yaxis="y"),
+             textposition=_text_positions(merged), name=t("fig.logits_title"), xaxis="x", yaxis="y"),
         dict(bar, x=b["probs"], marker=dict(color=b["color_p"], pattern=pattern), text=[f"{100 * v:.1f}%" if show_text else "" for v in b["probs"]],
              hovertext=b["hover_p"], name=t("fig.probs_title"), xaxis="x2", yaxis="y2"),
     ]
@@ -212,6 +213,10 @@ def compare_steps(labels: Sequence[str], steps: SoftmaxSteps, others_label: str 
     if lo < 0 < hi and base != 0:  # zero in view but not the baseline: mark it
         layout["shapes"] = [dict(type="line", xref="x", x0=0, x1=0, yref="y domain", y0=0, y1=1, line=dict(color="#888", width=1, dash="dot"))]
     return _figure(data, layout)
+
+
+def _text_positions(merged: list[bool]) -> list[str]:
+    return ["inside" if m else "outside" for m in merged]
 
 
 def _logit_texts(values: list[float], merged: list[bool]) -> list[str]:

@@ -386,6 +386,7 @@ def generation_section(labels: list[str], held: dict, steps: list[tuple[str, flo
         "kept": [r.kept for r in held["rows"]], **({"mu": [r.mu for r in held["rows"]]} if view.mu is not None else {}),
     }
     formats = {"p": "%.3f", "surprise": "%.2f", "mu": "%.2f"}
+    st.space("small")  # a touch screen always shows the table toolbar above it: not over the chart's axis title
     st.dataframe(pd.DataFrame({t(f"decode.gen.col.{k}"): v for k, v in cols.items()}), hide_index=True,
                  height=min(35 * (len(held["rows"]) + 1) + 3, 300),
                  column_config={t(f"decode.gen.col.{k}"): st.column_config.NumberColumn(format=f) for k, f in formats.items() if k in cols})
