@@ -41,7 +41,7 @@ def step_softmax() -> None:
     st.dataframe(pd.DataFrame({t("steps.col_label"): labels, "z": s.z, "e^z": s.raw_exps, "p = e^z / Σ": s.probs}), hide_index=True,
                  width="stretch", column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("z", "e^z", "p = e^z / Σ")})
     st.markdown(t("tour.softmax.sum", terms=" + ".join(f"{v:.2f}" for v in s.raw_exps), s=f"{s.raw_exp_sum:.2f}",
-                  p=", ".join(f"{v:.3f}" for v in s.probs)))
+                  p=t("list.sep").join(f"{v:.3f}" for v in s.probs)))
     _chart(labels, s, "softmax")
 
 
@@ -123,10 +123,10 @@ def render() -> None:
         st.subheader(f"{STEPS.index(name) + 1}. {t(f'tour.{name}.title')}")
         st.markdown(t(f"tour.{name}.body"))
         st.info(t(f"tour.{name}.try"), icon=":material/touch_app:")
-        back, forward = st.columns(2)
-        back.button(t("tour.back"), on_click=_go, args=(-1,), disabled=name == STEPS[0], icon=":material/arrow_back:", key="tour_back",
-                    width="stretch")
-        forward.button(t("tour.next"), on_click=_go, args=(1,), disabled=name == STEPS[-1], icon=":material/arrow_forward:",
-                       key="tour_next", width="stretch", type="primary")
     with live:
         _RENDER[name]()
+    # under both columns: on a phone the columns stack, and Back/Next between the instruction and its slider kept them apart
+    with st.container(horizontal=True, horizontal_alignment="right", gap="small"):
+        st.button(t("tour.back"), on_click=_go, args=(-1,), disabled=name == STEPS[0], icon=":material/arrow_back:", key="tour_back")
+        st.button(t("tour.next"), on_click=_go, args=(1,), disabled=name == STEPS[-1], icon=":material/arrow_forward:",
+                  key="tour_next", type="primary")
