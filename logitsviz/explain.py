@@ -394,16 +394,7 @@ def decoding(logits: ArrayLike, settings: dict[str, float], order: str = "transf
     >>> v.n_kept, round(v.mass_kept, 3), v.greedy, [s.name for s in v.stages]
     (2, 0.881, 0, ['top_k'])
     """
-    return decoding_units(logits, [(name, settings[name]) for name in _in_order(settings, order)], top)
-
-
-def _in_order(settings: dict[str, float], order: str) -> list[str]:
-    if order not in sampling.ORDERS:
-        raise InputError("args.order", value=order, options=", ".join(sampling.ORDERS))
-    unknown = set(settings) - set(sampling.FILTERS)
-    if unknown:
-        raise InputError("args.filter", value=", ".join(sorted(unknown)), options=", ".join(sampling.FILTERS))
-    return [name for name in sampling.ORDERS[order] if settings.get(name) is not None]
+    return decoding_units(logits, sampling.in_order(settings, order), top)
 
 
 def decoding_units(logits: ArrayLike, steps: Sequence[sampling.Filter | tuple[str, float]], top: int = 20) -> DecodingView:

@@ -76,6 +76,7 @@ __all__ = [
     "build_chain",
     "chain",
     "draw",
+    "in_order",
     "pipeline",
     "typicality",
 ]
@@ -1232,12 +1233,21 @@ def pipeline(logits: ArrayLike, settings: dict[str, float], order: str = "transf
     >>> [s.name for s in stages], stages[-1].after, stages[-1].threshold
     (['temperature', 'top_k'], array([  6.,   4., -inf, -inf]), 2)
     """
+    return chain(logits, in_order(settings, order))
+
+
+def in_order(settings: dict[str, float], order: str = "transformers") -> list[tuple[str, float]]:
+    """The enabled ``(name, setting)`` pairs of ``settings`` in a named order (:data:`ORDERS`); None is off.
+
+    >>> in_order({"top_p": 0.9, "temperature": 0.7, "top_k": None}, "llama.cpp")
+    [('top_p', 0.9), ('temperature', 0.7)]
+    """
     if order not in ORDERS:
         raise InputError("args.order", value=order, options=", ".join(ORDERS))
     unknown = set(settings) - set(FILTERS)
     if unknown:
         raise InputError("args.filter", value=", ".join(sorted(unknown)), options=", ".join(FILTERS))
-    return chain(logits, [(name, settings[name]) for name in ORDERS[order] if settings.get(name) is not None])
+    return [(name, settings[name]) for name in ORDERS[order] if settings.get(name) is not None]
 
 
 def typicality(logits: ArrayLike) -> np.ndarray:

@@ -13,6 +13,7 @@ import pytest
 import scipy.special as sp
 
 from logitsviz import calibration
+from tests.e2e.harness import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,28 +95,9 @@ def test_help(command):
     assert out.returncode == 0 and "usage: logitsviz" in out.stdout
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_healthy(port: int, proc: subprocess.Popen) -> None:
-    import time
-    import urllib.request
-
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as resp:
-                assert resp.status == 200
-                return
-        except OSError:
-            assert proc.poll() is None, "logitsviz app exited"
-            assert time.monotonic() < deadline, "logitsviz app did not start"
-            time.sleep(0.25)
+    if not wait_healthy(f"http://127.0.0.1:{port}", 60, alive=lambda: proc.poll() is None):
+        raise AssertionError("logitsviz app exited" if proc.poll() is not None else "logitsviz app did not start")
 
 
 def _port_is_free(port: int) -> bool:
@@ -129,7 +111,7 @@ def test_app_command_serves_the_app_and_sigterm_leaves_nothing_running(tmp_path)
     # regression: `logitsviz app` ran Streamlit as a child; SIGTERM to it left the server running (and every test run leaked one)
     import signal
 
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "logitsviz", "app", "--server.port", str(port), "--server.address", "127.0.0.1"],
                             cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},  # from another folder
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

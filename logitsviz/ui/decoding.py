@@ -358,7 +358,7 @@ def advance(held: dict, logits: np.ndarray, steps: list[tuple[str, float]], type
         return
     for _ in range(pending):
         if held["mirostat"] is None and "mirostat" in dict(steps):
-            held["mirostat"] = sampling.Mirostat(dict(steps)["mirostat"], _extra("mirostat_eta"), _extra("mirostat_version"))
+            held["mirostat"] = unit("mirostat", dict(steps)["mirostat"], ())  # one mirostat for the whole generation
         units = _chain_units(steps, (), breakers, held["mirostat"])
         step = explain.generation_step(logits, units, history=(*typed, *held["ids"]), rng=held["rng"])
         held["ids"].append(step.token)

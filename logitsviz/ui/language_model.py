@@ -155,8 +155,7 @@ def chain_controls() -> tuple[list[tuple[str, float]], int, int]:
                               bind="query-params", help=t("lm.gen.off_zero"))
     settings = {"temperature": float(temperature), "top_k": int(top_k) or None, "top_p": float(top_p) if top_p < 1 else None,
                 "min_p": float(min_p) or None}
-    chain = [(n, settings[n]) for n in sampling.ORDERS[order] if settings.get(n) is not None]
-    return chain, int(steps), int(seed)
+    return sampling.in_order(settings, order), int(steps), int(seed)
 
 
 def _step_hover(model, step) -> str:

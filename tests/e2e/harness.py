@@ -71,17 +71,8 @@ def serve_process(
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start on {url}:\n{_tail(log.name)}")
-            time.sleep(0.25)
+        if not wait_healthy(url, timeout, alive=lambda: proc.poll() is None):
+            raise RuntimeError(f"streamlit did not start on {url}:\n{_tail(log.name)}")
         yield url, proc
     finally:
         if proc.poll() is None:
@@ -93,6 +84,21 @@ def serve_process(
             proc.wait()
         log.close()
         os.unlink(log.name)
+
+
+def wait_healthy(url: str, timeout: float, alive=lambda: True, interval: float = 0.25) -> bool:
+    """Whether Streamlit's health check at ``url`` answers within ``timeout`` seconds (False as soon as not ``alive()``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return True
+        except OSError:
+            pass
+        if not alive() or time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
 
 
 def _tail(path: str, n: int = 2000) -> str:

@@ -13,11 +13,10 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
-from tests.e2e.harness import ROOT, free_port
+from tests.e2e.harness import ROOT, free_port, wait_healthy
 from tests.e2e.test_explorer_browser import CATALOGS
 
 PRIMARY = "rgb(224, 122, 63)"  # #E07A3F, the theme's primary colour
@@ -45,14 +44,8 @@ def test_the_installed_app_keeps_its_settings_from_any_folder(installed, browser
     proc = subprocess.Popen([str(installed / "bin" / "logitsviz"), "app", "--server.port", str(port), "--server.address", "127.0.0.1"],
                             cwd=elsewhere, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "the installed app did not start"
-                time.sleep(0.5)
+        assert wait_healthy(f"http://127.0.0.1:{port}", 90, alive=lambda: proc.poll() is None, interval=0.5), \
+            "the installed app did not start"
         page = browser.new_page(viewport={"width": 1366, "height": 900})
         page.goto(f"http://127.0.0.1:{port}/?lang=en")
         page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
@@ -78,17 +71,6 @@ def dockerfile_instruction(name: str) -> str:
     return found[-1]
 
 
-def _wait_health(port: int, proc: subprocess.Popen, what: str) -> None:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                return
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, f"{what} did not start"
-            time.sleep(0.5)
-
-
 def test_the_containers_command_and_health_check_work_as_written(installed, tmp_path):
     # what the image runs, run here exactly as written: its CMD on $PORT, then its HEALTHCHECK's command
     import json
@@ -102,7 +84,8 @@ def test_the_containers_command_and_health_check_work_as_written(installed, tmp_
     env.update(PATH=f"{installed / 'bin'}{os.pathsep}{env['PATH']}", PORT=str(port), HOME=str(tmp_path))
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_health(port, proc, "the container's command")
+        assert wait_healthy(f"http://127.0.0.1:{port}", 120, alive=lambda: proc.poll() is None, interval=0.5), \
+            "the container's command did not start"
         assert subprocess.run(shlex.split(health), env=env, timeout=30).returncode == 0
         proc.send_signal(signal.SIGTERM)  # `docker stop`: the server is the main process (exec) and stops
         assert proc.wait(timeout=20) is not None
@@ -132,14 +115,7 @@ def test_the_container_image_builds_and_serves():
     name = f"logitsviz-test-{port}"
     subprocess.run([tool, "run", "-d", "--name", name, "-e", "PORT=8080", "-p", f"127.0.0.1:{port}:8080", tag], check=True, timeout=120)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the container did not serve the app"
-                time.sleep(1)
+        assert wait_healthy(f"http://127.0.0.1:{port}", 120, interval=1), "the container did not serve the app"
         health = subprocess.run([tool, "healthcheck", "run", name] if tool == "podman" else
                                 [tool, "inspect", "--format", "{{.State.Health.Status}}", name], capture_output=True, text=True)
         assert health.returncode == 0
