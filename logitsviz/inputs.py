@@ -638,8 +638,8 @@ def _check_shape(shape: tuple[int, ...]) -> None:
         raise InputError("input.empty")
 
 
-def _load_npy(fh) -> np.ndarray:
-    # read and check the header first: shape and dtype are known before any data is read
+def npy_header(fh) -> tuple[tuple[int, ...], np.dtype]:
+    """``(shape, dtype)`` from the header of an ``.npy`` stream, reading nothing else; only numbers are accepted."""
     version = np.lib.format.read_magic(fh)
     if version == (1, 0):
         shape, _fortran, dtype = np.lib.format.read_array_header_1_0(fh)
@@ -649,7 +649,13 @@ def _load_npy(fh) -> np.ndarray:
         raise InputError("file.unreadable", name=".npy", detail=f"version {version}")
     if dtype.hasobject or dtype.kind not in "biuf":
         raise InputError("file.dtype", dtype=str(dtype))
-    _check_shape(tuple(shape))
+    return tuple(shape), dtype
+
+
+def _load_npy(fh) -> np.ndarray:
+    # read and check the header first: shape and dtype are known before any data is read
+    shape, _dtype = npy_header(fh)
+    _check_shape(shape)
     fh.seek(0)
     # a file object is read in chunks into the new array (numpy's read_array), never whole into memory first
     return np.lib.format.read_array(fh, allow_pickle=False)
