@@ -2,7 +2,7 @@
 
     logitsviz softmax 2.0 1.0 0.1 --labels News Entertainment Technology [--temperature T] [--json]
     logitsviz softmax logits.npy          # or a .csv/.txt/.json file, or - for standard input
-    logitsviz calibrate LOGITS [LABELS] [--bins 15] [--json]
+    logitsviz calibrate LOGITS [LABELS] [--bins 15] [--json] [--progress]   # LOGITS may be a big .npy or a folder of shards
     logitsviz lm "The new smartphone has" [--model ID_OR_FOLDER] [--top 10] [--json]
     logitsviz lm --score "A text to score." [--model ID_OR_FOLDER] [--json]
     logitsviz tokens RESPONSE.json [--json]    # an API's token log-probabilities: perplexity, least likely tokens
@@ -77,26 +77,96 @@ def _jsonable(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    logits_path = Path(args.logits)
-    labels_path = Path(args.labels) if args.labels else None
+def _open_eval_set(logits_arg: str, labels_arg: str | None):
+    """``(logits, labels)`` for the calibration functions: a folder of shards, a memory-mapped ``.npy`` (read in
+    chunks, never whole), or any other file read into memory."""
+    logits_path = Path(logits_arg)
+    labels_path = Path(labels_arg) if labels_arg else None
+    if logits_path.is_dir() and labels_path is None:
+        return calibration.open_shards(logits_path), None
     for path in (logits_path, labels_path):
         if path is not None and not path.is_file():
             raise InputError("cli.no_file", path=str(path))
-    z, y = inputs.read_eval_set(logits_path.read_bytes(), logits_path.name,
+    if logits_path.suffix.lower() == ".npy":
+        if labels_path is None:
+            raise InputError("calib.no_labels")
+        z = np.load(logits_path, mmap_mode="r", allow_pickle=False)
+        if labels_path.suffix.lower() == ".npy":
+            return z, np.load(labels_path, mmap_mode="r", allow_pickle=False)
+        return z, inputs.load_array(labels_path.read_bytes(), labels_path.name).ravel()
+    return inputs.read_eval_set(logits_path.read_bytes(), logits_path.name,
                                 labels_path.read_bytes() if labels_path else None, labels_path.name if labels_path else None)
-    t = calibration.fit_temperature(z, y)
-    before = calibration.report(z, y, n_bins=args.bins).metrics()
-    after = calibration.report(z, y, temperature=t, n_bins=args.bins).metrics()
+
+
+class _Progress:
+    """A one-line progress bar on standard error (only when it is a terminal, or asked for)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.label = ""
+        self.started = 0.0
+        self.last = self.passes = 0
+
+    def stage(self, label: str):
+        import time
+
+        self.label, self.started, self.last, self.passes = label, time.perf_counter(), 0, 1
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        import time
+
+        if done < self.last:  # the fit's next pass: time it afresh
+            self.started, self.passes = time.perf_counter(), self.passes + 1
+        self.last = done
+        width = 30
+        filled = int(width * done / max(total, 1))
+        rate = done / max(time.perf_counter() - self.started, 1e-9)
+        label = f"{self.label} {self.passes}" if self.label.endswith("pass") else self.label
+        sys.stderr.write(f"\r{label:<24} [{'#' * filled}{'.' * (width - filled)}] {100 * done / max(total, 1):5.1f}%  "
+                         f"{done:,}/{total:,} rows  {rate:,.0f} rows/s ")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _summary_json(s: calibration.Summary) -> dict:
+    d = s.brier_decomposition() if s.classwise is not None else None
+    out = {k: _jsonable(v) for k, v in s.metrics().items()}
+    if d is not None:
+        out["brier_decomposition"] = {k: _jsonable(getattr(d, k)) for k in
+                                      ("reliability", "resolution", "uncertainty", "within_variance", "within_covariance")}
+    return out
+
+
+_ROWS = (("accuracy", "accuracy"), ("confidence", "avg confidence"), ("nll", "NLL"), ("brier", "Brier"),
+         ("ece", "ECE"), ("mce", "MCE"), ("rmsce", "RMS calib. error"), ("smooth_ece", "smooth ECE"),
+         ("classwise_ece", "classwise ECE"), ("debiased_ece", "debiased l2 ECE"), ("aurc", "AURC"))
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    z, y = _open_eval_set(args.logits, args.labels)
+    progress = _Progress(args.progress or (args.progress is None and sys.stderr.isatty()))
+    classwise = not args.no_classwise
+    before = calibration.summarize(z, y, n_bins=args.bins, classwise=classwise, progress=progress.stage("metrics at T = 1"))
+    t = calibration.fit_temperature(z, y, progress=progress.stage("fitting T, pass"))
+    after = calibration.summarize(z, y, temperature=t, n_bins=args.bins, classwise=classwise, progress=progress.stage(f"metrics at T = {t:.4g}"))
     if args.json:
-        print(json.dumps({"rows": int(z.shape[0]), "classes": int(z.shape[1]), "bins": args.bins, "fitted_temperature": t,
-                          "before": before, "after": after}, indent=2))
+        print(json.dumps({"rows": before.rows, "classes": before.classes, "bins": args.bins, "fitted_temperature": t,
+                          "before": _summary_json(before), "after": _summary_json(after)}, indent=2))
         return 0
-    print(f"{z.shape[0]:,} rows x {z.shape[1]:,} classes, {args.bins} equal-width bins")
+    print(f"{before.rows:,} rows x {before.classes:,} classes, {args.bins} equal-width bins")
     print(f"  {'':<20}{'T = 1':>12}{f'T = {t:.4f}':>14}")
-    for key, name in (("accuracy", "accuracy"), ("confidence", "avg confidence"), ("nll", "NLL"), ("brier", "Brier"),
-                      ("ece", "ECE"), ("mce", "MCE"), ("rmsce", "RMS calib. error")):
-        print(f"  {name:<20}{before[key]:>12.4f}{after[key]:>14.4f}")
+    m0, m1 = before.metrics(), after.metrics()
+    for key, name in _ROWS:
+        if key in m0:
+            print(f"  {name:<20}{m0[key]:>12.4f}{m1[key]:>14.4f}")
+    if classwise:
+        d0, d1 = before.brier_decomposition(), after.brier_decomposition()
+        for key, name in (("reliability", "Brier reliability"), ("resolution", "Brier resolution"), ("uncertainty", "Brier uncertainty")):
+            print(f"  {name:<20}{getattr(d0, key):>12.4f}{getattr(d1, key):>14.4f}")
     print(f"fitted temperature: {t:.6g}")
     return 0
 
@@ -232,12 +302,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("calibrate", help="calibration metrics and the fitted temperature of an evaluation set",
                        description="Read logits (N x C: .npy, .npz, .csv, .tsv, .txt) and labels (N), print accuracy, NLL, "
-                                   "Brier, ECE and MCE before and after temperature scaling, and the fitted temperature. "
-                                   "Labels may instead be a 'labels' array in the .npz or the last CSV column.")
-    c.add_argument("logits", help="logits file")
+                                   "Brier, ECE, MCE, smooth ECE, classwise and debiased ECE, AURC and the Brier decomposition "
+                                   "before and after temperature scaling, and the fitted temperature. Labels may instead be a "
+                                   "'labels' array in the .npz or the last CSV column. A .npy is memory-mapped and read in "
+                                   "chunks, so it may be larger than memory; so may a folder of shards (NAME.npz with logits "
+                                   "and labels, or NAME.npy with NAME.labels.npy).")
+    c.add_argument("logits", help="logits file, or a folder of shards")
     c.add_argument("labels", nargs="?", help="labels file (optional)")
     c.add_argument("--bins", type=int, default=15, help="equal-width bins for ECE/MCE (default 15)")
     c.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    c.add_argument("--no-classwise", action="store_true", help="skip classwise ECE and the Brier decomposition (a lighter pass)")
+    c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars on standard error (default: when it is a terminal)")
     c.set_defaults(run=cmd_calibrate)
 
     m = sub.add_parser("lm", help="a language model's next-token distribution, or the surprise of each token of a text",

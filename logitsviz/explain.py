@@ -22,6 +22,9 @@ from logitsviz.errors import InputError
 
 __all__ = [
     "DTYPES",
+    "INTERVAL_METRICS",
+    "CalibrationMetricsView",
+    "calibration_metrics",
     "BarGroups",
     "CrossEntropyView",
     "DecodingView",
@@ -788,6 +791,43 @@ def temperature_curve(logits: ArrayLike, labels: ArrayLike, fitted: float, *, n_
     ece = [calibration.expected_calibration_error(z, y, n_bins, strategy=strategy, temperature=float(v)) for v in temps]
     return TemperatureCurve(temps, calibration.nll_curve(z, y, temps), np.array(ece), float(fitted), int(rows.size),
                             rows.size < np.asarray(logits).shape[0])
+
+
+INTERVAL_METRICS = ("accuracy", "nll", "brier", "ece", "smooth_ece", "debiased_ece", "mce", "aurc")
+
+
+@dataclass(frozen=True)
+class CalibrationMetricsView:
+    """What the Calibration page's "metrics and intervals" tab shows, at one temperature."""
+
+    summary: calibration.Summary  # every metric (classwise ones too) and the Brier decomposition
+    intervals: dict[str, calibration.Interval]  # bootstrap intervals of :data:`INTERVAL_METRICS`
+    smooth: calibration.SmoothReliability  # with its band
+    risk: calibration.RiskCoverage
+    coverage: np.ndarray  # the risk-coverage curve thinned for drawing (at most ``points``)
+    risk_curve: np.ndarray
+    best_coverage: np.ndarray  # every mistake last: the best curve this accuracy allows
+    best_risk: np.ndarray
+
+
+def calibration_metrics(logits: ArrayLike, labels: ArrayLike, *, temperature: float = 1.0, n_bins: int = 15,
+                        n_boot: int = 200, seed: int = 0, points: int = 400) -> CalibrationMetricsView:
+    """Every metric with its bootstrap interval (the same ``n_boot`` resamples for each: same seed), the smoothed
+    reliability curve and its band, and the risk-coverage curve.
+
+    >>> v = calibration_metrics([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 3.0]], [0, 1, 1, 1], n_boot=20)
+    >>> sorted(v.intervals) == sorted(INTERVAL_METRICS), float(v.coverage[-1]), round(float(v.best_risk[-1]), 2)
+    (True, 1.0, 0.25)
+    """
+    summary = calibration.summarize(logits, labels, temperature=temperature, n_bins=n_bins)
+    intervals = {name: calibration.bootstrap(name, logits, labels, n=n_boot, rng=seed, temperature=temperature, n_bins=n_bins)
+                 for name in INTERVAL_METRICS}
+    smooth = calibration.smooth_reliability(logits, labels, temperature=temperature, n_boot=n_boot, rng=seed)
+    rc = calibration.risk_coverage(logits, labels, temperature=temperature)
+    pick = np.unique(np.linspace(0, rc.coverage.size - 1, min(points, rc.coverage.size)).round().astype(int))
+    best_cov = np.linspace(0.0, 1.0, points + 1)[1:]
+    best_risk = np.maximum(0.0, best_cov - (1.0 - rc.error_rate)) / best_cov
+    return CalibrationMetricsView(summary, intervals, smooth, rc, rc.coverage[pick], rc.risk[pick], best_cov, best_risk)
 
 
 # ------------------------------------------------------------- generation ----

@@ -58,10 +58,13 @@ __all__ = [
     "per_class_accuracy",
     "plotly_config",
     "reliability",
+    "reliability_curves",
     "reliability_from_bins",
+    "risk_coverage",
     "rows_overview",
     "safe_label",
     "samples",
+    "smooth_reliability",
     "stage",
     "temperature_curve",
     "token_strip",
@@ -592,6 +595,68 @@ def temperature_curve(temperatures: ArrayLike, nll: ArrayLike, ece: ArrayLike, f
 
 
 _NICE_TEMPERATURES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0, 20.0, 50.0, 100.0)
+
+_MAP_COLORS = ("#555555", "#3A9E8F", "#6C8EBF", "#9467BD", "#8C564B", "#E07A3F", "#D62728", "#BCBD22")
+
+
+def _unit_square(title: str, height: int = 380) -> dict:
+    """The layout of a diagram on [0, 1] x [0, 1]: confidence across, accuracy up."""
+    return dict(
+        title=dict(text=title, font=dict(size=14), x=0, xanchor="left"), height=height,
+        margin=dict(l=8, r=8, t=40 if title else 10, b=8), legend=dict(orientation="h", y=-0.22, x=0),
+        xaxis=dict(range=[0, 1], title=dict(text=t("cal.chart.confidence")), gridcolor=COLORS["grid"]),
+        yaxis=dict(range=[0, 1.02], title=dict(text=t("cal.chart.accuracy")), gridcolor=COLORS["grid"]),
+    )
+
+
+def _diagonal() -> dict:
+    return dict(type="scatter", x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#555", dash="dash", width=1),
+                name=t("cal.chart.perfect"), hoverinfo="skip")
+
+
+def smooth_reliability(view, title: str = "") -> go.Figure:
+    """The smoothed reliability diagram (as apple/ml-calibration's relplot draws it): the kernel-smoothed accuracy
+    at each confidence, its bootstrap band, the diagonal, and how the confidences are spread (grey, at the bottom)."""
+    mesh = np.asarray(view.mesh, dtype=np.float64)
+    dens = np.asarray(view.density, dtype=np.float64)
+    data = [dict(type="scatter", x=mesh, y=dens * (0.2 / max(float(dens.max()), 1e-12)), mode="lines", fill="tozeroy",
+                 line=dict(width=0.5, color="rgba(120,120,120,0.6)"), fillcolor="rgba(150,150,150,0.22)",
+                 name=t("cal.chart.density"), hoverinfo="skip")]
+    if view.lower is not None:
+        data.append(dict(type="scatter", x=np.r_[mesh, mesh[::-1]], y=np.r_[view.upper, view.lower[::-1]], fill="toself",
+                         fillcolor="rgba(224,122,63,0.22)", line=dict(width=0), hoverinfo="skip",
+                         name=t("cal.chart.band", p=f"{100 * view.level:g}")))
+    data += [_diagonal(),
+             dict(type="scatter", x=mesh, y=np.asarray(view.accuracy), mode="lines", line=dict(color=COLORS["argmax"], width=3),
+                  name=t("cal.chart.smoothed"), hovertemplate=_hover(t("cal.chart.smooth_hover")))]
+    return _figure(data, _unit_square(title))
+
+
+def reliability_curves(names: Sequence[str], views: Sequence, title: str = "") -> go.Figure:
+    """Several smoothed reliability curves on one diagram (one per recalibration map), the first drawn grey and dashed."""
+    data = [_diagonal()]
+    for i, (name, view) in enumerate(zip(names, views)):
+        line = dict(color=_MAP_COLORS[i % len(_MAP_COLORS)], width=2.5 if i else 2, dash="dot" if i == 0 else "solid")
+        data.append(dict(type="scatter", x=np.asarray(view.mesh), y=np.asarray(view.accuracy), mode="lines", line=line,
+                         name=safe_label(name), hovertemplate=_hover(safe_label(name) + "<br>" + t("cal.chart.smooth_hover"))))
+    return _figure(data, _unit_square(title, height=420))
+
+
+def risk_coverage(coverage: ArrayLike, risk: ArrayLike, best_coverage: ArrayLike, best_risk: ArrayLike) -> go.Figure:
+    """Selective prediction: the error rate among the answered rows as the model answers more of them, most confident
+    first; the dashed line is a ranking with every mistake last (the best this accuracy allows)."""
+    data = [
+        dict(type="scatter", x=np.asarray(best_coverage), y=np.asarray(best_risk), mode="lines", name=t("cal.chart.rc_best"),
+             line=dict(color="#888", dash="dash", width=1.5), hoverinfo="skip"),
+        dict(type="scatter", x=np.asarray(coverage), y=np.asarray(risk), mode="lines", name=t("cal.chart.rc_model"),
+             line=dict(color=COLORS["logit"], width=3), hovertemplate=_hover(t("cal.chart.rc_hover"))),
+    ]
+    top = float(max(np.max(risk, initial=0.0), np.max(best_risk, initial=0.0)))
+    layout = dict(height=380, margin=dict(l=8, r=8, t=10, b=8), legend=dict(orientation="h", y=-0.22, x=0),
+                  xaxis=dict(range=[0, 1], title=dict(text=t("cal.chart.coverage")), gridcolor=COLORS["grid"], tickformat=".0%"),
+                  yaxis=dict(range=[0, max(top * 1.08, 0.01)], title=dict(text=t("cal.chart.risk")), gridcolor=COLORS["grid"],
+                             tickformat=".1%"))
+    return _figure(data, layout)
 
 
 # ------------------------------------------------------------ token sequences ----

@@ -24,6 +24,13 @@ def npy(arr) -> bytes:
     return buf.getvalue()
 
 
+def frame(at, column: str):
+    """The table on the page with this column (tables have no keys)."""
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert found, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
 def test_digits_default_and_fit():
     at = open_page()
     m = examples.digits_model()
@@ -33,7 +40,7 @@ def test_digits_default_and_fit():
     at.button(key="fit").click().run()
     fitted = calibration.fit_temperature(m.logits, m.labels)
     assert at.slider(key="calT").value == pytest.approx(round(fitted, 4))
-    table = at.dataframe[0].value
+    table = frame(at, t("cal.before"))
     after = table.iloc[:, 2].tolist()
     before = table.iloc[:, 1].tolist()
     assert after[0] == before[0]  # accuracy unchanged
@@ -180,3 +187,51 @@ def test_many_classes_show_the_least_accurate():
     chart = next(c for c in at.get("plotly_chart") if c.key == "chart_class")
     assert len(json.loads(chart.proto.spec)["data"][0]["x"]) == 20
     assert any(c.value == t("cal.per_class_worst", lang="en", k=20, n="60") for c in at.caption)
+
+
+def test_metrics_tab_shows_every_metric_with_its_interval():
+    at = open_page({"calT": "1.5"})
+    m = examples.digits_model()
+    table = frame(at, t("cal.m2.interval", p="95"))
+    names = table.iloc[:, 0].tolist()
+    assert names[:8] == [t(f"cal.m2.{k}") for k in ("accuracy", "nll", "brier", "ece", "smooth_ece", "debiased_ece", "mce", "aurc")]
+    values = dict(zip(names, table.iloc[:, 1]))
+    assert values[t("cal.m2.smooth_ece")] == f"{100 * calibration.smooth_ece(m.logits, m.labels, temperature=1.5):.2f}%"
+    assert values[t("cal.m2.nll")] == f"{calibration.nll(m.logits, m.labels, temperature=1.5):.4f}"
+    assert values[t("cal.m2.classwise_ece")] == f"{100 * calibration.classwise_ece(m.logits, m.labels, temperature=1.5):.2f}%"
+    iv = calibration.bootstrap("ece", m.logits, m.labels, n=200, rng=0, temperature=1.5)
+    assert dict(zip(names, table.iloc[:, 2]))[t("cal.m2.ece")] == f"{100 * iv.low:.2f}% – {100 * iv.high:.2f}%"
+    d = calibration.brier_decomposition(m.logits, m.labels, temperature=1.5)
+    assert metric(at, "cal.brier.rel") == f"{d.reliability:.4f}" and metric(at, "cal.brier.unc") == f"{d.uncertainty:.4f}"
+    keys = {c.proto.id for c in at.get("plotly_chart")}
+    assert any("chart_smooth" in k for k in keys) and any("chart_rc" in k for k in keys)
+
+
+def test_maps_tab_compares_every_map_on_held_out_rows():
+    at = open_page({"split": "0.6", "seed": "3"})
+    m = examples.digits_model()
+    assert at.slider(key="split").value == 0.6 and at.number_input(key="seed").value == 3
+    table = frame(at, t("cal.maps.map"))
+    cmp = calibration.compare_maps(m.logits, m.labels, split=0.6, rng=3)
+    assert table.iloc[:, 0].tolist() == [t(f"cal.map.{r.kind}") for r in cmp.results]
+    assert table[t("cal.m2.nll")].tolist() == pytest.approx([r.metrics["nll"] for r in cmp.results], rel=1e-9)
+    assert any(t("cal.maps.sizes", cal=f"{cmp.calibration_rows:,}", test=f"{cmp.test_rows:,}", seed=3) == c.value for c in at.caption)
+    at.number_input(key="seed").set_value(4).run()
+    assert not at.exception
+    other = frame(at, t("cal.maps.map"))
+    assert other[t("cal.m2.nll")].tolist() != table[t("cal.m2.nll")].tolist()  # another split, other numbers
+
+
+def test_maps_tab_says_why_a_map_is_left_out(tmp_path):
+    rng = np.random.default_rng(2)
+    z = rng.normal(0, 2, (300, 120)).astype(np.float32)
+    y = rng.integers(0, 120, 300)
+    buf = io.BytesIO()
+    np.savez(buf, logits=z, labels=y)
+    at = open_page({"data": "upload"}, locale="zh")
+    at.file_uploader(key="cal_logits").set_value(("eval.npz", buf.getvalue(), "application/octet-stream")).run()
+    assert not at.exception
+    notes = [i.value for i in at.info]
+    assert any(t("cal.map.matrix", lang="zh") in n and "120" in n for n in notes), notes
+    table = frame(at, t("cal.maps.map", lang="zh"))
+    assert t("cal.map.isotonic", lang="zh") in table.iloc[:, 0].tolist()

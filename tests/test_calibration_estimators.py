@@ -42,9 +42,9 @@ def reference_smooth_ece_at(f, y, sigma, mesh=4001):
 
 
 def reference_smooth_ece(f, y):
-    """The fixed point smECE_sigma = sigma, by bisection (relplot's rule, to 1e-6), sigma >= 0.001."""
+    """The fixed point smECE_sigma = sigma, by bisection (relplot's rule, here to 1e-7), sigma >= 0.001."""
     lo, hi = 0.0, 1.0
-    while hi - lo > 1e-6:
+    while hi - lo > 1e-7:
         mid = (lo + hi) / 2
         if mid < 1e-3 or mid < reference_smooth_ece_at(f, y, mid):
             lo = mid

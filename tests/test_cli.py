@@ -196,3 +196,35 @@ def test_tokens_command(tmp_path):
     assert stream.returncode == 0 and "2 tokens" in stream.stdout
     bad = run("tokens", "-", stdin="not json")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_calibrate_reads_a_folder_of_shards_with_progress(tmp_path):
+    rng = np.random.default_rng(1)
+    z = rng.normal(0, 3, (2000, 4))
+    y = (sp.softmax(z / 1.5, axis=1).cumsum(1) < rng.random(2000)[:, None]).sum(1).clip(max=3)
+    for i in range(4):
+        np.savez(tmp_path / f"shard{i}.npz", logits=z[i * 500:(i + 1) * 500], labels=y[i * 500:(i + 1) * 500])
+    out = run("calibrate", str(tmp_path), "--json", "--progress")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["rows"] == 2000 and data["classes"] == 4
+    assert data["before"]["smooth_ece"] == pytest.approx(calibration.smooth_ece(z, y), rel=1e-9)
+    assert data["before"]["classwise_ece"] == pytest.approx(calibration.classwise_ece(z, y), rel=1e-9)
+    parts = data["before"]["brier_decomposition"]
+    d = calibration.brier_decomposition(z, y)
+    assert parts["reliability"] == pytest.approx(d.reliability, rel=1e-9)
+    assert data["after"]["nll"] == pytest.approx(calibration.nll(z, y, temperature=data["fitted_temperature"]), rel=1e-9)
+    assert "100.0%" in out.stderr and "rows/s" in out.stderr  # the bars, on standard error only
+    table = run("calibrate", str(tmp_path), "--no-classwise")
+    assert "smooth ECE" in table.stdout and "classwise" not in table.stdout and table.stderr == ""
+
+
+def test_calibrate_errors_in_a_big_file_name_the_row(tmp_path):
+    z = np.zeros((300, 3), dtype=np.float32)
+    z[217, 1] = np.nan
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "y.npy", np.zeros(300, dtype=np.int64))
+    out = run("calibrate", str(tmp_path / "z.npy"), str(tmp_path / "y.npy"))
+    assert out.returncode == 2 and "row 218, column 2" in out.stderr and "Traceback" not in out.stderr
+    out = run("calibrate", str(tmp_path / "z.npy"))
+    assert out.returncode == 2 and "No labels" in out.stderr

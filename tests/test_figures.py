@@ -30,6 +30,9 @@ STAGES = [explain.stage_view(s, 20) for s in sampling.pipeline(
 EVAL_Z = RNG.normal(size=(300, 10))
 EVAL_Y = RNG.integers(0, 10, 300)
 
+_Z = np.random.default_rng(5).normal(0, 3, (300, 4))
+_Y = np.random.default_rng(6).integers(0, 4, 300)
+
 FIGURES = {
     "compare": lambda: figures.compare(["a", "b", "c"], [2.0, 1.0, -np.inf]),
     "compare_steps_others": lambda: figures.compare_steps(LABELS, softmax_steps(Z, top=10)),
@@ -53,6 +56,10 @@ FIGURES = {
                                                ["a\nb"] * 6, cmin=0, cmax=1, title="p"),
     "rows_overview": lambda: figures.rows_overview(explain.rows_overview(EVAL_Z[:20]), [f"c{i}" for i in range(10)]),
     "rows_overview_large": lambda: figures.rows_overview(explain.rows_overview(RNG.normal(size=(2500, 4))), list("abcd")),
+    "smooth_reliability": lambda: figures.smooth_reliability(calibration.smooth_reliability(_Z, _Y, n_points=50, n_boot=10), "T = 1"),
+    "smooth_reliability_others": lambda: figures.smooth_reliability(calibration.smooth_reliability(_Z, _Y, n_boot=0)),
+    "reliability_curves": lambda: figures.reliability_curves(["none", "<b>T</b>"], [calibration.smooth_reliability(_Z, _Y, n_boot=0)] * 2, "x"),
+    "risk_coverage": lambda: figures.risk_coverage(*[np.linspace(0.1, 1, 10)] * 2, np.linspace(0.1, 1, 10), np.zeros(10)),
     "temperature_curve": lambda: figures.temperature_curve(np.geomspace(0.5, 4, 9), np.arange(9.0), np.arange(9.0) / 10, 1.3, 2.0),
 }
 

@@ -20,6 +20,7 @@ ERROR = "lv_calib_error"
 NEED_LABELS = "lv_calib_need_labels"
 SOURCES = ["digits", "upload"]
 T_KEY = "calT"
+N_BOOT = 200  # bootstrap resamples behind every interval on the page
 
 
 # ------------------------------------------------------------------ data ----
@@ -89,6 +90,16 @@ def _report(data_id: str, _z: np.ndarray, _y: np.ndarray, temperature: float, n_
 @st.cache_data(max_entries=config.limits().cache_entries, show_spinner=False)
 def _fitted(data_id: str, _z: np.ndarray, _y: np.ndarray) -> float:
     return calibration.fit_temperature(_z, _y)
+
+
+@st.cache_data(max_entries=config.limits().cache_entries, show_spinner=False)
+def _metrics(data_id: str, _z: np.ndarray, _y: np.ndarray, temperature: float, n_bins: int) -> explain.CalibrationMetricsView:
+    return explain.calibration_metrics(_z, _y, temperature=temperature, n_bins=n_bins, n_boot=N_BOOT)
+
+
+@st.cache_data(max_entries=config.limits().cache_entries, show_spinner=False)
+def _maps(data_id: str, _z: np.ndarray, _y: np.ndarray, split: float, seed: int, n_bins: int) -> calibration.MapComparison:
+    return calibration.compare_maps(_z, _y, split=split, rng=seed, n_bins=n_bins)
 
 
 @st.cache_data(max_entries=config.limits().cache_entries, show_spinner=False)
@@ -198,7 +209,8 @@ def render() -> None:
     now = _report(data_id, z, y, temperature, n_bins, strategy)
     summary(now, base)
 
-    tab_rel, tab_temp, tab_details = st.tabs([t("cal.tab.overview"), t("cal.tab.temperature"), t("cal.tab.details")])
+    tab_rel, tab_metrics, tab_temp, tab_maps, tab_details = st.tabs(
+        [t("cal.tab.overview"), t("cal.tab.metrics"), t("cal.tab.temperature"), t("cal.tab.maps"), t("cal.tab.details")])
     with tab_rel:
         left, right = st.columns(2)
         left.plotly_chart(figures.reliability_from_bins(base.bins, t("cal.before")), config=figures.plotly_config("logitsviz-reliability"),
@@ -209,6 +221,10 @@ def render() -> None:
             right.plotly_chart(figures.reliability_from_bins(now.bins, t("cal.after", T=f"{temperature:g}")),
                                config=figures.plotly_config("logitsviz-reliability-scaled"), key="chart_rel_after")
         st.caption(t("cal.reliability_caption"))
+    with tab_metrics:
+        metrics_section(data_id, z, y, temperature, n_bins)
+    with tab_maps:
+        maps_section(data_id, z, y, n_bins)
     with tab_temp:  # the heading first: a table's floating toolbar at the top of a tab covered the tab bar on a phone
         temperature_section(data_id, z, y, n_bins, strategy, temperature)
         metrics_table(base, now, temperature)
@@ -261,3 +277,132 @@ def per_class(base: calibration.Report) -> None:
         st.plotly_chart(figures.per_class_accuracy(count, acc), config=figures.plotly_config("logitsviz-per-class"), key="chart_class")
 
 
+
+
+# ------------------------------------------------------ metrics, intervals ----
+
+# (metric, as a percentage, lower is better)
+_INTERVAL_ROWS = (("accuracy", True, False), ("nll", False, True), ("brier", False, True), ("ece", True, True),
+                  ("smooth_ece", True, True), ("debiased_ece", True, True), ("mce", True, True), ("aurc", True, True))
+
+
+def _fmt(value: float, pct: bool) -> str:
+    if not np.isfinite(value):
+        return "—"
+    return f"{100 * value:.2f}%" if pct else f"{value:.4f}"
+
+
+def metrics_section(data_id: str, z: np.ndarray, y: np.ndarray, temperature: float, n_bins: int) -> None:
+    """Every metric with its bootstrap interval, the smoothed reliability curve with its band, risk-coverage and the
+    Brier decomposition, at the temperature in use."""
+    with st.spinner(t("cal.metrics.computing")):
+        view = _metrics(data_id, z, y, temperature, n_bins)
+    st.subheader(t("cal.metrics.title", T=f"{temperature:g}"))
+    st.caption(t("cal.metrics.caption", n=N_BOOT))
+    left, right = st.columns(2)
+    with left:
+        st.markdown(t("cal.smooth.title", s=f"{100 * view.smooth.smooth_ece:.2f}", sigma=f"{view.smooth.sigma:.3f}"))
+        st.plotly_chart(figures.smooth_reliability(view.smooth), config=figures.plotly_config("logitsviz-smooth-reliability"),
+                        key="chart_smooth")
+        st.caption(t("cal.smooth.caption"))
+    with right:
+        rc = view.risk
+        st.markdown(t("cal.rc.title", aurc=f"{100 * rc.aurc:.2f}", e=f"{100 * rc.excess_aurc:.2f}"))
+        st.plotly_chart(figures.risk_coverage(view.coverage, view.risk_curve, view.best_coverage, view.best_risk),
+                        config=figures.plotly_config("logitsviz-risk-coverage"), key="chart_rc")
+        st.caption(t("cal.rc.caption"))
+    table = _interval_table(view)
+    st.dataframe(table, hide_index=True, width="stretch")
+    widgets.table_downloads(table, "calibration-intervals", "dl_cal_intervals")
+    brier_section(view.summary)
+
+
+def _interval_table(view: explain.CalibrationMetricsView) -> pd.DataFrame:
+    rows = []
+    for name, pct, _lower in _INTERVAL_ROWS:
+        iv = view.intervals[name]
+        rows.append((t(f"cal.m2.{name}"), _fmt(iv.estimate, pct), f"{_fmt(iv.low, pct)} – {_fmt(iv.high, pct)}", t(f"cal.m2.{name}.what")))
+    cw = view.summary.classwise_ece()
+    rows.append((t("cal.m2.classwise_ece"), _fmt(cw, True), "—", t("cal.m2.classwise_ece.what")))
+    return pd.DataFrame(rows, columns=[t("cal.table.metric"), t("cal.m2.value"), t("cal.m2.interval", p="95"), t("cal.m2.what")])
+
+
+def brier_section(summary: calibration.Summary) -> None:
+    d = summary.brier_decomposition()
+    st.markdown(t("cal.brier.title"))
+    cells = st.columns(4)
+    cells[0].metric(t("cal.brier.brier"), f"{d.brier:.4f}", help=t("cal.brier.brier_help"))
+    cells[1].metric(t("cal.brier.rel"), f"{d.reliability:.4f}", help=t("cal.brier.rel_help"))
+    cells[2].metric(t("cal.brier.res"), f"{d.resolution:.4f}", help=t("cal.brier.res_help"))
+    cells[3].metric(t("cal.brier.unc"), f"{d.uncertainty:.4f}", help=t("cal.brier.unc_help"))
+    st.caption(t("cal.brier.caption", rel=f"{d.reliability:.4f}", res=f"{d.resolution:.4f}", unc=f"{d.uncertainty:.4f}",
+                 binned=f"{d.binned:.4f}", wbv=f"{d.within_variance:.4f}", wbc=f"{d.within_covariance:.4f}", brier=f"{d.brier:.4f}",
+                 bins=summary.n_bins))
+
+
+# ------------------------------------------------------------------ maps ----
+
+_MAP_COLUMNS = (("nll", False), ("brier", False), ("ece", True), ("smooth_ece", True), ("classwise_ece", True),
+                ("accuracy", True), ("aurc", True))
+
+
+def maps_section(data_id: str, z: np.ndarray, y: np.ndarray, n_bins: int) -> None:
+    """Every recalibration map fitted on one part of the set and measured on the other: one table, one diagram."""
+    st.subheader(t("cal.maps.title"))
+    st.caption(t("cal.maps.caption"))
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    split = c1.slider(t("cal.maps.split"), 0.2, 0.8, 0.5, 0.05, key="split", bind="query-params", help=t("cal.maps.split_help"),
+                      format="%.2f")
+    seed = int(c2.number_input(t("cal.maps.seed"), 0, 10_000, 0, key="seed", bind="query-params", help=t("cal.maps.seed_help")))
+    try:
+        with st.spinner(t("cal.maps.computing")):
+            cmp = _maps(data_id, z, y, float(split), seed, n_bins)
+    except InputError as err:  # too few rows to split: a limit of the set, not a mistake
+        st.info(t(err.key, **err.params), icon=":material/info:")
+        return
+    st.caption(t("cal.maps.sizes", cal=f"{cmp.calibration_rows:,}", test=f"{cmp.test_rows:,}", seed=seed))
+    fitted = [r for r in cmp.results if r.metrics]
+    table = _maps_table(fitted)
+    st.caption(t("cal.maps.best", map=t(f"cal.map.{cmp.best('nll')}")))
+    for r in cmp.results:
+        if r.skipped is not None:
+            st.info(f"{t(f'cal.map.{r.kind}')}: {t(r.skipped.key, **r.skipped.params)}", icon=":material/block:")
+    widgets.table_downloads(table, "recalibration-maps", "dl_cal_maps")
+    st.plotly_chart(figures.reliability_curves([t(f"cal.map.{r.kind}") for r in fitted], [r.curve for r in fitted],
+                                               t("cal.maps.chart", n=f"{cmp.test_rows:,}")),
+                    config=figures.plotly_config("logitsviz-recalibration-maps"), key="chart_maps")
+    st.caption(t("cal.maps.chart_caption"))
+
+
+def _maps_table(fitted: list[calibration.MapResult]) -> pd.DataFrame:
+    """The comparison as a table on the page, each column's best value highlighted; returned for the downloads."""
+    table = pd.DataFrame({
+        t("cal.maps.map"): [t(f"cal.map.{r.kind}") for r in fitted],
+        **{t(f"cal.m2.{name}"): [r.metrics[name] for r in fitted] for name, _pct in _MAP_COLUMNS},
+        t("cal.maps.setting"): [_setting(r) for r in fitted],
+    })
+    best = {t(f"cal.m2.{name}"): (max if name == "accuracy" else min) for name, _pct in _MAP_COLUMNS}
+    styled = table.style.apply(lambda col: _highlight_best(col, best.get(col.name)), axis=0)
+    formats = {t(f"cal.m2.{name}"): st.column_config.NumberColumn(format="percent" if pct else "%.4f") for name, pct in _MAP_COLUMNS}
+    st.dataframe(styled, hide_index=True, width="stretch", column_config=formats)
+    return table
+
+
+def _setting(result: calibration.MapResult) -> str:
+    p = result.fitted.params if result.fitted is not None else {}
+    if result.kind == "temperature":
+        return f"T = {p['T']:.3f}"
+    if result.kind in ("matrix", "dirichlet"):
+        return f"λ = {p['reg']:g}"
+    if result.kind == "histogram":
+        return t("cal.maps.bins", n=p["values"].size)
+    if result.kind == "isotonic":
+        return t("cal.maps.steps", n=int(np.unique(p["y"]).size))
+    return ""
+
+
+def _highlight_best(column: pd.Series, pick) -> list[str]:
+    if pick is None or column.dtype.kind != "f":
+        return [""] * len(column)
+    best = pick(column)
+    return ["font-weight: 700; background-color: rgba(58,158,143,0.18)" if v == best else "" for v in column]
