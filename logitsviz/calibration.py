@@ -28,6 +28,7 @@ isotonic) are fitted with scipy's optimisers and compared on held-out rows by
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import mmap
@@ -723,8 +724,12 @@ class Summary:
     def smooth_ece(self) -> float:
         return _smooth_ece_fixed_point(self.grid[0], self.grid[2] - self.grid[1], self.rows)[0]
 
-    def smooth_reliability(self, n_points: int = 200) -> SmoothReliability:
-        return _smooth_curve(self.grid, self.rows, n_points)
+    def smooth_reliability(self, n_points: int = 200, sigma: float | None = None) -> SmoothReliability:
+        """The smoothed reliability curve at the smooth ECE's kernel width, or at ``sigma``."""
+        curve = _smooth_curve(self.grid, self.rows, n_points, sigma)
+        if sigma is None:
+            return curve
+        return dataclasses.replace(curve, smooth_ece=self.smooth_ece())
 
     def classwise_ece(self) -> float:
         return _classwise_ece(self._classwise(), self.rows)
@@ -945,6 +950,12 @@ class SmoothReliability:
     lower: np.ndarray | None = None  # pointwise bootstrap band, None when not asked for or from a summary
     upper: np.ndarray | None = None
     level: float = 0.95
+    rows: int = 0
+
+    @property
+    def support(self) -> np.ndarray:
+        """About how many rows lie within one kernel width of each mesh point: where few do, the curve is a guess."""
+        return self.density * self.rows * 2.0 * self.sigma
 
 
 def _smooth_curve(grid: np.ndarray, rows: int, n_points: int, sigma: float | None = None) -> SmoothReliability:
@@ -958,7 +969,7 @@ def _smooth_curve(grid: np.ndarray, rows: int, n_points: int, sigma: float | Non
     with np.errstate(invalid="ignore", divide="ignore"):
         curve = nodes - np.where(dens > 1e-12 * max(rows, 1), resid / dens, 0.0)  # t + smoothed (y - f), as relplot centres it
     return SmoothReliability(mesh, np.interp(mesh, nodes, curve), np.interp(mesh, nodes, dens / max(_trapezoid(dens) / (GRID - 1), 1e-300)),
-                             float(sigma), float(value))
+                             float(sigma), float(value), rows=int(rows))
 
 
 def smooth_reliability(logits, labels=None, n_points: int = 200, *, temperature: float = 1.0, n_boot: int = 200,
@@ -988,7 +999,7 @@ def smooth_reliability(logits, labels=None, n_points: int = 200, *, temperature:
         curves[b] = _smooth_curve(_grid_of(stats.confidence[idx], stats.correct[idx]), n, n_points, main.sigma).accuracy
     tail = (1.0 - level) / 2
     lower, upper = np.quantile(curves, [tail, 1.0 - tail], axis=0)
-    return SmoothReliability(main.mesh, main.accuracy, main.density, main.sigma, main.smooth_ece, lower, upper, float(level))
+    return SmoothReliability(main.mesh, main.accuracy, main.density, main.sigma, main.smooth_ece, lower, upper, float(level), n)
 
 
 # ------------------------------------------------ classwise, debiased, Brier ----
@@ -1644,19 +1655,23 @@ def compare_maps(logits: ArrayLike, labels: ArrayLike, *, split: float = 0.5, rn
         raise InputError("calib.split_small", n=n)
     order = np.random.default_rng(rng).permutation(n)
     cal, test = np.sort(order[:n_cal]), np.sort(order[n_cal:])
-    results = [_measure("none", Recalibration("identity", {}), z[test], y[test], n_bins, n_points)]
+    measured: list[tuple[str, Recalibration | None, Summary | InputError]] = [
+        ("none", Recalibration("identity", {}), _measure(Recalibration("identity", {}), z[test], y[test], n_bins))]
     for kind in kinds:
         try:
             fitted = fit_map(kind, z[cal], y[cal], reg=reg, n_bins=n_bins)
         except InputError as err:
-            results.append(MapResult(kind, None, {}, None, err))
+            measured.append((kind, None, err))
             continue
-        results.append(_measure(kind, fitted, z[test], y[test], n_bins, n_points))
-    return MapComparison(n_cal, n - n_cal, int(rng), tuple(results))
+        measured.append((kind, fitted, _measure(fitted, z[test], y[test], n_bins)))
+    # one kernel width for every curve, so that they differ by the maps and not by their smoothing: the widest of the
+    # maps' own smooth-ECE widths (at least 0.02)
+    sigma = max([0.02] + [s.smooth_reliability(2).sigma for _, _, s in measured if isinstance(s, Summary)])
+    results = tuple(MapResult(kind, None, {}, None, s) if isinstance(s, InputError) else
+                    MapResult(kind, fitted, s.metrics(), s.smooth_reliability(n_points, sigma)) for kind, fitted, s in measured)
+    return MapComparison(n_cal, n - n_cal, int(rng), results)
 
 
-def _measure(kind: str, fitted: Recalibration, z: np.ndarray, y: np.ndarray, n_bins: int, n_points: int) -> MapResult:
-    logp = fitted.apply(z)
+def _measure(fitted: Recalibration, z: np.ndarray, y: np.ndarray, n_bins: int) -> Summary:
     with np.errstate(over="ignore"):
-        s = summarize(logp, y, n_bins=n_bins)
-    return MapResult(kind, fitted, s.metrics(), s.smooth_reliability(n_points))
+        return summarize(fitted.apply(z), y, n_bins=n_bins)

@@ -622,14 +622,22 @@ def smooth_reliability(view, title: str = "") -> go.Figure:
     data = [dict(type="scatter", x=mesh, y=dens * (0.2 / max(float(dens.max()), 1e-12)), mode="lines", fill="tozeroy",
                  line=dict(width=0.5, color="rgba(120,120,120,0.6)"), fillcolor="rgba(150,150,150,0.22)",
                  name=t("cal.chart.density"), hoverinfo="skip")]
-    if view.lower is not None:
-        data.append(dict(type="scatter", x=np.r_[mesh, mesh[::-1]], y=np.r_[view.upper, view.lower[::-1]], fill="toself",
+    seen = np.asarray(view.support) >= _MIN_SUPPORT
+    if view.lower is not None and seen.any():
+        x = mesh[seen]
+        data.append(dict(type="scatter", x=np.r_[x, x[::-1]], y=np.r_[view.upper[seen], view.lower[seen][::-1]], fill="toself",
                          fillcolor="rgba(224,122,63,0.22)", line=dict(width=0), hoverinfo="skip",
                          name=t("cal.chart.band", p=f"{100 * view.level:g}")))
+    acc = np.asarray(view.accuracy, dtype=np.float64)
     data += [_diagonal(),
-             dict(type="scatter", x=mesh, y=np.asarray(view.accuracy), mode="lines", line=dict(color=COLORS["argmax"], width=3),
+             dict(type="scatter", x=mesh, y=acc, mode="lines", line=dict(color=COLORS["argmax"], width=1, dash="dot"), opacity=0.45,
+                  name=t("cal.chart.sparse"), hoverinfo="skip"),
+             dict(type="scatter", x=mesh, y=np.where(seen, acc, np.nan), mode="lines", line=dict(color=COLORS["argmax"], width=3),
                   name=t("cal.chart.smoothed"), hovertemplate=_hover(t("cal.chart.smooth_hover")))]
     return _figure(data, _unit_square(title))
+
+
+_MIN_SUPPORT = 3.0  # rows within a kernel width below which a smoothed curve is drawn faint (or not at all)
 
 
 def reliability_curves(names: Sequence[str], views: Sequence, title: str = "") -> go.Figure:
@@ -637,7 +645,8 @@ def reliability_curves(names: Sequence[str], views: Sequence, title: str = "") -
     data = [_diagonal()]
     for i, (name, view) in enumerate(zip(names, views)):
         line = dict(color=_MAP_COLORS[i % len(_MAP_COLORS)], width=2.5 if i else 2, dash="dot" if i == 0 else "solid")
-        data.append(dict(type="scatter", x=np.asarray(view.mesh), y=np.asarray(view.accuracy), mode="lines", line=line,
+        y = np.where(np.asarray(view.support) >= _MIN_SUPPORT, np.asarray(view.accuracy, dtype=np.float64), np.nan)
+        data.append(dict(type="scatter", x=np.asarray(view.mesh), y=y, mode="lines", line=line,
                          name=safe_label(name), hovertemplate=_hover(safe_label(name) + "<br>" + t("cal.chart.smooth_hover"))))
     return _figure(data, _unit_square(title, height=420))
 

@@ -215,6 +215,7 @@ def test_maps_tab_compares_every_map_on_held_out_rows():
     cmp = calibration.compare_maps(m.logits, m.labels, split=0.6, rng=3)
     assert table.iloc[:, 0].tolist() == [t(f"cal.map.{r.kind}") for r in cmp.results]
     assert table[t("cal.m2.nll")].tolist() == pytest.approx([r.metrics["nll"] for r in cmp.results], rel=1e-9)
+    assert table[t("cal.m2.ece")].tolist() == pytest.approx([100 * r.metrics["ece"] for r in cmp.results], rel=1e-9)  # shown in %
     assert any(t("cal.maps.sizes", cal=f"{cmp.calibration_rows:,}", test=f"{cmp.test_rows:,}", seed=3) == c.value for c in at.caption)
     at.number_input(key="seed").set_value(4).run()
     assert not at.exception

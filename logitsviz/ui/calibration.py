@@ -371,7 +371,7 @@ def maps_section(data_id: str, z: np.ndarray, y: np.ndarray, n_bins: int) -> Non
     st.plotly_chart(figures.reliability_curves([t(f"cal.map.{r.kind}") for r in fitted], [r.curve for r in fitted],
                                                t("cal.maps.chart", n=f"{cmp.test_rows:,}")),
                     config=figures.plotly_config("logitsviz-recalibration-maps"), key="chart_maps")
-    st.caption(t("cal.maps.chart_caption"))
+    st.caption(t("cal.maps.chart_caption", sigma=f"{fitted[0].curve.sigma:.3f}"))
 
 
 def _maps_table(fitted: list[calibration.MapResult]) -> pd.DataFrame:
@@ -382,8 +382,12 @@ def _maps_table(fitted: list[calibration.MapResult]) -> pd.DataFrame:
         t("cal.maps.setting"): [_setting(r) for r in fitted],
     })
     best = {t(f"cal.m2.{name}"): (max if name == "accuracy" else min) for name, _pct in _MAP_COLUMNS}
-    styled = table.style.apply(lambda col: _highlight_best(col, best.get(col.name)), axis=0)
-    formats = {t(f"cal.m2.{name}"): st.column_config.NumberColumn(format="percent" if pct else "%.4f") for name, pct in _MAP_COLUMNS}
+    shown = table.copy()  # percentages as percent points with two decimals (the downloads keep the fractions)
+    for name, pct in _MAP_COLUMNS:
+        if pct:
+            shown[t(f"cal.m2.{name}")] *= 100
+    styled = shown.style.apply(lambda col: _highlight_best(col, best.get(col.name)), axis=0)
+    formats = {t(f"cal.m2.{name}"): st.column_config.NumberColumn(format="%.2f%%" if pct else "%.4f") for name, pct in _MAP_COLUMNS}
     st.dataframe(styled, hide_index=True, width="stretch", column_config=formats)
     return table
 
