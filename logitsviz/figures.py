@@ -20,6 +20,7 @@ still fails loudly.
 from __future__ import annotations
 
 import html
+import math
 import unicodedata
 from collections.abc import Sequence
 
@@ -648,7 +649,13 @@ def reliability_curves(names: Sequence[str], views: Sequence, title: str = "") -
         y = np.where(np.asarray(view.support) >= _MIN_SUPPORT, np.asarray(view.accuracy, dtype=np.float64), np.nan)
         data.append(dict(type="scatter", x=np.asarray(view.mesh), y=y, mode="lines", line=line,
                          name=safe_label(name), hovertemplate=_hover(safe_label(name) + "<br>" + t("cal.chart.smooth_hover"))))
-    return _figure(data, _unit_square(title, height=420))
+    layout = _unit_square(title, height=420)
+    seen = [np.asarray(v.mesh)[np.asarray(v.support) >= _MIN_SUPPORT] for v in views]
+    low = min((float(x.min()) for x in seen if x.size), default=0.0)
+    if low > 0.3:  # every curve lives to the right: show that part (the axis says where it starts)
+        layout["xaxis"]["range"] = [math.floor(low * 10) / 10, 1]
+        layout["yaxis"]["range"] = [math.floor(low * 10) / 10 - 0.1, 1.02]
+    return _figure(data, layout)
 
 
 def risk_coverage(coverage: ArrayLike, risk: ArrayLike, best_coverage: ArrayLike, best_risk: ArrayLike) -> go.Figure:

@@ -59,6 +59,7 @@ FIGURES = {
     "smooth_reliability": lambda: figures.smooth_reliability(calibration.smooth_reliability(_Z, _Y, n_points=50, n_boot=10), "T = 1"),
     "smooth_reliability_others": lambda: figures.smooth_reliability(calibration.smooth_reliability(_Z, _Y, n_boot=0)),
     "reliability_curves": lambda: figures.reliability_curves(["none", "<b>T</b>"], [calibration.smooth_reliability(_Z, _Y, n_boot=0)] * 2, "x"),
+    "reliability_curves_large": lambda: figures.reliability_curves(["a"], [calibration.smooth_reliability(_Z * 6, np.argmax(_Z, 1), n_boot=0)]),
     "risk_coverage": lambda: figures.risk_coverage(*[np.linspace(0.1, 1, 10)] * 2, np.linspace(0.1, 1, 10), np.zeros(10)),
     "temperature_curve": lambda: figures.temperature_curve(np.geomspace(0.5, 4, 9), np.arange(9.0), np.arange(9.0) / 10, 1.3, 2.0),
 }
@@ -178,3 +179,10 @@ def test_reliability_shows_over_and_under_confidence_apart_and_the_bin_sizes():
     assert over.name != under.name and len(over.x) == 1 and len(under.x) == 1
     assert over.x[0] > under.x[0]  # over-confidence in the high bin, under-confidence in the low one
     assert sorted(int(x) for x in bars.text if x) == [4, 6]
+
+
+def test_map_curves_zoom_to_where_the_confidences_are():
+    confident = figures.reliability_curves(["a"], [calibration.smooth_reliability(_Z * 6, np.argmax(_Z, 1), n_boot=0)])
+    assert confident.layout.xaxis.range[0] >= 0.3 and confident.layout.xaxis.range[1] == 1
+    spread = figures.reliability_curves(["a"], [calibration.smooth_reliability(_Z / 3, _Y, n_boot=0)])
+    assert tuple(spread.layout.xaxis.range) == (0, 1)

@@ -22,6 +22,11 @@ PAGES = {
     "stability": "stability",
 }
 SIZES = {"wide": (1400, 1900), "narrow": (420, 2400)}
+# a tab worth its own picture: (file name, page, tab label per language)
+TABS = [
+    ("calibration-metrics", "calibration?calT=1.5", {"en": "Metrics & intervals", "zh": "指标与置信区间"}),
+    ("calibration-maps", "calibration", {"en": "Compare recalibration maps", "zh": "比较重校准方法"}),
+]
 
 
 def main() -> None:
@@ -45,6 +50,19 @@ def main() -> None:
                     page.screenshot(path=str(out))
                     print(out.relative_to(ROOT) if out.is_relative_to(ROOT) else out)
                     page.close()
+        for name, path, labels in TABS:
+            for lang in ("en", "zh"):
+                page = browser.new_page(viewport=dict(zip(("width", "height"), SIZES["wide"])), locale="en-US")
+                page.goto(f"{url}/{path}{'&' if '?' in path else '?'}lang={lang}")
+                wait_for_app(page)
+                tab = page.get_by_role("tab", name=labels[lang])
+                tab.click()
+                page.wait_for_timeout(8000)  # the tab's numbers (bootstrap, fits) take a few seconds
+                tab.scroll_into_view_if_needed()
+                out = args.out / f"{name}-{lang}.png"
+                page.screenshot(path=str(out))
+                print(out.relative_to(ROOT))
+                page.close()
         browser.close()
 
 
