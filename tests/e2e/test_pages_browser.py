@@ -25,3 +25,24 @@ def test_page_loads(page, app_url, path, lang):
         assert CATALOGS[lang][key] in body, (path, lang, key)
     other = "zh" if lang == "en" else "en"
     assert CATALOGS[other][PAGES[path][0]] not in body
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_calibration_tabs_from_a_link(page, app_url, lang):
+    """The maps tab reads its split and seed from the link; both new tabs draw their charts with no exception."""
+    from logitsviz import calibration, examples
+
+    page.goto(f"{app_url}/calibration?lang={lang}&split=0.3&seed=2")
+    wait_for_app(page)
+    page.get_by_role("tab", name=CATALOGS[lang]["cal.tab.maps"]).click()
+    m = examples.digits_model()
+    cmp = calibration.compare_maps(m.logits, m.labels, split=0.3, rng=2)
+    sizes = CATALOGS[lang]["cal.maps.sizes"].format(cal=f"{cmp.calibration_rows:,}", test=f"{cmp.test_rows:,}", seed=2)
+    page.get_by_text(sizes).wait_for(timeout=60_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert CATALOGS[lang][f"cal.map.{cmp.best('nll')}"] in page.inner_text("body")
+    page.get_by_role("tab", name=CATALOGS[lang]["cal.tab.metrics"]).click()
+    page.get_by_text(CATALOGS[lang]["cal.metrics.title"].format(T="1")).wait_for(timeout=60_000)
+    page.get_by_text(CATALOGS[lang]["cal.brier.caption"].split("{")[0].strip()).first.wait_for(timeout=60_000)
+    charts = page.locator(".js-plotly-plot")
+    assert charts.count() >= 4 and page.locator("[data-testid=stException]").count() == 0
