@@ -225,10 +225,10 @@ def _exp_block(block: np.ndarray, beta) -> tuple[np.ndarray, np.ndarray, np.ndar
     """``(argmax, max, exp(beta * (z - max)), row sums in float64)`` of a block of rows: softmax without the division."""
     am = np.argmax(block, axis=1)
     mx = np.take_along_axis(block, am[:, None], axis=1)
-    e = block - mx  # step 1: shift by the max (<= 0)
-    if beta != 1:
-        e *= beta
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # a gap wider than the float range is -inf: its class gets 0
+        e = block - mx  # step 1: shift by the max (<= 0)
+        if beta != 1:
+            e *= beta
         np.exp(e, out=e)  # step 2: exponentiate; the max becomes exactly 1
     return am, mx[:, 0], e, e.sum(axis=1, dtype=np.float64)
 
@@ -486,7 +486,8 @@ def _nll_sums(z: np.ndarray, mx: np.ndarray, z_true: np.ndarray, beta: float) ->
     b = z.dtype.type(beta)
 
     def work(rows: slice) -> None:
-        d = z[rows] - mx[rows, None]
+        with np.errstate(over="ignore"):  # a gap wider than the float range: -inf, clipped next like a masked class
+            d = z[rows] - mx[rows, None]
         np.maximum(d, z.dtype.type(-1e30), out=d)  # masked classes: e = 0 and e * d = 0, not NaN
         e = d * b
         np.exp(e, out=e)
@@ -608,7 +609,8 @@ def _fit_beta(at: Callable[[float], tuple[float, float, float]], tol: float = 1e
 
 def _newton(beta: float, first: float, second: float, lo: float, hi: float) -> float:
     """The Newton step's target; with no curvature, the end of the bracket the slope points to."""
-    return beta - first / second if second > 0 else (hi if first < 0 else lo)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # a tiny curvature: a huge step, then bisection
+        return beta - first / second if second > 0 else (hi if first < 0 else lo)
 
 
 def _beyond(end: float, slope: float) -> float | None:

@@ -28,6 +28,7 @@ from logitsviz.errors import InputError
 from logitsviz.fmt import clip
 
 __all__ = [
+    "as_float",
     "cross_entropy",
     "cross_entropy_grad",
     "entropy",
@@ -55,6 +56,16 @@ def _float_array(logits: ArrayLike) -> tuple[np.ndarray, np.dtype]:
         return arr.astype(np.float64), np.dtype(np.float64)
     except (TypeError, ValueError):
         raise InputError("args.not_numeric", name="logits") from None
+
+
+def as_float(logits: ArrayLike) -> np.ndarray:
+    """Logits as a float array to compute in: float32 and float64 as they are, float16 as float32, whole numbers as
+    float64; complex or non-numeric input raises :class:`~logitsviz.InputError`.
+
+    >>> as_float([1, 2]).dtype, as_float(np.zeros(2, np.float16)).dtype
+    (dtype('float64'), dtype('float32'))
+    """
+    return _float_array(logits)[0]
 
 
 def _check_temperature(temperature: float) -> float:

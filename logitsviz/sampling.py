@@ -1085,18 +1085,27 @@ def sample(logits: ArrayLike, n: int, *, rng: int | np.random.Generator | None =
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise InputError("args.n_samples", value=n)
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    probs = numerics.softmax(np.asarray(logits, dtype=np.float64))
-    if probs.shape[-1] == 0:
+    z = np.asarray(logits)
+    if z.dtype.kind != "f" or z.dtype == np.float16:
+        z = numerics.as_float(z)
+    if z.ndim == 0:
+        raise InputError("args.scalar", name="logits")
+    if z.shape[-1] == 0:
         raise InputError("input.empty")
-    if np.isnan(probs).any():
+    rows = z.reshape(-1, z.shape[-1])
+    top = np.max(rows, axis=1, keepdims=True) if rows.shape[0] else np.zeros((0, 1), z.dtype)
+    if not np.isfinite(top).all():  # NaN or +inf in a row (the max keeps them), or a row of only -inf
         raise InputError("args.sample_nan")
-    rows = probs.reshape(-1, probs.shape[-1])
-    out = np.empty((rows.shape[0], int(n)), dtype=np.int64)
-    for i, row in enumerate(rows):
-        cdf = np.cumsum(row)
-        u = gen.random(int(n)) * cdf[-1]
-        out[i] = np.searchsorted(cdf, u, side="right")
-    return out.reshape(*probs.shape[:-1], int(n))
+    with np.errstate(over="ignore"):  # a gap wider than the float range is -inf: probability 0, as it should be
+        e = rows - top
+    np.exp(e, out=e)  # unnormalised: the CDF's last value is the normaliser, so the division is never done
+    cdf = np.cumsum(e, axis=1, dtype=np.float64)
+    u = gen.random((rows.shape[0], int(n))) * cdf[:, -1:]  # row by row, the same stream as one draw per row
+    if cdf.size * int(n) <= 1 << 22:  # many short rows: count the CDF values <= u, all rows at once
+        out = (cdf[:, None, :] <= u[:, :, None]).sum(axis=2, dtype=np.int64)
+    else:
+        out = np.stack([np.searchsorted(c, v, side="right") for c, v in zip(cdf, u)]) if rows.shape[0] else u.astype(np.int64)
+    return out.reshape(*z.shape[:-1], int(n))
 
 
 def draw(logits: ArrayLike, steps: Sequence[Filter | tuple[str, float]], *, history: Sequence[int] = (),

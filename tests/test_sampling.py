@@ -356,3 +356,33 @@ def test_units_validate_once_and_name_the_bad_value():
         sampling.TopK(2.5)
     assert sampling.TopK.from_setting(40.0) == sampling.TopK(40)
     assert sampling.FILTERS["top_n_sigma"](2).setting == 2.0
+
+
+@pytest.mark.parametrize("shape,n", [((3, 5), 7), ((2, 3, 4), 2), ((1, 300_000), 20), ((40, 120_000), 1)])
+def test_sample_equals_inverse_cdf_row_by_row(shape, n):
+    """The vectorised draw against the definition, row by row with the same generator stream: the cumulative
+    softmax and one binary search per uniform number (both code paths: many short rows, few long ones)."""
+    z = np.random.default_rng(1).normal(0, 3, shape)
+    z[..., 1] = -np.inf
+    got = sampling.sample(z, n, rng=5)
+    gen = np.random.default_rng(5)
+    rows = z.reshape(-1, shape[-1])
+    expected = []
+    for row in rows:
+        cdf = np.cumsum(np.exp(row - row.max()))
+        expected.append(np.searchsorted(cdf, gen.random(n) * cdf[-1], side="right"))
+    assert got.shape == (*shape[:-1], n)
+    assert np.array_equal(got.reshape(-1, n), np.array(expected))
+    assert not np.any(got == 1)  # the masked class is never drawn
+
+
+def test_sample_keeps_float32_and_refuses_bad_rows():
+    z = np.zeros((2, 4), dtype=np.float32)
+    assert sampling.sample(z, 3, rng=0).dtype == np.int64
+    for bad in (np.nan, np.inf):
+        z[1, 2] = bad
+        with pytest.raises(InputError, match="cannot sample"):
+            sampling.sample(z, 1)
+    with pytest.raises(InputError, match="cannot sample"):
+        sampling.sample([[-np.inf, -np.inf]], 1)
+    assert sampling.sample(np.zeros((0, 3)), 2).shape == (0, 2)
