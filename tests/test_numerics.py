@@ -342,9 +342,10 @@ def test_blocked_path_equals_plain_path(dtype, t):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             expected = ref(z[rest].astype(np.float64) / t, axis=-1)
-        # float32: log-probabilities near 0 are the difference of numbers near 10, so the error is absolute
+        # log-probabilities near 0 are log(sum) of a sum near 1: one rounding of the sum is an absolute error of
+        # about eps (float32: the logits near 10 make it 1e-6), whatever order the terms are added in
         np.testing.assert_allclose(out[rest], expected, rtol=2e-5 if dtype == np.float32 else 1e-12,
-                                   atol=1e-5 if dtype == np.float32 else 1e-300)
+                                   atol=1e-5 if dtype == np.float32 else 2e-15)
     assert lv.softmax(z)[0, 3] == 0.0
 
 
@@ -374,3 +375,38 @@ def test_blocked_entropy_equals_scipy(dtype, t):
     # the batch axis may have any shape; the class axis must be last for this path, others take the general one
     np.testing.assert_allclose(lv.entropy(z[rest][:294].reshape(6, 49, 1000), temperature=t).ravel(), h[rest][:294], rtol=1e-6)
     np.testing.assert_allclose(lv.entropy(z[rest].T, axis=0, temperature=t), h[rest], rtol=1e-4 if dtype == np.float32 else 1e-11)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 40_000), (1, 262_144), (3, 151_936)])
+@pytest.mark.parametrize("temperature", [1.0, 0.7])
+def test_few_long_rows_split_by_columns_match_scipy(dtype, shape, temperature):
+    """A language model's next-token logits: few rows, long enough to be cut by columns among the threads."""
+    rng = np.random.default_rng(shape[1])
+    z = (rng.standard_normal(shape) * 4).astype(dtype)
+    z[0, : shape[1] // 3] = -np.inf  # whole blocks masked: they add nothing, and no NaN
+    z[-1, 5] = 60.0  # one dominant token
+    ref = z.astype(np.float64) / temperature
+    tol = dict(rtol=2e-5, atol=1e-7) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-15)
+    p = lv.softmax(z, temperature=temperature)
+    assert p.dtype == dtype
+    np.testing.assert_allclose(p, sp.softmax(ref, axis=-1), **tol)
+    logp = lv.log_softmax(z, temperature=temperature)
+    finite = np.isfinite(ref)
+    np.testing.assert_allclose(logp[finite], sp.log_softmax(ref, axis=-1)[finite], rtol=tol["rtol"], atol=1e-4 if dtype == np.float32 else 1e-10)
+    assert np.all(logp[~finite] == -np.inf)
+    np.testing.assert_allclose(lv.entropy(z, temperature=temperature), sp.entr(sp.softmax(ref, axis=-1)).sum(-1), rtol=tol["rtol"] * 10)
+
+
+def test_few_long_rows_bad_rows_are_nan_quietly():
+    z = np.random.default_rng(0).standard_normal((4, 50_000)).astype(np.float32)
+    z[0, 123] = np.nan
+    z[1, 40_000] = np.inf
+    z[2] = -np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p, logp, h = lv.softmax(z), lv.log_softmax(z), lv.entropy(z)
+    for arr in (p, logp):
+        assert np.isnan(arr[:3]).all() and np.isfinite(arr[3]).all()
+    assert np.isnan(h[:3]).all() and np.isfinite(h[3])
+    np.testing.assert_allclose(p[3], sp.softmax(z[3].astype(np.float64)), rtol=2e-5, atol=1e-9)

@@ -21,6 +21,10 @@ NEED_LABELS = "lv_calib_need_labels"
 SOURCES = ["digits", "upload"]
 T_KEY = "calT"
 N_BOOT = 200  # bootstrap resamples behind every interval on the page
+PAGE_MATRIX_CLASSES = 32  # matrix and Dirichlet maps on the page (C^2 + C parameters: 4 s at 32 classes and 40,000 rows, 23 s at 100)
+TAB_KEY = "cal_tab"
+SPLITS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))  # the calibration share of the maps tab, 0.2 to 0.8
+MAX_SEED = 10_000
 
 
 # ------------------------------------------------------------------ data ----
@@ -99,7 +103,7 @@ def _metrics(data_id: str, _z: np.ndarray, _y: np.ndarray, temperature: float, n
 
 @st.cache_data(max_entries=config.limits().cache_entries, show_spinner=False)
 def _maps(data_id: str, _z: np.ndarray, _y: np.ndarray, split: float, seed: int, n_bins: int) -> calibration.MapComparison:
-    return calibration.compare_maps(_z, _y, split=split, rng=seed, n_bins=n_bins)
+    return calibration.compare_maps(_z, _y, split=split, rng=seed, n_bins=n_bins, max_classes=PAGE_MATRIX_CLASSES)
 
 
 @st.cache_data(max_entries=config.limits().cache_entries, show_spinner=False)
@@ -209,35 +213,57 @@ def render() -> None:
     now = _report(data_id, z, y, temperature, n_bins, strategy)
     summary(now, base)
 
+    # the maps tab's settings live in the session and the link whichever tab is open (a closed tab does not run)
+    widgets.url_stop("split", SPLITS, 0.5)
+    widgets.url_int("seed", 0, MAX_SEED, 0)
+    for key in ("split", "seed"):
+        widgets.keep_in_url(key)
+    # only the open tab runs (each tab's .open): bootstrap intervals and map fits are computed when asked for
     tab_rel, tab_metrics, tab_temp, tab_maps, tab_details = st.tabs(
-        [t("cal.tab.overview"), t("cal.tab.metrics"), t("cal.tab.temperature"), t("cal.tab.maps"), t("cal.tab.details")])
+        [t("cal.tab.overview"), t("cal.tab.metrics"), t("cal.tab.temperature"), t("cal.tab.maps"), t("cal.tab.details")],
+        key=TAB_KEY, on_change="rerun")
     with tab_rel:
-        left, right = st.columns(2)
-        left.plotly_chart(figures.reliability_from_bins(base.bins, t("cal.before")), config=figures.plotly_config("logitsviz-reliability"),
-                          key="chart_rel_before")
-        if temperature == 1.0:  # the same diagram twice said nothing: say how to get the second one
-            right.info(t("cal.after_hint"), icon=":material/thermostat:")
-        else:
-            right.plotly_chart(figures.reliability_from_bins(now.bins, t("cal.after", T=f"{temperature:g}")),
-                               config=figures.plotly_config("logitsviz-reliability-scaled"), key="chart_rel_after")
-        st.caption(t("cal.reliability_caption"))
+        if tab_rel.open is not False:
+            reliability_section(base, now, temperature)
     with tab_metrics:
-        metrics_section(data_id, z, y, temperature, n_bins)
+        if tab_metrics.open:
+            metrics_section(data_id, z, y, temperature, n_bins)
     with tab_maps:
-        maps_section(data_id, z, y, n_bins)
+        if tab_maps.open:
+            maps_section(data_id, z, y, n_bins)
     with tab_temp:  # the heading first: a table's floating toolbar at the top of a tab covered the tab bar on a phone
-        temperature_section(data_id, z, y, n_bins, strategy, temperature)
-        metrics_table(base, now, temperature)
+        if tab_temp.open:
+            temperature_section(data_id, z, y, n_bins, strategy, temperature)
+            metrics_table(base, now, temperature)
     with tab_details:
-        left, right = st.columns(2)
-        with left:
-            st.subheader(t("cal.histogram"))
-            st.plotly_chart(figures.confidence_histogram(*now.histogram), config=figures.plotly_config("logitsviz-confidence"), key="chart_hist")
-        with right:
-            per_class(base)
-        mistakes(z, y, base, model)
+        if tab_details.open:
+            details_section(z, y, base, now, model)
     st.divider()
     downloads(name, z, base, now)
+
+
+def reliability_section(base: calibration.Report, now: calibration.Report, temperature: float) -> None:
+    """The binned reliability diagrams at T = 1 and at the temperature in use."""
+    left, right = st.columns(2)
+    left.plotly_chart(figures.reliability_from_bins(base.bins, t("cal.before")), config=figures.plotly_config("logitsviz-reliability"),
+                      key="chart_rel_before")
+    if temperature == 1.0:  # the same diagram twice said nothing: say how to get the second one
+        right.info(t("cal.after_hint"), icon=":material/thermostat:")
+    else:
+        right.plotly_chart(figures.reliability_from_bins(now.bins, t("cal.after", T=f"{temperature:g}")),
+                           config=figures.plotly_config("logitsviz-reliability-scaled"), key="chart_rel_after")
+    st.caption(t("cal.reliability_caption"))
+
+
+def details_section(z: np.ndarray, y: np.ndarray, base: calibration.Report, now: calibration.Report, model) -> None:
+    """How confident the model is when right and when wrong, accuracy per class, the most confident mistakes."""
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("cal.histogram"))
+        st.plotly_chart(figures.confidence_histogram(*now.histogram), config=figures.plotly_config("logitsviz-confidence"), key="chart_hist")
+    with right:
+        per_class(base)
+    mistakes(z, y, base, model)
 
 
 def metrics_table(base: calibration.Report, now: calibration.Report, temperature: float) -> None:
@@ -351,9 +377,11 @@ def maps_section(data_id: str, z: np.ndarray, y: np.ndarray, n_bins: int) -> Non
     st.subheader(t("cal.maps.title"))
     st.caption(t("cal.maps.caption"))
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    split = c1.slider(t("cal.maps.split"), 0.2, 0.8, 0.5, 0.05, key="split", bind="query-params", help=t("cal.maps.split_help"),
-                      format="%.2f")
-    seed = int(c2.number_input(t("cal.maps.seed"), 0, 10_000, 0, key="seed", bind="query-params", help=t("cal.maps.seed_help")))
+    widgets.url_warning("split", t("cal.maps.split"), SPLITS)
+    widgets.url_warning("seed", t("cal.maps.seed"), (0, MAX_SEED))
+    split = c1.slider(t("cal.maps.split"), SPLITS[0], SPLITS[-1], step=0.05, key="split", help=t("cal.maps.split_help"),
+                      format="%.2f", persist_state="session")
+    seed = int(c2.number_input(t("cal.maps.seed"), 0, MAX_SEED, key="seed", help=t("cal.maps.seed_help"), persist_state="session"))
     try:
         with st.spinner(t("cal.maps.computing")):
             cmp = _maps(data_id, z, y, float(split), seed, n_bins)

@@ -114,6 +114,28 @@ def url_stop(key: str, stops: Sequence[float], default: float) -> None:
     st.session_state[key] = value
 
 
+def url_int(key: str, lo: int, hi: int, default: int) -> None:
+    """Seed a whole-number widget's state from ``?key=`` once per session (call before creating the widget).
+
+    A value outside ``lo..hi``, or not a whole number, leaves the default and
+    is reported by :func:`url_warning`. Pair with :func:`keep_in_url`.
+    """
+    if key in st.session_state:
+        return
+    raw = st.query_params.get(key)
+    value = default
+    if raw is not None:
+        try:
+            wanted = int(raw)
+        except ValueError:
+            wanted = None
+        if wanted is not None and lo <= wanted <= hi:
+            value = wanted
+        else:
+            st.session_state[f"_{key}_link"] = raw
+    st.session_state[key] = value
+
+
 def url_warning(key: str, name: str, stops: Sequence[float]) -> None:
     """Say once that the link's ``?key=`` could not be used (see :func:`url_stop`)."""
     raw = st.session_state.pop(f"_{key}_link", None)

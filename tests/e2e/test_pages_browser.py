@@ -45,4 +45,7 @@ def test_calibration_tabs_from_a_link(page, app_url, lang):
     page.get_by_text(CATALOGS[lang]["cal.metrics.title"].format(T="1")).wait_for(timeout=60_000)
     page.get_by_text(CATALOGS[lang]["cal.brier.caption"].split("{")[0].strip()).first.wait_for(timeout=60_000)
     charts = page.locator(".js-plotly-plot")
-    assert charts.count() >= 4 and page.locator("[data-testid=stException]").count() == 0
+    assert charts.count() >= 2 and page.locator("[data-testid=stException]").count() == 0
+    assert "split=0.3" in page.url and "seed=2" in page.url  # the closed tab's settings stay in the link
+    page.get_by_role("tab", name=CATALOGS[lang]["cal.tab.maps"]).click()
+    page.get_by_text(sizes).wait_for(timeout=60_000)  # and on the page when it opens again
