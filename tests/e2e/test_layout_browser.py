@@ -62,7 +62,8 @@ def test_page_fits_a_phone(phone, app_url, path, lang):
     for i in range(1, tabs.count()):  # the first tab is what was just measured
         tabs.nth(i).click()
         phone.wait_for_timeout(300)
-        wait_for_app(phone)  # a tab that runs only when open (the Calibration page's) re-runs the page first
+        # a tab that runs only when open (the Calibration page's) re-runs the page first: wait for the run to end
+        phone.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
         phone.wait_for_timeout(600)  # let KaTeX and plotly lay it out
         problems += [f"tab {i}: {p}" for p in phone.evaluate(MEASURE)]
     assert problems == [], problems
