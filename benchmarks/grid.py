@@ -20,13 +20,13 @@ import argparse
 import json
 import math
 import statistics
-import time
 
 import numpy as np
 import scipy.special
 import scipy.stats
 
 import logitsviz as lv
+from benchmarks._timing import median_time
 from logitsviz import sampling
 
 VOCABS = (32_000, 50_257, 151_936, 262_144)
@@ -58,23 +58,13 @@ def contenders(name: str, z: np.ndarray, torch):
             "torch": (lambda: torch.multinomial(torch.softmax(tz, dim=-1), 1, generator=tgen)) if tz is not None else None}
 
 
-def timed(fn, calls: int) -> float:
-    fn()  # warm: the first call pays for lazy set-up
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def measure(z: np.ndarray, name: str, torch, rounds: int) -> dict[str, float]:
     fns = {k: fn for k, fn in contenders(name, z, torch).items() if fn is not None}
     calls = max(3, min(200, int(2e7 / max(z.size, 1))))  # about 0.1 s of work per contender per round
     runs: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(rounds):  # interleaved: a noisy moment hits every contender alike
         for k, fn in fns.items():
-            runs[k].append(timed(fn, calls))
+            runs[k].append(median_time(fn, calls, warm_up=True))  # warm: the first call pays for lazy set-up
     return {k: statistics.median(v) for k, v in runs.items()}
 
 

@@ -266,13 +266,21 @@ def bins_from_confidence(confidence: np.ndarray, correct: np.ndarray, n_bins: in
         edges[0], edges[-1] = 0.0, 1.0
     else:
         raise InputError("calib.strategy", value=strategy)
-    # bins are (lo, hi]: a confidence exactly on an edge belongs to the bin below it
-    index = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
-    count = np.bincount(index, minlength=n_bins)
-    hits = np.bincount(index, weights=correct.astype(np.float64), minlength=n_bins)
-    conf_sum = np.bincount(index, weights=confidence, minlength=n_bins)
+    count, hits, conf_sum = _bin_sums(_edge_index(edges, confidence), confidence, correct, n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return Bins(edges, count, hits / count, conf_sum / count)
+        return Bins(edges, count.astype(np.int64), hits / count, conf_sum / count)
+
+
+def _edge_index(edges: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """The bin of each confidence; bins are (lo, hi]: a confidence exactly on an edge belongs to the bin below it."""
+    return np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, edges.size - 2)
+
+
+def _bin_sums(index: np.ndarray, confidence: np.ndarray, correct: np.ndarray, n_bins: int) -> np.ndarray:
+    """(3, n_bins): per bin, its rows, how many are right and their summed confidence."""
+    ok = correct.astype(np.float64)
+    return np.stack([np.bincount(index, minlength=n_bins), np.bincount(index, ok, n_bins),
+                     np.bincount(index, confidence, n_bins)]).astype(np.float64)
 
 
 def reliability_bins(logits: ArrayLike, labels: ArrayLike, n_bins: int = 15, strategy: str = "uniform", *,
@@ -642,8 +650,7 @@ CHUNK_BYTES = 64 << 20  # rows read at a time from a file or a memory map
 
 def _bin_index(confidence: np.ndarray, n_bins: int) -> np.ndarray:
     """Equal-width ``(lo, hi]`` bin of each confidence, as :func:`bins_from_confidence` assigns them."""
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    return np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
+    return _edge_index(np.linspace(0.0, 1.0, n_bins + 1), confidence)
 
 
 def _spread(values: np.ndarray, weights: list[np.ndarray], nodes: int = GRID) -> np.ndarray:
@@ -763,14 +770,13 @@ MORE_METRICS = ("smooth_ece", "classwise_ece", "debiased_ece", "aurc")
 
 def _summary_of_rows(stats: RowStats, n_bins: int, classes: int, classwise: np.ndarray | None) -> Summary:
     conf, correct = stats.confidence, stats.correct.astype(np.float64)
-    index = _bin_index(conf, n_bins)
-    bins = np.stack([np.bincount(index, minlength=n_bins), np.bincount(index, correct, n_bins), np.bincount(index, conf, n_bins)])
+    bins = _bin_sums(_bin_index(conf, n_bins), conf, correct, n_bins)
     cell = np.rint(np.clip(conf, 0.0, 1.0) * (GRID - 1)).astype(np.int64)
     cells = np.stack([np.bincount(cell, minlength=GRID), np.bincount(cell, 1.0 - correct, GRID)])
     with np.errstate(over="ignore"):  # huge logits: an honest inf NLL
         sums = np.array([correct.sum(), conf.sum(), stats.nll.sum(), stats.brier.sum()])
-    return Summary(stats.temperature, n_bins, classes, int(conf.size), sums, bins.astype(np.float64),
-                   _spread(conf, [np.ones_like(conf), correct, conf]), cells.astype(np.float64), classwise)
+    return Summary(stats.temperature, n_bins, classes, int(conf.size), sums, bins, _grid_of(conf, correct),
+                   cells.astype(np.float64), classwise)
 
 
 class _ClasswiseSums:
@@ -1157,10 +1163,14 @@ def risk_coverage(logits, labels=None, *, temperature: float = 1.0) -> RiskCover
     if _out_of_memory(logits):
         return summarize(logits, labels, temperature=temperature, classwise=False).risk_coverage()
     s = row_stats(logits, labels, temperature)
-    values, inverse = np.unique(-s.confidence, return_inverse=True)  # most confident first
-    count = np.bincount(inverse).astype(np.float64)
-    errors = np.bincount(inverse, weights=(~s.correct).astype(np.float64))
-    return _risk_from_groups(count, errors, -values)
+    return _risk_of_rows(s.confidence, s.correct)
+
+
+def _risk_of_rows(confidence: np.ndarray, correct: np.ndarray) -> RiskCoverage:
+    """Risk-coverage of rows grouped by their exact confidence, most confident first."""
+    values, inverse = np.unique(-confidence, return_inverse=True)
+    errors = np.bincount(inverse, weights=1.0 - correct.astype(np.float64))
+    return _risk_from_groups(np.bincount(inverse).astype(np.float64), errors, -values)
 
 
 # ------------------------------------------------------- out of memory ----
@@ -1335,17 +1345,14 @@ def _row_metrics(n_bins: int) -> dict[str, Callable[[np.ndarray, np.ndarray, np.
         return lambda conf, ok, _nll, _brier: calibration_error(bins_from_confidence(conf, ok, n_bins), norm)
 
     def debiased(conf, ok, _nll, _brier):
-        index = _bin_index(conf, n_bins)
-        return _debiased(np.bincount(index, minlength=n_bins).astype(np.float64), np.bincount(index, ok, n_bins),
-                         np.bincount(index, conf, n_bins), conf.size)
+        return _debiased(*_bin_sums(_bin_index(conf, n_bins), conf, ok, n_bins), conf.size)
 
     def smooth(conf, ok, _nll, _brier):
         count, hits, conf_sum = _grid_of(conf, ok)
         return _smooth_ece_fixed_point(count, conf_sum - hits, conf.size)[0]
 
     def aurc(conf, ok, _nll, _brier):
-        values, inverse = np.unique(-conf, return_inverse=True)
-        return _risk_from_groups(np.bincount(inverse).astype(np.float64), np.bincount(inverse, 1.0 - ok), -values).aurc
+        return _risk_of_rows(conf, ok).aurc
 
     return {
         "accuracy": lambda conf, ok, _nll, _brier: float(np.mean(ok)),

@@ -307,9 +307,9 @@ def per_class(base: calibration.Report) -> None:
 
 # ------------------------------------------------------ metrics, intervals ----
 
-# (metric, as a percentage, lower is better)
-_INTERVAL_ROWS = (("accuracy", True, False), ("nll", False, True), ("brier", False, True), ("ece", True, True),
-                  ("smooth_ece", True, True), ("debiased_ece", True, True), ("mce", True, True), ("aurc", True, True))
+# (metric, shown as a percentage)
+_INTERVAL_ROWS = (("accuracy", True), ("nll", False), ("brier", False), ("ece", True), ("smooth_ece", True),
+                  ("debiased_ece", True), ("mce", True), ("aurc", True))
 
 
 def _fmt(value: float, pct: bool) -> str:
@@ -345,7 +345,7 @@ def metrics_section(data_id: str, z: np.ndarray, y: np.ndarray, temperature: flo
 
 def _interval_table(view: explain.CalibrationMetricsView) -> pd.DataFrame:
     rows = []
-    for name, pct, _lower in _INTERVAL_ROWS:
+    for name, pct in _INTERVAL_ROWS:
         iv = view.intervals[name]
         rows.append((t(f"cal.m2.{name}"), _fmt(iv.estimate, pct), f"{_fmt(iv.low, pct)} – {_fmt(iv.high, pct)}", t(f"cal.m2.{name}.what")))
     cw = view.summary.classwise_ece()

@@ -98,19 +98,26 @@ def url_stop(key: str, stops: Sequence[float], default: float) -> None:
     of range, or not a number, leaves the default and is reported by
     :func:`url_warning`. Pair with :func:`keep_in_url`.
     """
-    if key in st.session_state:
-        return
-    raw = st.query_params.get(key)
-    value = default
-    if raw is not None:
+    def snapped(raw: str) -> float | None:
         try:
             wanted = float(raw)
         except ValueError:
-            wanted = math.nan
-        if stops[0] <= wanted <= stops[-1]:
-            value = min(stops, key=lambda s: abs(math.log(s) - math.log(wanted)))
-        else:
-            st.session_state[f"_{key}_link"] = raw
+            return None
+        return min(stops, key=lambda s: abs(math.log(s) - math.log(wanted))) if stops[0] <= wanted <= stops[-1] else None
+
+    _seed_from_link(key, default, snapped)
+
+
+def _seed_from_link(key: str, default, read) -> None:
+    """Seed ``st.session_state[key]`` once per session from ``?key=``: ``read(raw)`` gives the value, or None when
+    the link's value cannot be used (then the default, and :func:`url_warning` says so)."""
+    if key in st.session_state:
+        return
+    raw = st.query_params.get(key)
+    value = default if raw is None else read(raw)
+    if value is None:
+        st.session_state[f"_{key}_link"] = raw
+        value = default
     st.session_state[key] = value
 
 
@@ -120,20 +127,14 @@ def url_int(key: str, lo: int, hi: int, default: int) -> None:
     A value outside ``lo..hi``, or not a whole number, leaves the default and
     is reported by :func:`url_warning`. Pair with :func:`keep_in_url`.
     """
-    if key in st.session_state:
-        return
-    raw = st.query_params.get(key)
-    value = default
-    if raw is not None:
+    def whole(raw: str) -> int | None:
         try:
             wanted = int(raw)
         except ValueError:
-            wanted = None
-        if wanted is not None and lo <= wanted <= hi:
-            value = wanted
-        else:
-            st.session_state[f"_{key}_link"] = raw
-    st.session_state[key] = value
+            return None
+        return wanted if lo <= wanted <= hi else None
+
+    _seed_from_link(key, default, whole)
 
 
 def url_warning(key: str, name: str, stops: Sequence[float]) -> None:
