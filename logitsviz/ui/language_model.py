@@ -203,6 +203,12 @@ def generate_section(name: str, model, prompt: str) -> None:
     widgets.table_downloads(table, "generation", "dl_gen")
 
 
+def _branch(prompt: str) -> None:
+    """Continue from a generated position: its text becomes the prompt, and the old selection is forgotten."""
+    st.session_state["prompt"] = prompt
+    st.session_state.pop("strip_gen", None)
+
+
 def step_panel(name: str, model, prompt: str, trace, i: int) -> None:
     """One generated position: its distribution (top tokens and the rest), and where to take it."""
     step = trace.steps[i]
@@ -213,10 +219,10 @@ def step_panel(name: str, model, prompt: str, trace, i: int) -> None:
     labels, logits = step.distribution(model.vocab, t("fig.others", k=f"{step.rest_count:,}"))
     before = b"".join(model.token_bytes[s.token] for s in trace.steps[:i]).decode("utf-8", errors="ignore")
     b1, b2, b3 = st.columns(3)
-    if b1.button(t("lm.gen.branch"), icon=":material/call_split:", key="branch", help=t("lm.gen.branch_help")):
-        st.session_state["prompt"] = prompt + before
-        st.session_state.pop("strip_gen", None)
-        st.rerun()
+    # a callback, which runs before the prompt's widget exists in the next run: assigning a widget's key after the
+    # widget is drawn raises (and did, now and then, after a click here)
+    b1.button(t("lm.gen.branch"), icon=":material/call_split:", key="branch", help=t("lm.gen.branch_help"),
+              on_click=_branch, args=(prompt + before,))
     if b2.button(t("lm.open_explorer"), icon=":material/bar_chart:", key="step_explorer"):
         _open_in("explorer", labels, logits, prompt + before, name)
     if b3.button(t("lm.open_decoding"), icon=":material/tune:", key="step_decoding"):

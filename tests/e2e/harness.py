@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -20,6 +21,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+# each running server's log file, by base URL: an exception on a page is shown redacted, the log has its cause
+_LOGS: dict[str, str] = {}
 
 
 def chromium_path() -> str | None:
@@ -70,6 +75,7 @@ def serve_process(
     log = tempfile.NamedTemporaryFile("w+b", prefix="logitsviz-server-", suffix=".log", delete=False)
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
+    _LOGS[url] = log.name
     try:
         if not wait_healthy(url, timeout, alive=lambda: proc.poll() is None):
             raise RuntimeError(f"streamlit did not start on {url}:\n{_tail(log.name)}")
@@ -82,6 +88,7 @@ def serve_process(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        _LOGS.pop(url, None)
         log.close()
         os.unlink(log.name)
 
@@ -103,7 +110,7 @@ def wait_healthy(url: str, timeout: float, alive=lambda: True, interval: float =
 
 def _tail(path: str, n: int = 2000) -> str:
     with open(path, "rb") as fh:
-        return fh.read().decode(errors="replace")[-n:]
+        return re.sub(r"\x1b\[[0-9;]*m", "", fh.read().decode(errors="replace"))[-n:]  # without the log's colours
 
 
 def launch(playwright):
@@ -120,3 +127,11 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
         "() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=timeout
     )
     page.wait_for_timeout(400)
+
+
+def exceptions(page) -> list[str]:
+    """Every exception box on the page, each with the end of the server's log (the page shows it redacted)."""
+    boxes = [box.inner_text() for box in page.locator("[data-testid=stException]").all()]
+    origin = "/".join(page.url.split("/")[:3])
+    log = _LOGS.get(origin)
+    return [f"{box}\n--- server log ---\n{_tail(log, 3000) if log else '(not served here)'}" for box in boxes]

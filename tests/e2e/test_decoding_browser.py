@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.harness import wait_for_app
+from tests.e2e.harness import exceptions, wait_for_app
 from tests.e2e.test_explorer_browser import CATALOGS
 
 
@@ -16,7 +16,7 @@ def test_loads_in_both_languages(page, app_url):
     for lang in ("en", "zh"):
         page.goto(f"{app_url}/decoding?lang={lang}")
         wait_for_app(page)
-        assert page.locator("[data-testid=stException]").count() == 0
+        assert exceptions(page) == []
         body = page.inner_text("body")
         for key in ("decode.title", "decode.pipeline", "decode.sample.title", "decode.filter.top_p.name"):
             assert CATALOGS[lang][key] in body, (lang, key)
@@ -65,7 +65,7 @@ def test_the_chain_can_be_reordered_and_a_sampler_added(page, app_url):
     page.wait_for_function("() => location.search.includes('on_xtc=true')")
     wait_for_app(page)
     assert "XTC 0.1" in page.inner_text("body")
-    assert page.locator("[data-testid=stException]").count() == 0
+    assert exceptions(page) == []
     # the reordered chain survives a reload from its link
     page.goto(page.url)
     wait_for_app(page)

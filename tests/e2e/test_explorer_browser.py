@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e.harness import wait_for_app
+from tests.e2e.harness import exceptions, wait_for_app
 
 CATALOGS = {
     lang: json.loads((Path(__file__).resolve().parents[2] / "logitsviz" / "locales" / f"{lang}.json").read_text("utf-8"))
@@ -17,7 +17,7 @@ def test_loads_in_both_languages_with_a_chart(page, app_url):
     for lang in ("en", "zh"):
         page.goto(f"{app_url}/?lang={lang}")
         wait_for_app(page)
-        assert page.locator("[data-testid=stException]").count() == 0
+        assert exceptions(page) == []
         text = page.inner_text("body")
         for key in ("explorer.title", "explorer.temperature", "metric.pred", "steps.title"):
             assert CATALOGS[lang][key] in text, (lang, key)

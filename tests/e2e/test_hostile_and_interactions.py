@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.e2e.harness import wait_for_app
+from tests.e2e.harness import exceptions, wait_for_app
 from tests.e2e.test_explorer_browser import CATALOGS
 
 HOSTILE = [
@@ -39,7 +39,7 @@ def test_hostile_class_names_render_as_text_and_run_nothing(page, app_url):
     text = "\n".join(f"{name}: {i}" for i, name in enumerate(HOSTILE))
     paste(page, text)
     assert page.evaluate("() => window.__pwned") is None
-    assert page.locator("[data-testid=stException]").count() == 0
+    assert exceptions(page) == []
     assert page.locator("[data-testid=stAlertContentError]").count() == 0
     ticks = page.eval_on_selector_all(".js-plotly-plot .ytick text", "els => els.map(e => e.textContent)")
     assert any("<img src=x" in tick for tick in ticks)  # shown literally, escaped
@@ -56,7 +56,7 @@ def test_bad_paste_shows_error_and_keeps_result(page, app_url, bad, fragment):
     error = page.locator("[data-testid=stAlertContentError]")
     error.wait_for()
     assert fragment in error.inner_text()
-    assert page.locator("[data-testid=stException]").count() == 0
+    assert exceptions(page) == []
     assert predicted(page) == "b"
 
 
@@ -78,7 +78,7 @@ def test_paste_upload_and_temperature(page, app_url, tmp_path):
     wait_for_app(page)
     page.locator("input[type=file]").last.set_input_files(str(bad))
     page.wait_for_timeout(800)
-    assert page.locator("[data-testid=stException]").count() == 0
+    assert exceptions(page) == []
     assert predicted(page) == "class 2"
     # the temperature slider by keyboard: the probability of the winner drops as T rises
     prob = page.locator("[data-testid=stMetric]", has_text=CATALOGS["en"]["metric.prob"]).locator("[data-testid=stMetricValue]")
@@ -99,7 +99,7 @@ def test_fit_temperature_button(page, app_url):
     page.get_by_role("button", name=CATALOGS["en"]["cal.fit"]).click()
     page.wait_for_function("() => location.search.includes('calT=1.6')")
     wait_for_app(page)
-    assert page.locator("[data-testid=stException]").count() == 0
+    assert exceptions(page) == []
 
 
 def test_draw_samples(page, app_url):
@@ -110,7 +110,7 @@ def test_draw_samples(page, app_url):
     box.press("Enter")
     page.wait_for_function("() => location.search.includes('n=5000')")
     wait_for_app(page)
-    assert page.locator("[data-testid=stException]").count() == 0
+    assert exceptions(page) == []
 
 
 def test_oversized_upload_is_refused_by_the_server(browser, tmp_path):
@@ -126,7 +126,7 @@ def test_oversized_upload_is_refused_by_the_server(browser, tmp_path):
         page.get_by_role("tab", name=CATALOGS["en"]["explorer.tab_upload"]).click()
         page.locator("input[type=file]").last.set_input_files(str(big))
         page.wait_for_selector("text=/must be .*MB or smaller/i", timeout=15_000)
-        assert page.locator("[data-testid=stException]").count() == 0
+        assert exceptions(page) == []
         assert predicted(page) == "b"
         context.close()
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.e2e.harness import serve, wait_for_app
+from tests.e2e.harness import exceptions, serve, wait_for_app
 from tests.e2e.test_explorer_browser import CATALOGS
 
 
@@ -23,7 +23,7 @@ def test_next_token_generate_and_branch(browser, lm_url, lang):
     page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="en-US")
     page.goto(f"{url}/lm?lang={lang}&model={quote(folder)}&g_steps=8")
     wait_for_app(page)
-    assert page.locator("[data-testid=stException]").count() == 0
+    assert exceptions(page) == []
     assert page.get_by_text(CATALOGS[lang]["lm.title"]).count() >= 1
     page.get_by_role("tab", name=CATALOGS[lang]["lm.tab.generate"]).click()
     strip = page.locator("[class*=stPlotlyChart]").filter(has=page.locator(".bars")).nth(1)
@@ -39,7 +39,7 @@ def test_next_token_generate_and_branch(browser, lm_url, lang):
         arg=before, timeout=30_000,
     )
     page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000)
-    assert page.locator("[data-testid=stException]").count() == 0
+    assert exceptions(page) == []
     page.close()
 
 
@@ -62,10 +62,10 @@ def test_the_page_says_how_to_enable_it_without_the_extra(browser, tmp_path):
         page = browser.new_page(viewport={"width": 1366, "height": 900})
         page.goto(f"{url}/lm?lang=en")
         page.get_by_text("pip install -r requirements-lm.txt").wait_for(timeout=30_000)
-        assert page.locator("[data-testid=stException]").count() == 0
+        assert exceptions(page) == []
         page.goto(f"{url}/?lang=en")
         wait_for_app(page)
-        assert page.locator("[data-testid=stException]").count() == 0
+        assert exceptions(page) == []
         page.close()
 
 
@@ -84,10 +84,10 @@ def test_language_model_code_loads_only_when_its_page_opens(browser, tiny_models
                      "/losses?lang=en", "/stability?lang=en"):
             page.goto(url + path)
             wait_for_app(page, timeout=60_000)
-            assert page.locator("[data-testid=stException]").count() == 0, path
+            assert exceptions(page) == [], path
         assert not _loaded_torch(proc.pid), "a page other than the language model's loaded torch"
         page.goto(f"{url}/lm?lang=en&model={quote(str(tiny_models['gpt2']))}")
         wait_for_app(page, timeout=60_000)
-        assert page.locator("[data-testid=stException]").count() == 0
+        assert exceptions(page) == []
         assert _loaded_torch(proc.pid)
         page.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.harness import wait_for_app
+from tests.e2e.harness import exceptions, wait_for_app
 
 PHONE = {"width": 360, "height": 2400}
 PAGES = ["", "decoding", "tokens", "calibration", "losses", "stability"]
@@ -56,7 +56,7 @@ def phone(browser):
 def test_page_fits_a_phone(phone, app_url, path, lang):
     phone.goto(f"{app_url}/{path}?lang={lang}")
     wait_for_app(phone)
-    assert phone.locator("[data-testid=stException]").count() == 0
+    assert exceptions(phone) == []
     problems = phone.evaluate(MEASURE)
     tabs = phone.get_by_role("tab")
     for i in range(1, tabs.count()):  # the first tab is what was just measured

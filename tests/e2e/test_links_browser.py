@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.harness import wait_for_app
+from tests.e2e.harness import exceptions, wait_for_app
 
 
 def metric_values(page) -> list[str]:
@@ -34,7 +34,7 @@ def test_link_round_trip(browser, app_url, path_and_query):
     page = first.new_page()
     page.goto(app_url + path_and_query)
     wait_for_app(page)
-    assert page.locator("[data-testid=stException]").count() == 0
+    assert exceptions(page) == []
     before = metric_values(page)
     link = shared_link(page)
     first.close()

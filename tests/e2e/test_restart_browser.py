@@ -12,7 +12,7 @@ import signal
 
 import numpy as np
 
-from tests.e2e.harness import free_port, serve_process, wait_for_app
+from tests.e2e.harness import exceptions, free_port, serve_process, wait_for_app
 from tests.e2e.test_decoding_browser import kept_text
 from tests.e2e.test_explorer_browser import CATALOGS
 from tests.e2e.test_links_browser import metric_values
@@ -107,7 +107,7 @@ def test_pages_come_back_as_they_were_after_a_sigkill(browser, tmp_path):
             assert opened[-1][0] >= 10, f"the page reconnected but the app did not run again ({opened[-1][0]} messages)"
         for page in (explorer, decoding, upload):
             wait_for_app(page, timeout=60_000)
-            assert page.locator("[data-testid=stException]").count() == 0
+            assert exceptions(page) == []
 
         # the same address, the same figures, the same settings
         assert explorer.url == explorer_before[0]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.e2e.harness import wait_for_app
+from tests.e2e.harness import exceptions, wait_for_app
 from tests.e2e.test_explorer_browser import CATALOGS
 from tests.logprob_fixtures import OPENAI_CHAT
 
@@ -20,13 +20,13 @@ def _click_point(page, chart, i: int, selector: str = ".point path") -> None:
 def test_tokens_page_opens_a_position(page, app_url, lang):
     page.goto(f"{app_url}/tokens?lang={lang}")
     wait_for_app(page)
-    assert page.locator("[data-testid=stException]").count() == 0
+    assert exceptions(page) == []
     strip = page.locator("[class*=stPlotlyChart]").filter(has=page.locator(".bars")).first
     texts = strip.locator(".bars .point text").all_text_contents()
     assert "巴" in "".join(texts) and not any("å" in x for x in texts)  # bytes assembled, no mojibake
     _click_point(page, strip, 11)
     page.get_by_text(CATALOGS[lang]["seq.rest"]).first.wait_for(timeout=30_000)
-    assert page.locator("[data-testid=stException]").count() == 0
+    assert exceptions(page) == []
 
 
 def test_tokens_page_reads_an_upload_on_a_phone(browser, app_url, tmp_path):
@@ -38,7 +38,7 @@ def test_tokens_page_reads_an_upload_on_a_phone(browser, app_url, tmp_path):
     path.write_text(json.dumps(OPENAI_CHAT, ensure_ascii=False), encoding="utf-8")
     page.locator("input[type=file]").set_input_files(str(path))
     wait_for_app(page)
-    assert page.locator("[data-testid=stException]").count() == 0
+    assert exceptions(page) == []
     assert page.get_by_text("response.json").count() >= 1
     wide = page.evaluate("() => document.documentElement.scrollWidth")
     assert wide <= 390 + 1  # nothing wider than the phone
@@ -58,6 +58,6 @@ def test_pasted_rows_and_a_click_on_one(page, app_url):
     _click_point(page, rows_chart, 1, ".scatterlayer path.point")
     page.wait_for_function("() => location.search.includes('row=1')", timeout=30_000)
     wait_for_app(page)
-    assert page.locator("[data-testid=stException]").count() == 0
+    assert exceptions(page) == []
     body = page.inner_text("body")
     assert "class 1" in body  # row 1's prediction
