@@ -133,9 +133,17 @@ def _names(labels: Sequence[str], index: np.ndarray) -> list[str]:
     return names
 
 
+def _others(k: str, tokens: bool = False) -> str:
+    """The merged bar's name: "others (k classes)", or "others (k tokens)" where the bars are a vocabulary's."""
+    return t("fig.others_tokens" if tokens else "fig.others", k=k)
+
+
 _LEGEND_TOP_RIGHT = dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom")
 # the export button sits in the top right corner (always shown on a touch screen): a legend there was covered
 _LEGEND_TOP_LEFT = dict(orientation="h", y=1.02, x=0, xanchor="left", yanchor="bottom")
+# under the plot, from the figure's bottom edge up: the margin grows with the legend's rows, so a legend that wraps
+# (eight maps in a narrow column, or Chinese names) never runs into the x axis's title, as one placed at y=-0.22 did
+_LEGEND_BELOW = dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0)
 _CATEGORY_X = dict(type="category", tickangle=-45, automargin=True)
 _RULE = dict(color="#E07A3F", dash="dash")
 
@@ -163,7 +171,7 @@ def compare(
     return compare_steps(labels, explain.softmax_steps(logits, temperature=temperature, shift=shift, top=top, sort=sort))
 
 
-def _compare_bars(labels: Sequence[str], steps: SoftmaxSteps, others_label: str | None = None) -> dict[str, list]:
+def _compare_bars(labels: Sequence[str], steps: SoftmaxSteps, others_label: str | None = None, tokens: bool = False) -> dict[str, list]:
     """Per bar of the two panels: name, logit, probability, colours and hover text; "others" last."""
     names = _names(labels, steps.index)
     bars = dict(
@@ -175,18 +183,19 @@ def _compare_bars(labels: Sequence[str], steps: SoftmaxSteps, others_label: str 
     )
     if steps.others_count:
         k = f"{steps.others_count:,}"
-        name = html.escape(others_label, quote=False) if others_label else t("fig.others", k=k)
+        name = html.escape(others_label, quote=False) if others_label else _others(k, tokens)
+        noun = "_tokens" if tokens else ""
         extra = dict(names=name, logits=steps.others_logit, probs=steps.others_prob, color_l=COLORS["others"], color_p=COLORS["others"],
-                     hover_l=t("fig.hover_others_logit", k=k, value=number(steps.others_logit, 4)) if not others_label
+                     hover_l=t(f"fig.hover_others_logit{noun}", k=k, value=number(steps.others_logit, 4)) if not others_label
                      else t("fig.hover_logit", label=name, value=number(steps.others_logit, 4)),
-                     hover_p=t("fig.hover_others_prob", k=k, pct=f"{100 * steps.others_prob:.2f}") if not others_label
+                     hover_p=t(f"fig.hover_others_prob{noun}", k=k, pct=f"{100 * steps.others_prob:.2f}") if not others_label
                      else t("fig.hover_prob", label=name, value=number(steps.others_prob, 4), pct=f"{100 * steps.others_prob:.2f}"))
         for key, value in extra.items():
             bars[key].append(value)
     return bars
 
 
-def compare_steps(labels: Sequence[str], steps: SoftmaxSteps, others_label: str | None = None) -> go.Figure:
+def compare_steps(labels: Sequence[str], steps: SoftmaxSteps, others_label: str | None = None, tokens: bool = False) -> go.Figure:
     """The figure of :func:`compare` from already computed :class:`~logitsviz.explain.SoftmaxSteps`.
 
     Logit bars start where the axis starts (zero when every logit is well
@@ -194,9 +203,10 @@ def compare_steps(labels: Sequence[str], steps: SoftmaxSteps, others_label: str 
     the longest bar and close values such as 1000, 999, 998 still differ;
     zero, when it is in view, is a dashed line. The merged "others" entry is a
     different kind of number (the logsumexp of the rest), drawn hatched.
-    ``others_label`` names it when it is not "others (k classes)".
+    ``others_label`` names it when it is not "others (k classes)"; ``tokens`` calls
+    the bars tokens (a vocabulary's) instead of classes.
     """
-    b = _compare_bars(labels, steps, others_label)
+    b = _compare_bars(labels, steps, others_label, tokens)
     finite = [v for v in b["logits"] if np.isfinite(v)]
     base, lo, hi = _logit_axis(finite)
     show_text = len(b["names"]) <= _MAX_TEXT_BARS
@@ -303,7 +313,7 @@ def stage(labels: Sequence[str], view: StageView) -> go.Figure:
     y = view.values.tolist()
     colors = [KEPT if k else REMOVED for k in view.kept]
     if view.rest_value is not None:
-        names.append(t("fig.others", k=f"{view.rest_count:,}"))
+        names.append(_others(f"{view.rest_count:,}", tokens=True))
         y.append(view.rest_value)
         colors.append(KEPT if view.rest_kept else REMOVED)
     hover = t("decode.chart.logit_hover") if view.axis == "logit" else t("decode.chart.prob_hover")
@@ -323,7 +333,11 @@ def stage(labels: Sequence[str], view: StageView) -> go.Figure:
 def _threshold_line(fig: go.Figure, view: StageView) -> go.Figure:
     """The filter's threshold: a level for a probability or a logit, a cumulative mass to reach, a count of bars."""
     if view.measures == "mass":
-        fig.add_hline(y=view.threshold, line=_RULE, annotation_text=f"p = {view.threshold:g}", annotation_position="top right")
+        # the cumulative curve ends at the top right, right on the line: the label goes where the curve is not, above
+        # the line on the left while the curve starts below it, else under the line on the right
+        starts_below = view.cumulative is not None and len(view.cumulative) and view.cumulative[0] < view.threshold
+        fig.add_hline(y=view.threshold, line=_RULE, annotation_text=f"p = {view.threshold:g}",
+                      annotation_position="top left" if starts_below else "bottom right")
     elif view.measures in ("probability", "logit"):
         fig.add_hline(y=view.threshold, line=_RULE, annotation_text=t("decode.chart.threshold", value=f"{view.threshold:.3g}"),
                       annotation_position="top right")
@@ -340,11 +354,11 @@ def _bars(names: list[str], values: ArrayLike, name: str, color: str) -> dict:
 
 
 def grouped(labels: Sequence[str], bars: BarGroups, names: Sequence[str], y_title: str, colors: Sequence[str] | None = None,
-            height: int = 320) -> go.Figure:
-    """Grouped bars of a few series over the same classes (a :class:`~logitsviz.explain.BarGroups`), "others" last."""
+            height: int = 320, tokens: bool = False) -> go.Figure:
+    """Grouped bars of a few series over the same classes, or ``tokens`` (a :class:`~logitsviz.explain.BarGroups`), "others" last."""
     x = _names(labels, bars.index)
     if bars.rest is not None:
-        x.append(t("fig.others", k=f"{bars.rest_count:,}"))
+        x.append(_others(f"{bars.rest_count:,}", tokens))
     palette = colors or [COLORS["logit"], COLORS["prob"], COLORS["argmax"]]
     data = [
         _bars(x, [*values.tolist(), *([bars.rest[i]] if bars.rest is not None else [])], name, palette[i % len(palette)])
@@ -358,7 +372,7 @@ def grouped(labels: Sequence[str], bars: BarGroups, names: Sequence[str], y_titl
 def decoding_bars(labels: Sequence[str], bars: BarGroups) -> go.Figure:
     """The distribution before decoding (grey) beside the final, renormalised one (green)."""
     return grouped(labels, bars, [t("decode.chart.original"), t("decode.chart.final")], t("decode.chart.probability"),
-                   [COLORS["others"], COLORS["prob"]], 360)
+                   [COLORS["others"], COLORS["prob"]], 360, tokens=True)
 
 
 def decoding(labels: Sequence[str], original: ArrayLike, final: ArrayLike, top: int = 20) -> go.Figure:
@@ -369,7 +383,7 @@ def decoding(labels: Sequence[str], original: ArrayLike, final: ArrayLike, top: 
 def samples(labels: Sequence[str], view: SampleView) -> go.Figure:
     """Observed sample frequencies over the expected probabilities: top N plus others."""
     return grouped(labels, view.chart, [t("decode.chart.expected"), t("decode.chart.observed")], t("decode.chart.frequency"),
-                   [COLORS["others"], COLORS["argmax"]], 340)
+                   [COLORS["others"], COLORS["argmax"]], 340, tokens=True)
 
 
 def generation_steps(view: GenerationView) -> go.Figure:
@@ -521,7 +535,7 @@ def reliability_from_bins(bins, title: str = "") -> go.Figure:
     ]
     layout = dict(
         title=dict(text=title, font=dict(size=14), x=0, xanchor="left"), barmode="overlay", height=380,
-        margin=dict(l=8, r=8, t=40 if title else 10, b=8), legend=dict(orientation="h", y=-0.22, x=0), bargap=0,
+        margin=dict(l=8, r=8, t=40 if title else 10, b=8), legend=_LEGEND_BELOW, bargap=0,
         xaxis=dict(range=[0, 1], title=dict(text=t("cal.chart.confidence")), gridcolor=COLORS["grid"]),
         yaxis=dict(range=[0, 1.08], title=dict(text=t("cal.chart.accuracy")), gridcolor=COLORS["grid"]),
     )
@@ -604,7 +618,7 @@ def _unit_square(title: str, height: int = 380) -> dict:
     """The layout of a diagram on [0, 1] x [0, 1]: confidence across, accuracy up."""
     return dict(
         title=dict(text=title, font=dict(size=14), x=0, xanchor="left"), height=height,
-        margin=dict(l=8, r=8, t=40 if title else 10, b=8), legend=dict(orientation="h", y=-0.22, x=0),
+        margin=dict(l=8, r=8, t=40 if title else 10, b=8), legend=_LEGEND_BELOW,
         xaxis=dict(range=[0, 1], title=dict(text=t("cal.chart.confidence")), gridcolor=COLORS["grid"]),
         yaxis=dict(range=[0, 1.02], title=dict(text=t("cal.chart.accuracy")), gridcolor=COLORS["grid"]),
     )
@@ -668,7 +682,7 @@ def risk_coverage(coverage: ArrayLike, risk: ArrayLike, best_coverage: ArrayLike
              line=dict(color=COLORS["logit"], width=3), hovertemplate=_hover(t("cal.chart.rc_hover"))),
     ]
     top = float(max(np.max(risk, initial=0.0), np.max(best_risk, initial=0.0)))
-    layout = dict(height=380, margin=dict(l=8, r=8, t=10, b=8), legend=dict(orientation="h", y=-0.22, x=0),
+    layout = dict(height=380, margin=dict(l=8, r=8, t=10, b=8), legend=_LEGEND_BELOW,
                   xaxis=dict(range=[0, 1], title=dict(text=t("cal.chart.coverage")), gridcolor=COLORS["grid"], tickformat=".0%"),
                   yaxis=dict(range=[0, max(top * 1.08, 0.01)], title=dict(text=t("cal.chart.risk")), gridcolor=COLORS["grid"],
                              tickformat=".1%"))

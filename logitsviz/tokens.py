@@ -108,6 +108,15 @@ def display(data: bytes, *, visible_space: bool = True) -> str:
     return text.translate(_VISIBLE) if visible_space else text
 
 
+def visible(text: str) -> str:
+    """A token's text with its blanks shown as :func:`display` shows them: ``visible(" Paris") == "␣Paris"``.
+
+    >>> visible(" Paris"), visible("a\\nb"), visible("是")
+    ('␣Paris', 'a↵b', '是')
+    """
+    return text.translate(_VISIBLE)
+
+
 @dataclass(frozen=True)
 class Piece:
     """One token of a sequence as it reads in place."""

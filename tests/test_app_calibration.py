@@ -224,6 +224,12 @@ def test_maps_tab_compares_every_map_on_held_out_rows():
     assert table[t("cal.m2.nll")].tolist() == pytest.approx([r.metrics["nll"] for r in cmp.results], rel=1e-9)
     assert table[t("cal.m2.ece")].tolist() == pytest.approx([100 * r.metrics["ece"] for r in cmp.results], rel=1e-9)  # shown in %
     assert any(t("cal.maps.sizes", cal=f"{cmp.calibration_rows:,}", test=f"{cmp.test_rows:,}", seed=3) == c.value for c in at.caption)
+    # each ODIR strength as fitted; one at an end of the grid says so, since the best may lie beyond it
+    settings = dict(zip(table.iloc[:, 0], table[t("cal.maps.setting")]))
+    for r in (r for r in cmp.results if r.kind in ("matrix", "dirichlet")):
+        reg = r.fitted.params["reg"]
+        edge = reg in (calibration.REG_GRID[0], calibration.REG_GRID[-1])
+        assert settings[t(f"cal.map.{r.kind}")] == (f"λ = {reg:g} (grid's end)" if edge else f"λ = {reg:g}")
     at.number_input(key="seed").set_value(4).run()
     assert not at.exception
     other = frame(at, t("cal.maps.map"))

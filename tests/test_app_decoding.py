@@ -151,7 +151,7 @@ def test_bad_link_values_are_ignored(bad):
 def test_chinese():
     at = open_page(locale="zh-CN")
     assert at.title[0].value == "解码实验室"
-    assert any(m.label.startswith("保留的词元") for m in at.metric)
+    assert any(m.label.startswith("保留的 token") for m in at.metric)
     assert at.selectbox(key="src").value == "weather_zh"  # a Chinese reader starts on a Chinese prompt
     assert at.toggle(key="on_top_k").label == "Top-k"
     assert at.toggle(key="on_temperature").label == "温度"

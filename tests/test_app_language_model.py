@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import scipy.special as sp
@@ -27,8 +29,15 @@ def test_next_token_from_a_model_folder(tiny_models, local_models):
     assert not at.error and not at.exception
     labels, logits = lm.load(folder).next_token_logits("The new smartphone has")
     p = sp.softmax(logits.astype(np.float64) / 0.5)
-    assert metric(at, "metric.pred") == labels[int(np.argmax(p))]
+    assert metric(at, "metric.pred_token") == labels[int(np.argmax(p))]
     assert metric(at, "metric.prob") == f"{100 * p.max():.1f}%"
+    # a vocabulary's entries are tokens, not classes: the count box, the merged bar and its hover say so
+    assert at.number_input(key="lmtop").label == t("lm.top", lang="en")
+    shown = at.number_input(key="lmtop").value
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    rest = f"{logits.size - shown:,}"
+    assert spec["data"][0]["y"][-1] == t("fig.others_tokens", lang="en", k=rest) == f"others ({rest} tokens)"
+    assert spec["data"][0]["hovertext"][-1].startswith(f"{rest} other tokens")
     assert any(c.value.startswith(t("lm.next.caption", lang="en", n=f"{logits.size:,}", others="")[:20]) for c in at.caption)
     assert at.query_params["model"] == folder
 

@@ -24,6 +24,14 @@ def test_the_example():
     assert metric(at, "seq.tokens") == str(len(seq.positions))
     assert metric(at, "lm.score.ppl") == f"{seq.perplexity:,.2f}"
     assert at.get("plotly_chart")
+    # the least likely tokens: a token and the one the model expected read alike ("␣Paris" both, not " Paris" and "␣Paris")
+    (table,) = [d.value for d in at.dataframe if t("lm.score.col.expected") in d.value.columns]
+    for _, row in table.iterrows():
+        pos = seq.positions[int(row[t("lm.score.col.position")]) - 1]
+        assert row[t("lm.score.col.token")] == pos.text.replace(" ", "␣").replace("\n", "↵")
+        assert row[t("lm.score.col.expected")] == (pos.top[0][0] if pos.top else "")
+    assert any(row.startswith("␣") for row in table[t("lm.score.col.token")])
+    assert not any(" " in row for row in table[t("lm.score.col.token")])
 
 
 @pytest.mark.parametrize("name", sorted(ALL))

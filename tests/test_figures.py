@@ -186,3 +186,40 @@ def test_map_curves_zoom_to_where_the_confidences_are():
     assert confident.layout.xaxis.range[0] >= 0.3 and confident.layout.xaxis.range[1] == 1
     spread = figures.reliability_curves(["a"], [calibration.smooth_reliability(_Z / 3, _Y, n_boot=0)])
     assert tuple(spread.layout.xaxis.range) == (0, 1)
+
+
+def test_a_vocabularys_merged_bar_counts_tokens_and_a_classifiers_counts_classes():
+    steps = softmax_steps(Z, top=10)
+    rest = f"{steps.others_count:,}"
+    assert figures.compare_steps(LABELS, steps).data[0].y[-1] == f"others ({rest} classes)"
+    as_tokens = figures.compare_steps(LABELS, steps, tokens=True)
+    assert as_tokens.data[0].y[-1] == f"others ({rest} tokens)" and as_tokens.data[0].hovertext[-1].startswith(f"{rest} other tokens")
+    # the Decoding lab's charts are always over a vocabulary's next tokens
+    chart = explain.decoding(Z, {"top_p": 0.9}).chart
+    assert figures.decoding_bars(LABELS, chart).data[0].x[-1] == f"others ({chart.rest_count:,} tokens)"
+    top_k = next(s for s in sampling.pipeline(Z, dict(top_k=10)) if s.name == "top_k")
+    view = explain.stage_view(top_k, 5)
+    assert view.rest_count and figures.stage(LABELS, view).data[0].x[-1] == f"others ({view.rest_count:,} tokens)"
+    groups = explain.top_groups([np.abs(np.nan_to_num(Z, neginf=0)), np.full(60, 1 / 60)], 10)
+    assert figures.grouped(LABELS, groups, ["a", "b"], "y").data[0].x[-1] == f"others ({groups.rest_count:,} classes)"
+
+
+def test_a_legend_under_a_diagram_grows_the_margin_instead_of_covering_the_axis_title():
+    # anchored to the figure's bottom edge, not at a fixed fraction below the plot where a wrapped legend met the x title
+    for fig in (figures.reliability_curves(list("abcdefgh"), [calibration.smooth_reliability(_Z, _Y, n_boot=0)] * 8),
+                figures.smooth_reliability(calibration.smooth_reliability(_Z, _Y, n_boot=0)),
+                figures.risk_coverage([0.5, 1.0], [0.1, 0.2], [0.5, 1.0], [0.0, 0.1])):
+        legend = fig.layout.legend
+        assert (legend.orientation, legend.yref, legend.y, legend.yanchor) == ("h", "container", 0, "bottom")
+
+
+@pytest.mark.parametrize("p", [0.9, 0.05])
+def test_the_top_p_label_sits_where_the_cumulative_curve_is_not(p):
+    view = explain.stage_view(next(s for s in sampling.pipeline(Z, dict(top_p=p)) if s.name == "top_p"), 20)
+    fig = figures.stage(LABELS, view)
+    (note,) = fig.layout.annotations
+    curve = np.asarray(fig.data[1].y)
+    if curve[0] < p:  # the curve starts under the line and crosses it on the right: label above the line, on the left
+        assert (note.yanchor, note.xanchor, note.x) == ("bottom", "left", 0)
+    else:  # the whole curve is above the line: label under it
+        assert curve.min() >= p and (note.yanchor, note.xanchor, note.x) == ("top", "right", 1)

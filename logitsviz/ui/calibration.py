@@ -424,8 +424,9 @@ def _setting(result: calibration.MapResult) -> str:
     p = result.fitted.params if result.fitted is not None else {}
     if result.kind == "temperature":
         return f"T = {p['T']:.3f}"
-    if result.kind in ("matrix", "dirichlet"):
-        return f"λ = {p['reg']:g}"
+    if result.kind in ("matrix", "dirichlet"):  # at an end of the grid, the best strength may lie beyond it: say so
+        edge = p["reg"] in (calibration.REG_GRID[0], calibration.REG_GRID[-1])
+        return t("cal.maps.lambda_edge" if edge else "cal.maps.lambda", value=f"{p['reg']:g}")
     if result.kind == "histogram":
         return t("cal.maps.bins", n=p["values"].size)
     if result.kind == "isotonic":

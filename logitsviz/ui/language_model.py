@@ -124,10 +124,11 @@ def next_token_section(name: str, model, prompt: str) -> None:
     c1, c2 = st.columns([3, 1])
     temperature = c1.select_slider(t("explorer.temperature"), options=widgets.TEMPERATURES, value=1.0, key="lmT", bind="query-params",
                                    help=t("explorer.temperature_help"))
-    top = c2.number_input(t("explorer.top"), min_value=3, max_value=100, value=15, step=1, key="lmtop", bind="query-params")
+    top = c2.number_input(t("lm.top"), min_value=3, max_value=100, value=15, step=1, key="lmtop", bind="query-params")
     steps = softmax_steps(logits, temperature=float(temperature), top=int(top))
-    st.plotly_chart(figures.compare_steps(model.vocab, steps), config=figures.plotly_config("logitsviz-next-token"), key="chart_next")
-    widgets.softmax_tiles(model.vocab, steps)
+    st.plotly_chart(figures.compare_steps(model.vocab, steps, tokens=True), config=figures.plotly_config("logitsviz-next-token"),
+                    key="chart_next")
+    widgets.softmax_tiles(model.vocab, steps, tokens=True)
     st.caption(t("lm.next.caption", n=f"{logits.size:,}", others=f"{steps.others_count:,}"))
     b1, b2, _ = st.columns([1, 1, 2])
     if b1.button(t("lm.open_explorer"), icon=":material/bar_chart:", key="next_explorer"):
@@ -215,8 +216,8 @@ def step_panel(name: str, model, prompt: str, trace, i: int) -> None:
     labels = [t("lm.gen.drawn", token=model.vocab[i]) if i == step.token else model.vocab[i] for i in step.top_ids]
     steps = compact_steps(step.top_logits, step.rest_logsumexp, step.rest_count)
     st.markdown(t("lm.gen.position", i=i + 1, token=step.text, p=f"{np.exp(step.logprob):.3f}", rank=step.rank))
-    st.plotly_chart(figures.compare_steps(labels, steps), config=figures.plotly_config("logitsviz-step"), key="chart_step")
-    labels, logits = step.distribution(model.vocab, t("fig.others", k=f"{step.rest_count:,}"))
+    st.plotly_chart(figures.compare_steps(labels, steps, tokens=True), config=figures.plotly_config("logitsviz-step"), key="chart_step")
+    labels, logits = step.distribution(model.vocab, t("fig.others_tokens", k=f"{step.rest_count:,}"))
     before = b"".join(model.token_bytes[s.token] for s in trace.steps[:i]).decode("utf-8", errors="ignore")
     b1, b2, b3 = st.columns(3)
     # a callback, which runs before the prompt's widget exists in the next run: assigning a widget's key after the

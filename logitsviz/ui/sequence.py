@@ -18,7 +18,7 @@ import streamlit as st
 from logitsviz import figures
 from logitsviz.explain import compact_steps
 from logitsviz.i18n import t
-from logitsviz.tokens import LogprobSequence, Position
+from logitsviz.tokens import LogprobSequence, Position, visible
 from logitsviz.ui import nav, state, widgets
 
 VOCAB = 200_000  # assumed vocabulary size for the upper entropy bound when only the top alternatives are known
@@ -112,10 +112,10 @@ def least_likely(seq: LogprobSequence, surprise: np.ndarray, key: str) -> None:
     order = np.argsort(-np.nan_to_num(surprise, nan=np.inf), kind="stable")[:10]
     rows = [seq.positions[i] for i in order]
     table = pd.DataFrame({
-        t("lm.score.col.position"): order + 1, t("lm.score.col.token"): [r.text for r in rows],
+        t("lm.score.col.position"): order + 1, t("lm.score.col.token"): [visible(r.text) for r in rows],
         t("lm.score.col.bits"): surprise[order], t("lm.score.col.expected"): [r.top[0][0] if r.top else "" for r in rows],
     })
-    st.markdown(f"**{t('lm.score.least_likely')}**")
+    st.markdown(f"**{t('lm.score.least_likely')}**")  # blanks shown as in the alternatives beside them: "␣Paris" in both
     st.dataframe(table, hide_index=True, width="stretch", column_config={t("lm.score.col.bits"): st.column_config.NumberColumn(format="%.2f")})
     everything = pd.DataFrame({"token": seq.tokens, "logprob": seq.logprobs, "surprise_bits": surprise,
                                "top": [" | ".join(f"{text} {lp:.4f}" for text, lp in p.top) for p in seq.positions]})

@@ -59,8 +59,8 @@ def language_switch() -> str:
     return lang
 
 
-def softmax_tiles(labels: list[str], steps, per_row: int = 5) -> None:
-    """The five numbers under every softmax: predicted class, its probability, entropy, perplexity, top-2 margin.
+def softmax_tiles(labels: list[str], steps, per_row: int = 5, tokens: bool = False) -> None:
+    """The five numbers under every softmax: predicted class (or token), its probability, entropy, perplexity, top-2 margin.
 
     ``per_row`` tiles a row (5 across a page, 2 in a half-width column, where 3 cut "class 36758"); a long class
     name is shortened to fit its tile.
@@ -71,7 +71,8 @@ def softmax_tiles(labels: list[str], steps, per_row: int = 5) -> None:
     grid = [col for _ in range(-(-5 // per_row)) for col in st.columns(per_row)]
     cols = grid[:5]
     limit = 24 if per_row >= 5 else 13
-    cols[0].metric(t("metric.pred"), label if len(label) <= limit else label[: limit - 1] + "…", help=t("metric.pred_help", label=label))
+    pred = "metric.pred_token" if tokens else "metric.pred"
+    cols[0].metric(t(pred), label if len(label) <= limit else label[: limit - 1] + "…", help=t(f"{pred}_help", label=label))
     cols[1].metric(t("metric.prob"), f"{100 * steps.top_prob:.1f}%", help=t("metric.prob_help"))
     cols[2].metric(t("metric.entropy"), t("unit.bits", value=number(steps.entropy_bits, 3, fixed=True)), help=t("metric.entropy_help"))
     cols[3].metric(t("metric.perplexity"), number(steps.perplexity, 2, fixed=True), help=t("metric.perplexity_help"))
