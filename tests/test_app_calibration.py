@@ -229,7 +229,7 @@ def test_maps_tab_compares_every_map_on_held_out_rows():
     for r in (r for r in cmp.results if r.kind in ("matrix", "dirichlet")):
         reg = r.fitted.params["reg"]
         edge = reg in (calibration.REG_GRID[0], calibration.REG_GRID[-1])
-        assert settings[t(f"cal.map.{r.kind}")] == (f"λ = {reg:g} (grid's end)" if edge else f"λ = {reg:g}")
+        assert settings[t(f"cal.map.{r.kind}")] == (f"λ = {reg:g} (grid end)" if edge else f"λ = {reg:g}")
     at.number_input(key="seed").set_value(4).run()
     assert not at.exception
     other = frame(at, t("cal.maps.map"))

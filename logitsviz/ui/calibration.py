@@ -416,6 +416,7 @@ def _maps_table(fitted: list[calibration.MapResult]) -> pd.DataFrame:
             shown[t(f"cal.m2.{name}")] *= 100
     styled = shown.style.apply(lambda col: _highlight_best(col, best.get(col.name)), axis=0)
     formats = {t(f"cal.m2.{name}"): st.column_config.NumberColumn(format="%.2f%%" if pct else "%.4f") for name, pct in _MAP_COLUMNS}
+    formats[t("cal.maps.setting")] = st.column_config.TextColumn(width="medium")  # "λ = 10000 (grid end)" whole
     st.dataframe(styled, hide_index=True, width="stretch", column_config=formats)
     return table
 
