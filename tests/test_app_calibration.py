@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from logitsviz import calibration, examples
-from logitsviz.i18n import t
+from logitsviz.i18n import catalog, t
 from tests.apptest import metric
 from tests.apptest import open_page as _open
 
@@ -273,3 +273,25 @@ def test_maps_settings_stay_in_the_link_on_other_tabs_and_bad_ones_are_named():
     bad = show(open_page({"split": "2", "seed": "x"}), "cal.tab.maps")
     assert bad.slider(key="split").value == 0.5 and bad.number_input(key="seed").value == 0
     assert len(bad.warning) == 2 and not bad.exception
+
+
+def test_an_mce_from_a_tiny_bin_says_so_beside_the_tiles():
+    from logitsviz.ui import calibration as page
+
+    m = examples.digits_model()
+    base = calibration.report(m.logits, m.labels)
+    assert base.mce_count < page.MCE_FEW  # the digits model's worst bin holds a handful of its 719 rows
+    note = t("cal.mce_few", n=f"{base.mce_count:,}", mce=f"{100 * base.mce:.2f}")
+    assert note in [c.value for c in open_page().caption]
+    # 6,000 rows over 3 classes: every bin is well filled, so nothing is said
+    rng = np.random.default_rng(4)
+    z = rng.normal(0, 1.5, (6000, 3))
+    y = rng.integers(0, 3, 6000)
+    assert calibration.report(z, y).mce_count >= page.MCE_FEW
+    buf = io.BytesIO()
+    np.savez(buf, logits=z, labels=y)
+    at = open_page({"data": "upload"})
+    at.file_uploader(key="cal_logits").set_value(("eval.npz", buf.getvalue(), "application/octet-stream")).run()
+    assert not at.exception and metric(at, "cal.m.n") == "6,000"
+    opening = catalog("en")["cal.mce_few"].split("{")[0]  # "The MCE of "
+    assert opening and not any(c.value.startswith(opening) for c in at.caption)

@@ -234,3 +234,14 @@ def test_each_new_sampler_switched_on(name):
     assert t(f"decode.filter.{name}.short", lang="en") in chain_badges(at)
     stage = [c for c in at.get("plotly_chart")]
     assert len(stage) == 4  # final, temperature, this sampler's stage, samples
+
+
+@pytest.mark.parametrize("src", examples.DECODING_PRESETS)
+def test_the_leading_space_mark_is_explained_only_where_a_token_has_one(src):
+    _, tokens, _ = examples.decoding_preset(src)
+    at = open_page({"src": src})
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    spaced = any(tok.startswith("␣") for tok in tokens)
+    assert (t("decode.illustrative", lang="en") in captions) == spaced
+    assert (t("decode.illustrative_no_space", lang="en") in captions) == (not spaced)

@@ -7,6 +7,7 @@ import pytest
 import scipy.special as sp
 
 from logitsviz import examples
+from logitsviz.i18n import t
 from tests.apptest import metric, open_page
 
 # ------------------------------------------------------------- stability ----
@@ -52,15 +53,15 @@ def test_stability_with_explorer_input_and_chinese():
 
 def test_cross_entropy_tab():
     at = open_page("losses", {"logits": "a:2,b:1,c:0.1"})
-    assert metric(at, "loss.ce.loss") == f"{-sp.log_softmax([2.0, 1.0, 0.1])[0]:.4f}"
+    assert metric(at, "loss.ce.loss") == t("unit.nats", value=f"{-sp.log_softmax([2.0, 1.0, 0.1])[0]:.4f}")
     box = at.selectbox(key="y")
     assert box.options == ["a", "b", "c"]  # the true class is picked by its name
     box.set_value("2").run()
-    assert metric(at, "loss.ce.loss") == f"{-sp.log_softmax([2.0, 1.0, 0.1])[2]:.4f}"
+    assert metric(at, "loss.ce.loss") == t("unit.nats", value=f"{-sp.log_softmax([2.0, 1.0, 0.1])[2]:.4f}")
     assert at.query_params["y"] == "2"
     at.slider(key="ls").set_value(0.1).run()
     q = 0.9 * np.eye(3)[2] + 0.1 / 3
-    assert metric(at, "loss.ce.loss") == f"{-(q * sp.log_softmax([2.0, 1.0, 0.1])).sum():.4f}"
+    assert metric(at, "loss.ce.loss") == t("unit.nats", value=f"{-(q * sp.log_softmax([2.0, 1.0, 0.1])).sum():.4f}")
     assert len(at.get("plotly_chart")) >= 2
 
 
@@ -72,11 +73,11 @@ def test_sigmoid_tab():
 
 def test_info_nce_tab_temperature():
     at = open_page("losses")
-    hot = float(metric(at, "loss.nce.loss"))
+    hot = float(metric(at, "loss.nce.loss").split()[0])
     at.select_slider(key="tau").set_value(1.0).run()
-    cold = float(metric(at, "loss.nce.loss"))
+    cold = float(metric(at, "loss.nce.loss").split()[0])
     assert cold > hot  # tau = 1 is too soft for these matched pairs
-    assert metric(at, "loss.nce.chance") == f"{np.log(8):.4f}"
+    assert metric(at, "loss.nce.chance") == t("unit.nats", value=f"{np.log(8):.4f}")
 
 
 def test_distillation_tab():
@@ -87,8 +88,8 @@ def test_distillation_tab():
     teacher = np.array([4, 1, 0, 0, 0.0])
     student = np.array([0, 4, 1, 0, 0.0])
     kl = sp.rel_entr(sp.softmax(teacher / T), sp.softmax(student / T)).sum()
-    assert metric(at, "loss.kd.kl", T="4") == f"{kl:.4f}"
-    assert metric(at, "loss.kd.scaled") == f"{T * T * kl:.4f}"
+    assert metric(at, "loss.kd.kl", T="4") == t("unit.nats", value=f"{kl:.4f}")
+    assert metric(at, "loss.kd.scaled") == t("unit.nats", value=f"{T * T * kl:.4f}")
 
 
 @pytest.mark.parametrize(("teacher", "student"), [("1, 2, 3", "1, 2"), ("1, nan", "1, 2"), ("", "1")])

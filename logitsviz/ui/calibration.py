@@ -113,6 +113,8 @@ def _curve(data_id: str, _z: np.ndarray, _y: np.ndarray, fitted: float, n_bins: 
 
 # -------------------------------------------------------------- sections ----
 
+MCE_FEW = 10  # an MCE from a bin with fewer examples than this gets a caption saying so
+
 # (metric, tile key, as a percentage, how its change from T = 1 shows: none (accuracy never moves with T),
 # "off" (grey: neither direction is better), "inverse" (lower is better: a fall is green))
 _TILES = (("accuracy", "cal.m.acc", True, None), ("confidence", "cal.m.conf", True, "off"), ("nll", "cal.m.nll", False, "inverse"),
@@ -135,6 +137,8 @@ def summary(now: calibration.Report, base: calibration.Report) -> None:
         rows[i // 4][i % 4].metric(t(key), value, delta=delta, delta_color=color, help=t(f"{key}_help", n=f"{now.mce_count:,}"))
     key = "cal.overconfident" if now.overconfidence > 0 else "cal.underconfident"
     st.caption(t(key, gap=f"{100 * abs(now.overconfidence):.2f}", T=f"{now.temperature:g}"))
+    if now.mce_count < MCE_FEW:  # a headline number from a bin of one or two examples: said beside it, not only in its help
+        st.caption(t("cal.mce_few", n=f"{now.mce_count:,}", mce=f"{100 * now.mce:.2f}"))
 
 
 def _on_fit(data_id: str, z: np.ndarray, y: np.ndarray) -> None:

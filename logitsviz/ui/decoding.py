@@ -244,7 +244,8 @@ def source_controls() -> tuple[list[str], np.ndarray, str | None]:
         return _language_model_source()
     prompt, tokens, logits = examples.decoding_preset(source)
     st.markdown(t("decode.prompt", prompt=prompt))
-    st.caption(t("decode.illustrative"))
+    # the leading-space mark explained only where a token has one (the Chinese example has none)
+    st.caption(t("decode.illustrative" if any(tok.startswith("␣") for tok in tokens) else "decode.illustrative_no_space"))
     return tokens, logits, prompt
 
 

@@ -21,6 +21,11 @@ DISTILL_PRESETS = {
 # ------------------------------------------------------------ cross-entropy ----
 
 
+
+def _nats(value: float) -> str:
+    """A loss with its unit: natural logarithms, so nats (the Explorer's entropy is in bits, and says so)."""
+    return t("unit.nats", value=f"{value:.4f}")
+
 def cross_entropy_tab(cur: state.Current) -> None:
     st.markdown(t("loss.ce.intro"))
     n = len(cur.labels)
@@ -31,8 +36,8 @@ def cross_entropy_tab(cur: state.Current) -> None:
                     help=t("loss.ce.smoothing_help"))
     view = explain.cross_entropy_view(cur.logits, int(y), label_smoothing=eps)
     m = st.columns(3)
-    m[0].metric(t("loss.ce.loss"), f"{view.loss:.4f}")
-    m[1].metric(t("loss.ce.neglogp"), f"{view.neg_log_p:.4f}", help=t("loss.ce.neglogp_help"))
+    m[0].metric(t("loss.ce.loss"), _nats(view.loss))
+    m[1].metric(t("loss.ce.neglogp"), _nats(view.neg_log_p), help=t("loss.ce.neglogp_help"))
     m[2].metric(t("loss.ce.p_true"), f"{100 * view.p_true:.2f}%")
     left, right = st.columns(2)
     with left:
@@ -78,7 +83,7 @@ def sigmoid_tab(cur: state.Current) -> None:
     m = st.columns(3)
     m[0].metric(t("loss.sig.sum_sigmoid"), f"{view.sum_sigmoid:.3f}", help=t("loss.sig.sum_sigmoid_help"))
     m[1].metric(t("loss.sig.sum_softmax"), f"{view.sum_softmax:.3f}")
-    m[2].metric(t("loss.sig.bce"), f"{view.bce_mean:.4f}", help=t("loss.sig.bce_help"))
+    m[2].metric(t("loss.sig.bce"), _nats(view.bce_mean), help=t("loss.sig.bce_help"))
     st.plotly_chart(figures.grouped(cur.labels, view.bars, [t("loss.sig.sigmoid"), t("loss.sig.softmax")], t("loss.sig.y")),
                     config=figures.plotly_config("logitsviz-sigmoid-softmax"), key="chart_sig")
     st.latex(r"\begin{gathered} \sigma(z) = \frac{1}{1 + e^{-z}} \\ \operatorname{logit}(p) = \log\frac{p}{1-p} = z \end{gathered}")
@@ -105,8 +110,8 @@ def info_nce_tab() -> None:
                            bind="query-params", help=t("loss.nce.tau_help"))
     view = explain.info_nce_view(int(batch), int(dim), float(noise), float(tau), int(seed))
     m = st.columns(3)
-    m[0].metric(t("loss.nce.loss"), f"{view.loss:.4f}")
-    m[1].metric(t("loss.nce.chance"), f"{view.chance:.4f}", help=t("loss.nce.chance_help"))
+    m[0].metric(t("loss.nce.loss"), _nats(view.loss))
+    m[1].metric(t("loss.nce.chance"), _nats(view.chance), help=t("loss.nce.chance_help"))
     m[2].metric(t("loss.nce.acc"), f"{100 * view.accuracy:.0f}%")
     left, right = st.columns([3, 2])
     with left:
@@ -159,9 +164,9 @@ def distillation_tab() -> None:
         st.error(t(err.key, **err.params))
         return
     m = st.columns(3)
-    m[0].metric(t("loss.kd.kl", T=f"{temp:g}"), f"{view.kl:.4f}")
-    m[1].metric(t("loss.kd.scaled"), f"{view.scaled:.4f}", help=t("loss.kd.scaled_help"))
-    m[2].metric(t("loss.kd.kl1"), f"{view.kl_at_1:.4f}")
+    m[0].metric(t("loss.kd.kl", T=f"{temp:g}"), _nats(view.kl))
+    m[1].metric(t("loss.kd.scaled"), _nats(view.scaled), help=t("loss.kd.scaled_help"))
+    m[2].metric(t("loss.kd.kl1"), _nats(view.kl_at_1))
     labels = [t("label.default", i=i) for i in range(teacher.size)]
     names = [t("loss.kd.teacher_p"), t("loss.kd.student_p")]  # these charts show probabilities, not logits
     left, right = st.columns(2)
