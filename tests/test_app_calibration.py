@@ -281,7 +281,7 @@ def test_an_mce_from_a_tiny_bin_says_so_beside_the_tiles():
     m = examples.digits_model()
     base = calibration.report(m.logits, m.labels)
     assert base.mce_count < page.MCE_FEW  # the digits model's worst bin holds a handful of its 719 rows
-    note = t("cal.mce_few", n=f"{base.mce_count:,}", mce=f"{100 * base.mce:.2f}")
+    note = t("cal.mce_few_one" if base.mce_count == 1 else "cal.mce_few", n=f"{base.mce_count:,}", mce=f"{100 * base.mce:.2f}")
     assert note in [c.value for c in open_page().caption]
     # 6,000 rows over 3 classes: every bin is well filled, so nothing is said
     rng = np.random.default_rng(4)
@@ -293,5 +293,6 @@ def test_an_mce_from_a_tiny_bin_says_so_beside_the_tiles():
     at = open_page({"data": "upload"})
     at.file_uploader(key="cal_logits").set_value(("eval.npz", buf.getvalue(), "application/octet-stream")).run()
     assert not at.exception and metric(at, "cal.m.n") == "6,000"
-    opening = catalog("en")["cal.mce_few"].split("{")[0]  # "The MCE of "
-    assert opening and not any(c.value.startswith(opening) for c in at.caption)
+    opening = catalog("en")["cal.mce_few"].split("{")[0]  # "The MCE of ", as both notes begin
+    assert opening and catalog("en")["cal.mce_few_one"].startswith(opening)
+    assert not any(c.value.startswith(opening) for c in at.caption)

@@ -138,7 +138,7 @@ def summary(now: calibration.Report, base: calibration.Report) -> None:
     key = "cal.overconfident" if now.overconfidence > 0 else "cal.underconfident"
     st.caption(t(key, gap=f"{100 * abs(now.overconfidence):.2f}", T=f"{now.temperature:g}"))
     if now.mce_count < MCE_FEW:  # a headline number from a bin of one or two examples: said beside it, not only in its help
-        st.caption(t("cal.mce_few", n=f"{now.mce_count:,}", mce=f"{100 * now.mce:.2f}"))
+        st.caption(t("cal.mce_few_one" if now.mce_count == 1 else "cal.mce_few", n=f"{now.mce_count:,}", mce=f"{100 * now.mce:.2f}"))
 
 
 def _on_fit(data_id: str, z: np.ndarray, y: np.ndarray) -> None:
