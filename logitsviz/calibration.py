@@ -1558,14 +1558,15 @@ def _fit_linear(kind: str, z: np.ndarray, y: np.ndarray, reg: float | None, max_
     x = _features(kind, z)
     # the matrices are small: BLAS threads waking for each product made the fits 6x slower on 2 cores, not faster
     with threadpool_limits(limits=1, user_api="blas"):
+        cv = kind != "vector" and reg is None and z.shape[0] >= 2 * CV_FOLDS
         if kind == "vector":
             reg = 0.0  # Guo et al.'s vector scaling: 2C parameters, no penalty
         elif reg is None:
-            reg = _cross_validated_reg(kind, x, y) if z.shape[0] >= 2 * CV_FOLDS else REG_GRID[-1]
+            reg = _cross_validated_reg(kind, x, y) if cv else REG_GRID[-1]
         res = _minimise(kind, x, y, float(reg))
     theta = res.x
     w = theta[:c] if kind == "vector" else theta[:c * c].reshape(c, c)
-    return Recalibration(kind, {"W": w, "b": theta[-c:], "reg": float(reg), "loss": float(res.fun)})
+    return Recalibration(kind, {"W": w, "b": theta[-c:], "reg": float(reg), "cv": cv, "loss": float(res.fun)})
 
 
 def _fit_top_label(kind: str, z: np.ndarray, y: np.ndarray, n_bins: int) -> Recalibration:
@@ -1597,7 +1598,8 @@ def fit_map(kind: str, logits: ArrayLike, labels: ArrayLike, *, reg: float | Non
       regulariser ODIR of Kull et al. 2019, ``reg * (sum_{i != j} W_ij^2 /
       (C (C - 1)) + sum b^2 / C)``; ``reg=None`` picks it from :data:`REG_GRID`
       by 3-fold cross-validation of the NLL, as they do (on at most
-      :data:`CV_MAX_ROWS` rows).
+      :data:`CV_MAX_ROWS` rows); ``params["cv"]`` says whether it did (too few
+      rows to split take the grid's largest).
     - ``"dirichlet"``: ``softmax(W log p + b)`` on the log-probabilities,
       Dirichlet calibration (Kull et al. 2019), with the same ODIR.
     - ``"histogram"``: histogram binning of the top-label confidence

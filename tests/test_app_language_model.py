@@ -33,6 +33,9 @@ def test_next_token_from_a_model_folder(tiny_models, local_models):
     assert metric(at, "metric.prob") == f"{100 * p.max():.1f}%"
     # a vocabulary's entries are tokens, not classes: the count box, the merged bar and its hover say so
     assert at.number_input(key="lmtop").label == t("lm.top", lang="en")
+    helps = {m.label: m.proto.help for m in at.metric}
+    assert helps[t("metric.entropy", lang="en")] == t("metric.entropy_help_tokens", lang="en")
+    assert helps[t("metric.perplexity", lang="en")] == t("metric.perplexity_help_tokens", lang="en")
     shown = at.number_input(key="lmtop").value
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     rest = f"{logits.size - shown:,}"
@@ -157,3 +160,20 @@ def test_step_through_generation_runs_the_model_with_the_chain(tiny_models, loca
     at.button(key="gen_one").click().run()
     assert len(at.dataframe[-1].value) == 11
     assert list(at.dataframe[-1].value[t("decode.gen.col.token", lang="en")])[:10] == [vocab[s.token] for s in trace.steps]
+
+
+def test_branch_continues_from_the_chosen_token(tiny_models, local_models):
+    # the prompt is set in the button's callback, before its text area exists: assigning it after the text area was
+    # drawn raised StreamlitWidgetAlreadyInstantiatedError (seen now and then in the browser)
+    folder = str(tiny_models["gpt2"])
+    at = open_page({"model": folder, "prompt": "Paris is", "g_steps": "6"})
+    at.session_state["strip_gen"] = {"selection": {"points": [{"point_index": 2}], "point_indices": [2], "box": [], "lasso": []}}
+    at.run()
+    assert not at.exception and any(b.key == "branch" for b in at.button)  # the third token's panel is open
+    model = lm.load(folder)
+    trace = model.generate("Paris is", 6, [("temperature", 0.8), ("top_p", 0.95)], seed=0)
+    before = b"".join(model.token_bytes[s.token] for s in trace.steps[:2]).decode("utf-8", errors="ignore")
+    at.button(key="branch").click().run()
+    assert not at.exception
+    assert at.text_area(key="prompt").value == "Paris is" + before
+    assert not any(b.key == "branch" for b in at.button)  # the old selection is forgotten: no panel for the new text

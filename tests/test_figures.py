@@ -219,6 +219,7 @@ def test_the_top_p_label_sits_where_the_cumulative_curve_is_not(p):
     fig = figures.stage(LABELS, view)
     (note,) = fig.layout.annotations
     curve = np.asarray(fig.data[1].y)
+    assert (curve[0] < p) == (p == 0.9)  # each case takes its own branch: 0.9 is crossed on the right, 0.05 lies under the curve
     if curve[0] < p:  # the curve starts under the line and crosses it on the right: label above the line, on the left
         assert (note.yanchor, note.xanchor, note.x) == ("bottom", "left", 0)
     else:  # the whole curve is above the line: label under it

@@ -64,7 +64,11 @@ def test_temperature_map_matches_a_direct_optimisation():
 def test_cross_validation_picks_a_strength_from_the_grid():
     z, y = synthetic(240, c=4, temperature=2.0, seed=13)
     fitted = calibration.fit_map("matrix", z, y)
-    assert fitted.params["reg"] in calibration.REG_GRID
+    assert fitted.params["reg"] in calibration.REG_GRID and fitted.params["cv"] is True
+    # no cross-validation when the strength is given, or when too few rows to make the folds
+    assert calibration.fit_map("matrix", z, y, reg=1.0).params["cv"] is False
+    assert calibration.fit_map("dirichlet", z[:5], y[:5]).params["cv"] is False
+    assert calibration.fit_map("vector", z, y).params["cv"] is False
     # the chosen strength is the grid's lowest held-out NLL, recomputed here fold by fold with scipy
     folds = np.arange(240) % calibration.CV_FOLDS
     losses = []

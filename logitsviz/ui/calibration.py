@@ -137,7 +137,7 @@ def summary(now: calibration.Report, base: calibration.Report) -> None:
         rows[i // 4][i % 4].metric(t(key), value, delta=delta, delta_color=color, help=t(f"{key}_help", n=f"{now.mce_count:,}"))
     key = "cal.overconfident" if now.overconfidence > 0 else "cal.underconfident"
     st.caption(t(key, gap=f"{100 * abs(now.overconfidence):.2f}", T=f"{now.temperature:g}"))
-    if now.mce_count < MCE_FEW:  # a headline number from a bin of one or two examples: said beside it, not only in its help
+    if 0 < now.mce_count < MCE_FEW and now.mce > 0:  # a headline number from a bin of one or two examples: said beside it, not only in its help
         st.caption(t("cal.mce_few_one" if now.mce_count == 1 else "cal.mce_few", n=f"{now.mce_count:,}", mce=f"{100 * now.mce:.2f}"))
 
 
@@ -429,8 +429,8 @@ def _setting(result: calibration.MapResult) -> str:
     p = result.fitted.params if result.fitted is not None else {}
     if result.kind == "temperature":
         return f"T = {p['T']:.3f}"
-    if result.kind in ("matrix", "dirichlet"):  # at an end of the grid, the best strength may lie beyond it: say so
-        edge = p["reg"] in (calibration.REG_GRID[0], calibration.REG_GRID[-1])
+    if result.kind in ("matrix", "dirichlet"):  # cross-validation stopped at an end of its grid: the best may lie beyond
+        edge = p["cv"] and p["reg"] in (calibration.REG_GRID[0], calibration.REG_GRID[-1])
         return t("cal.maps.lambda_edge" if edge else "cal.maps.lambda", value=f"{p['reg']:g}")
     if result.kind == "histogram":
         return t("cal.maps.bins", n=p["values"].size)

@@ -18,13 +18,13 @@ DISTILL_PRESETS = {
 }
 
 
-# ------------------------------------------------------------ cross-entropy ----
-
-
-
 def _nats(value: float) -> str:
     """A loss with its unit: natural logarithms, so nats (the Explorer's entropy is in bits, and says so)."""
     return t("unit.nats", value=f"{value:.4f}")
+
+
+# ------------------------------------------------------------ cross-entropy ----
+
 
 def cross_entropy_tab(cur: state.Current) -> None:
     st.markdown(t("loss.ce.intro"))

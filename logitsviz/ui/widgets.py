@@ -74,8 +74,9 @@ def softmax_tiles(labels: list[str], steps, per_row: int = 5, tokens: bool = Fal
     pred = "metric.pred_token" if tokens else "metric.pred"
     cols[0].metric(t(pred), label if len(label) <= limit else label[: limit - 1] + "…", help=t(f"{pred}_help", label=label))
     cols[1].metric(t("metric.prob"), f"{100 * steps.top_prob:.1f}%", help=t("metric.prob_help"))
-    cols[2].metric(t("metric.entropy"), t("unit.bits", value=number(steps.entropy_bits, 3, fixed=True)), help=t("metric.entropy_help"))
-    cols[3].metric(t("metric.perplexity"), number(steps.perplexity, 2, fixed=True), help=t("metric.perplexity_help"))
+    noun = "_tokens" if tokens else ""
+    cols[2].metric(t("metric.entropy"), t("unit.bits", value=number(steps.entropy_bits, 3, fixed=True)), help=t(f"metric.entropy_help{noun}"))
+    cols[3].metric(t("metric.perplexity"), number(steps.perplexity, 2, fixed=True), help=t(f"metric.perplexity_help{noun}"))
     cols[4].metric(t("metric.margin"), number(steps.margin, 3, fixed=True), help=t("metric.margin_help"))
 
 
