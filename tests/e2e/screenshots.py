@@ -61,7 +61,7 @@ def main() -> None:
                 tab.scroll_into_view_if_needed()
                 out = args.out / f"{name}-{lang}.png"
                 page.screenshot(path=str(out))
-                print(out.relative_to(ROOT))
+                print(out.relative_to(ROOT) if out.is_relative_to(ROOT) else out)
                 page.close()
         browser.close()
 
