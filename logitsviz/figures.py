@@ -629,6 +629,13 @@ def _diagonal() -> dict:
                 name=t("cal.chart.perfect"), hoverinfo="skip")
 
 
+# rows within a kernel width below which a smoothed curve is a guess: one curve with its bootstrap band is drawn faint
+# there; curves compared without bands need more (about 3 rows gave standard errors near 0.3, and eight such curves
+# crossing each other said nothing)
+MIN_SUPPORT = 3.0
+MIN_SUPPORT_COMPARED = 10.0
+
+
 def smooth_reliability(view, title: str = "") -> go.Figure:
     """The smoothed reliability diagram (as apple/ml-calibration's relplot draws it): the kernel-smoothed accuracy
     at each confidence, its bootstrap band, the diagonal, and how the confidences are spread (grey, at the bottom)."""
@@ -637,7 +644,7 @@ def smooth_reliability(view, title: str = "") -> go.Figure:
     data = [dict(type="scatter", x=mesh, y=dens * (0.2 / max(float(dens.max()), 1e-12)), mode="lines", fill="tozeroy",
                  line=dict(width=0.5, color="rgba(120,120,120,0.6)"), fillcolor="rgba(150,150,150,0.22)",
                  name=t("cal.chart.density"), hoverinfo="skip")]
-    seen = np.asarray(view.support) >= _MIN_SUPPORT
+    seen = np.asarray(view.support) >= MIN_SUPPORT
     if view.lower is not None and seen.any():
         x = mesh[seen]
         data.append(dict(type="scatter", x=np.r_[x, x[::-1]], y=np.r_[view.upper[seen], view.lower[seen][::-1]], fill="toself",
@@ -646,13 +653,12 @@ def smooth_reliability(view, title: str = "") -> go.Figure:
     acc = np.asarray(view.accuracy, dtype=np.float64)
     data += [_diagonal(),
              dict(type="scatter", x=mesh, y=acc, mode="lines", line=dict(color=COLORS["argmax"], width=1, dash="dot"), opacity=0.45,
-                  name=t("cal.chart.sparse"), hoverinfo="skip"),
+                  name=t("cal.chart.sparse", n=f"{MIN_SUPPORT:g}"), hoverinfo="skip"),
              dict(type="scatter", x=mesh, y=np.where(seen, acc, np.nan), mode="lines", line=dict(color=COLORS["argmax"], width=3),
                   name=t("cal.chart.smoothed"), hovertemplate=_hover(t("cal.chart.smooth_hover")))]
     return _figure(data, _unit_square(title))
 
 
-_MIN_SUPPORT = 3.0  # rows within a kernel width below which a smoothed curve is drawn faint (or not at all)
 
 
 def reliability_curves(names: Sequence[str], views: Sequence, title: str = "") -> go.Figure:
@@ -660,11 +666,11 @@ def reliability_curves(names: Sequence[str], views: Sequence, title: str = "") -
     data = [_diagonal()]
     for i, (name, view) in enumerate(zip(names, views)):
         line = dict(color=_MAP_COLORS[i % len(_MAP_COLORS)], width=2.5 if i else 2, dash="dot" if i == 0 else "solid")
-        y = np.where(np.asarray(view.support) >= _MIN_SUPPORT, np.asarray(view.accuracy, dtype=np.float64), np.nan)
+        y = np.where(np.asarray(view.support) >= MIN_SUPPORT_COMPARED, np.asarray(view.accuracy, dtype=np.float64), np.nan)
         data.append(dict(type="scatter", x=np.asarray(view.mesh), y=y, mode="lines", line=line,
                          name=safe_label(name), hovertemplate=_hover(safe_label(name) + "<br>" + t("cal.chart.smooth_hover"))))
     layout = _unit_square(title, height=420)
-    seen = [np.asarray(v.mesh)[np.asarray(v.support) >= _MIN_SUPPORT] for v in views]
+    seen = [np.asarray(v.mesh)[np.asarray(v.support) >= MIN_SUPPORT_COMPARED] for v in views]
     low = min((float(x.min()) for x in seen if x.size), default=0.0)
     if low > 0.3:  # every curve lives to the right: show that part (the axis says where it starts)
         layout["xaxis"]["range"] = [math.floor(low * 10) / 10, 1]

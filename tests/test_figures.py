@@ -224,3 +224,17 @@ def test_the_top_p_label_sits_where_the_cumulative_curve_is_not(p):
         assert (note.yanchor, note.xanchor, note.x) == ("bottom", "left", 0)
     else:  # the whole curve is above the line: label under it
         assert curve.min() >= p and (note.yanchor, note.xanchor, note.x) == ("top", "right", 1)
+
+
+def test_compared_curves_are_drawn_only_where_enough_rows_are_near():
+    one = calibration.smooth_reliability(_Z * 2, np.argmax(_Z, 1), n_boot=0)  # always right, confidences bunched near 1
+    support = np.asarray(one.support)
+    between = (support >= figures.MIN_SUPPORT) & (support < figures.MIN_SUPPORT_COMPARED)
+    assert (support < figures.MIN_SUPPORT).any() and between.any() and (support >= figures.MIN_SUPPORT_COMPARED).any()
+    drawn = np.isfinite(np.asarray(figures.reliability_curves(["a"], [one]).data[1].y, dtype=float))
+    np.testing.assert_array_equal(drawn, support >= figures.MIN_SUPPORT_COMPARED)
+    # one curve with its band: solid from fewer rows, faint everywhere
+    alone = figures.smooth_reliability(one)
+    solid = np.isfinite(np.asarray(alone.data[-1].y, dtype=float))
+    np.testing.assert_array_equal(solid, support >= figures.MIN_SUPPORT)
+    assert np.isfinite(np.asarray(alone.data[-2].y, dtype=float)).all()

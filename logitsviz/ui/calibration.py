@@ -403,7 +403,7 @@ def maps_section(data_id: str, z: np.ndarray, y: np.ndarray, n_bins: int) -> Non
     st.plotly_chart(figures.reliability_curves([t(f"cal.map.{r.kind}") for r in fitted], [r.curve for r in fitted],
                                                t("cal.maps.chart", n=f"{cmp.test_rows:,}")),
                     config=figures.plotly_config("logitsviz-recalibration-maps"), key="chart_maps")
-    st.caption(t("cal.maps.chart_caption", sigma=f"{fitted[0].curve.sigma:.3f}"))
+    st.caption(t("cal.maps.chart_caption", sigma=f"{fitted[0].curve.sigma:.3f}", n=f"{figures.MIN_SUPPORT_COMPARED:g}"))
 
 
 def _maps_table(fitted: list[calibration.MapResult]) -> pd.DataFrame:
