@@ -659,8 +659,6 @@ def smooth_reliability(view, title: str = "") -> go.Figure:
     return _figure(data, _unit_square(title))
 
 
-
-
 def reliability_curves(names: Sequence[str], views: Sequence, title: str = "") -> go.Figure:
     """Several smoothed reliability curves on one diagram (one per recalibration map), the first drawn grey and dashed."""
     data = [_diagonal()]

@@ -105,7 +105,7 @@ def display(data: bytes, *, visible_space: bool = True) -> str:
     ('⟨e6\u200998⟩', '␣cat', '␣是', '⟨07⟩')
     """
     text = _CONTROL.sub(lambda m: f"⟨{ord(m.group()):02x}⟩", data.decode("utf-8", errors="logitsviz-hex"))
-    return text.translate(_VISIBLE) if visible_space else text
+    return visible(text) if visible_space else text
 
 
 def visible(text: str) -> str:

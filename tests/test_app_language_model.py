@@ -29,7 +29,7 @@ def test_next_token_from_a_model_folder(tiny_models, local_models):
     assert not at.error and not at.exception
     labels, logits = lm.load(folder).next_token_logits("The new smartphone has")
     p = sp.softmax(logits.astype(np.float64) / 0.5)
-    assert metric(at, "metric.pred_token") == labels[int(np.argmax(p))]
+    assert metric(at, "metric.pred_tokens") == labels[int(np.argmax(p))]
     assert metric(at, "metric.prob") == f"{100 * p.max():.1f}%"
     # a vocabulary's entries are tokens, not classes: the count box, the merged bar and its hover say so
     assert at.number_input(key="lmtop").label == t("lm.top", lang="en")

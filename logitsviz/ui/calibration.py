@@ -307,19 +307,15 @@ def per_class(base: calibration.Report) -> None:
         st.plotly_chart(figures.per_class_accuracy(count, acc), config=figures.plotly_config("logitsviz-per-class"), key="chart_class")
 
 
-
-
 # ------------------------------------------------------ metrics, intervals ----
 
-# (metric, shown as a percentage)
-_INTERVAL_ROWS = (("accuracy", True), ("nll", False), ("brier", False), ("ece", True), ("smooth_ece", True),
-                  ("debiased_ece", True), ("mce", True), ("aurc", True))
+_AS_NUMBER = frozenset({"nll", "brier"})  # every other metric of the two tables is a rate, shown as a percentage
 
 
-def _fmt(value: float, pct: bool) -> str:
+def _fmt(value: float, name: str) -> str:
     if not np.isfinite(value):
         return "—"
-    return f"{100 * value:.2f}%" if pct else f"{value:.4f}"
+    return f"{value:.4f}" if name in _AS_NUMBER else f"{100 * value:.2f}%"
 
 
 def metrics_section(data_id: str, z: np.ndarray, y: np.ndarray, temperature: float, n_bins: int) -> None:
@@ -349,11 +345,12 @@ def metrics_section(data_id: str, z: np.ndarray, y: np.ndarray, temperature: flo
 
 def _interval_table(view: explain.CalibrationMetricsView) -> pd.DataFrame:
     rows = []
-    for name, pct in _INTERVAL_ROWS:
+    for name in explain.INTERVAL_METRICS:
         iv = view.intervals[name]
-        rows.append((t(f"cal.m2.{name}"), _fmt(iv.estimate, pct), f"{_fmt(iv.low, pct)} – {_fmt(iv.high, pct)}", t(f"cal.m2.{name}.what")))
+        rows.append((t(f"cal.m2.{name}"), _fmt(iv.estimate, name), f"{_fmt(iv.low, name)} – {_fmt(iv.high, name)}",
+                     t(f"cal.m2.{name}.what")))
     cw = view.summary.classwise_ece()
-    rows.append((t("cal.m2.classwise_ece"), _fmt(cw, True), "—", t("cal.m2.classwise_ece.what")))
+    rows.append((t("cal.m2.classwise_ece"), _fmt(cw, "classwise_ece"), "—", t("cal.m2.classwise_ece.what")))
     return pd.DataFrame(rows, columns=[t("cal.table.metric"), t("cal.m2.value"), t("cal.m2.interval", p="95"), t("cal.m2.what")])
 
 
@@ -372,8 +369,7 @@ def brier_section(summary: calibration.Summary) -> None:
 
 # ------------------------------------------------------------------ maps ----
 
-_MAP_COLUMNS = (("nll", False), ("brier", False), ("ece", True), ("smooth_ece", True), ("classwise_ece", True),
-                ("accuracy", True), ("aurc", True))
+_MAP_COLUMNS = ("nll", "brier", "ece", "smooth_ece", "classwise_ece", "accuracy", "aurc")
 
 
 def maps_section(data_id: str, z: np.ndarray, y: np.ndarray, n_bins: int) -> None:
@@ -410,16 +406,17 @@ def _maps_table(fitted: list[calibration.MapResult]) -> pd.DataFrame:
     """The comparison as a table on the page, each column's best value highlighted; returned for the downloads."""
     table = pd.DataFrame({
         t("cal.maps.map"): [t(f"cal.map.{r.kind}") for r in fitted],
-        **{t(f"cal.m2.{name}"): [r.metrics[name] for r in fitted] for name, _pct in _MAP_COLUMNS},
+        **{t(f"cal.m2.{name}"): [r.metrics[name] for r in fitted] for name in _MAP_COLUMNS},
         t("cal.maps.setting"): [_setting(r) for r in fitted],
     })
-    best = {t(f"cal.m2.{name}"): (max if name == "accuracy" else min) for name, _pct in _MAP_COLUMNS}
+    best = {t(f"cal.m2.{name}"): (max if name == "accuracy" else min) for name in _MAP_COLUMNS}
     shown = table.copy()  # percentages as percent points with two decimals (the downloads keep the fractions)
-    for name, pct in _MAP_COLUMNS:
-        if pct:
+    for name in _MAP_COLUMNS:
+        if name not in _AS_NUMBER:
             shown[t(f"cal.m2.{name}")] *= 100
     styled = shown.style.apply(lambda col: _highlight_best(col, best.get(col.name)), axis=0)
-    formats = {t(f"cal.m2.{name}"): st.column_config.NumberColumn(format="%.2f%%" if pct else "%.4f") for name, pct in _MAP_COLUMNS}
+    formats = {t(f"cal.m2.{name}"): st.column_config.NumberColumn(format="%.4f" if name in _AS_NUMBER else "%.2f%%")
+               for name in _MAP_COLUMNS}
     formats[t("cal.maps.setting")] = st.column_config.TextColumn(width="medium")  # "λ = 10000 (grid end)" whole
     st.dataframe(styled, hide_index=True, width="stretch", column_config=formats)
     return table

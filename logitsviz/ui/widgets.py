@@ -71,10 +71,10 @@ def softmax_tiles(labels: list[str], steps, per_row: int = 5, tokens: bool = Fal
     grid = [col for _ in range(-(-5 // per_row)) for col in st.columns(per_row)]
     cols = grid[:5]
     limit = 24 if per_row >= 5 else 13
-    pred = "metric.pred_token" if tokens else "metric.pred"
-    cols[0].metric(t(pred), label if len(label) <= limit else label[: limit - 1] + "…", help=t(f"{pred}_help", label=label))
+    noun = "_tokens" if tokens else ""  # a vocabulary's entries: the keys' token wording
+    cols[0].metric(t(f"metric.pred{noun}"), label if len(label) <= limit else label[: limit - 1] + "…",
+                   help=t(f"metric.pred_help{noun}", label=label))
     cols[1].metric(t("metric.prob"), f"{100 * steps.top_prob:.1f}%", help=t("metric.prob_help"))
-    noun = "_tokens" if tokens else ""
     cols[2].metric(t("metric.entropy"), t("unit.bits", value=number(steps.entropy_bits, 3, fixed=True)), help=t(f"metric.entropy_help{noun}"))
     cols[3].metric(t("metric.perplexity"), number(steps.perplexity, 2, fixed=True), help=t(f"metric.perplexity_help{noun}"))
     cols[4].metric(t("metric.margin"), number(steps.margin, 3, fixed=True), help=t("metric.margin_help"))

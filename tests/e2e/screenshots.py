@@ -10,6 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from logitsviz.i18n import t
 from tests.e2e.harness import ROOT, launch, serve, wait_for_app
 
 PAGES = {
@@ -22,10 +23,10 @@ PAGES = {
     "stability": "stability",
 }
 SIZES = {"wide": (1400, 1900), "narrow": (420, 2400)}
-# a tab worth its own picture: (file name, page, tab label per language)
+# a tab worth its own picture: (file name, page, the tab label's key)
 TABS = [
-    ("calibration-metrics", "calibration?calT=1.5", {"en": "Metrics & intervals", "zh": "指标与置信区间"}),
-    ("calibration-maps", "calibration", {"en": "Compare recalibration maps", "zh": "比较重校准方法"}),
+    ("calibration-metrics", "calibration?calT=1.5", "cal.tab.metrics"),
+    ("calibration-maps", "calibration", "cal.tab.maps"),
 ]
 
 
@@ -50,12 +51,12 @@ def main() -> None:
                     page.screenshot(path=str(out))
                     print(out.relative_to(ROOT) if out.is_relative_to(ROOT) else out)
                     page.close()
-        for name, path, labels in TABS:
+        for name, path, label in TABS:
             for lang in ("en", "zh"):
                 page = browser.new_page(viewport=dict(zip(("width", "height"), SIZES["wide"])), locale="en-US")
                 page.goto(f"{url}/{path}{'&' if '?' in path else '?'}lang={lang}")
                 wait_for_app(page)
-                tab = page.get_by_role("tab", name=labels[lang])
+                tab = page.get_by_role("tab", name=t(label, lang=lang))
                 tab.click()
                 page.wait_for_timeout(8000)  # the tab's numbers (bootstrap, fits) take a few seconds
                 tab.scroll_into_view_if_needed()
