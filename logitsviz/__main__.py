@@ -6,6 +6,7 @@
     logitsviz lm "The new smartphone has" [--model ID_OR_FOLDER] [--top 10] [--json]
     logitsviz lm --score "A text to score." [--model ID_OR_FOLDER] [--json]
     logitsviz tokens RESPONSE.json [--json]    # an API's token log-probabilities: perplexity, least likely tokens
+    logitsviz tokens --server URL "prompt"     # the same, asked of a running server (llama.cpp, vLLM, Ollama, OpenAI)
     logitsviz app [streamlit options]
 
 Errors print one line to standard error and exit with status 2; no traceback.
@@ -172,13 +173,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _language_model(name: str):
-    from logitsviz import examples, lm
+    from logitsviz import examples
 
-    if name == examples.LANGUAGE_MODEL:
-        if not (examples.language_model_folder() / "logitsviz-training.json").is_file():
-            print("logitsviz: training the built-in model on first use (about a minute)...", file=sys.stderr)
-        return lm.load(str(examples.language_model().folder))
-    return lm.load(name)
+    return examples.load_language_model(name)
 
 
 def cmd_lm(args: argparse.Namespace) -> int:
@@ -214,27 +211,47 @@ def _print_scores(scores, as_json: bool) -> int:
     return 0
 
 
+def _sequence(args: argparse.Namespace):
+    """The token log-probabilities the command was given: a saved response, or a server asked now."""
+    from logitsviz import config, tokens
+
+    if args.server:
+        if not args.file:
+            raise InputError("server.empty_prompt")
+        key = os.environ.get(args.api_key_env) if args.api_key_env else None
+        # on the command line the user asks from their own machine: any server they name
+        return tokens.request(args.server, args.file, api=args.api, model=args.model, top=args.alternatives,
+                              max_tokens=args.max_tokens, temperature=args.temperature, stream=args.stream, api_key=key,
+                              post_sampling=args.post_sampling, policy=config.ServerPolicy(("*",)))
+    path = Path(args.file or "")
+    data = sys.stdin.buffer.read() if args.file == "-" else (path.read_bytes() if args.file and path.is_file() else None)
+    if data is None:
+        raise InputError("cli.no_file", path=str(args.file or ""))
+    return tokens.read_logprobs(data, choice=args.choice)
+
+
 def cmd_tokens(args: argparse.Namespace) -> int:
     from logitsviz import tokens
 
-    path = Path(args.file)
-    data = sys.stdin.buffer.read() if args.file == "-" else (path.read_bytes() if path.is_file() else None)
-    if data is None:
-        raise InputError("cli.no_file", path=str(path))
-    seq = tokens.read_logprobs(data, choice=args.choice)
+    seq = _sequence(args)
     surprise = -seq.logprobs / math.log(2)
     order = np.argsort(-np.nan_to_num(surprise, nan=np.inf), kind="stable")[: args.top]
+    for warning in seq.warnings:
+        print(f"logitsviz: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps({"format": seq.source, "tokens": len(seq.positions), "perplexity": seq.perplexity, "text": seq.text,
+                          "warnings": [str(w) for w in seq.warnings],
                           "least_likely": [{"position": int(i) + 1, "token": seq.tokens[i], "logprob": _jsonable(seq.logprobs[i]),
                                             "alternatives": [[t, _jsonable(lp)] for t, lp in seq.top[i]]} for i in order]},
                          ensure_ascii=False, indent=2))
         return 0
     print(f"{seq.source}: {len(seq.positions)} tokens, perplexity {seq.perplexity:.4f}")
+    print(f"  {'pos':>5}  {'token':<20} {'surprise':>12}   expected")
     for i in order:
-        expected = seq.top[i][0][0] if seq.top[i] else ""
-        bits = "unknown" if not np.isfinite(surprise[i]) else f"{surprise[i]:.2f} bits"
-        print(f"  {i + 1:>5}  {seq.tokens[i]!r:<20} {bits:>12}   expected {expected!r}")
+        # one spelling for every token: blanks as ␣ ↵ ⇥, in the token and in what was expected alike
+        expected = tokens.visible(seq.top[i][0][0]) if seq.top[i] else ""
+        bits = "unknown" if not np.isfinite(surprise[i]) else f"{max(0.0, surprise[i]) + 0.0:.2f} bits"
+        print(f"  {i + 1:>5}  {tokens.visible(seq.tokens[i]):<20} {bits:>12}   {expected}")
     return 0
 
 
@@ -330,9 +347,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("tokens", help="perplexity and the least likely tokens of an API response with log-probabilities",
                        description="Read a saved LLM API or server response (OpenAI Chat Completions or Responses, legacy "
-                                   "Completions, vLLM, llama.cpp server, Ollama; streamed or not; - for standard input) and print "
-                                   "its perplexity and least likely tokens.")
-    k.add_argument("file", help="the saved response, or - for standard input")
+                                   "Completions, vLLM, llama.cpp server, Ollama; streamed or not; - for standard input), or with "
+                                   "--server ask a running server to continue PROMPT, and print the perplexity and the least "
+                                   "likely tokens.")
+    k.add_argument("file", nargs="?", help="the saved response, or - for standard input; with --server, the prompt")
+    k.add_argument("--server", metavar="URL", help="ask this server instead, e.g. http://localhost:8080")
+    k.add_argument("--api", choices=["completions", "chat", "llama.cpp", "ollama"], default="completions",
+                   help="the server's API form (default completions: /v1/completions)")
+    k.add_argument("--model", help="the model name, where the server needs one (vLLM, Ollama, OpenAI)")
+    k.add_argument("--max-tokens", type=int, default=16, help="tokens to generate (default 16)")
+    k.add_argument("--alternatives", type=int, default=5, help="alternatives the server lists per token (default 5)")
+    k.add_argument("--temperature", "-t", type=float, default=None, help="sampling temperature (default: the server's)")
+    k.add_argument("--stream", action="store_true", help="ask for a streamed response")
+    k.add_argument("--post-sampling", action="store_true", help="llama.cpp: probabilities after its sampler chain")
+    k.add_argument("--api-key-env", metavar="NAME", help="read the API key from this environment variable (never an argument)")
     k.add_argument("--top", type=int, default=10, help="how many tokens to list (default 10)")
     k.add_argument("--choice", type=int, default=0, help="which choice of a response with several (default 0)")
     k.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -16,6 +16,10 @@ is 1,000,000 bytes, as the browser's file uploader counts it:
     uploaded, may be as large as either limit).
 ``LOGITSVIZ_CACHE_ENTRIES`` (16)
     Computed results each cached function keeps, shared by every session.
+``LOGITSVIZ_GENERATE_TOKENS`` (512)
+    Tokens one request may ask a server (or the language model) to generate.
+``LOGITSVIZ_HISTORY_TOKENS`` (1,000,000)
+    Token ids a sampler that reads the history (penalties, DRY) may be given.
 
 The defaults keep eight users of the Calibration page, each with an upload
 at the limits, under 1 GB of server memory (measured by the load test).
@@ -31,14 +35,25 @@ Which language models the app may load:
 ``LOGITSVIZ_LOCAL_MODELS``
     ``1`` lets a user type a folder on the server. Off by default: on a
     hosted deployment a path is the server's, not the user's.
+
+Which servers the app may ask for live log-probabilities:
+
+``LOGITSVIZ_SERVERS``
+    Comma-separated base URLs (``http://gpu-box:8000``, allowing every path
+    under it), host names (``gpu-box`` or ``gpu-box:8000``), or ``*`` for any.
+    Default: none but this machine's loopback addresses (``localhost``,
+    ``127.0.0.1``, ``[::1]``), so a public demo cannot be made to reach the
+    machines around it (an internal service, a cloud metadata address).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-__all__ = ["Limits", "ModelPolicy", "limits", "model_policy"]
+__all__ = ["Limits", "ModelPolicy", "ServerPolicy", "limits", "model_policy", "server_policy"]
 
 DEFAULT_MODELS = ("openai-community/gpt2", "Qwen/Qwen2.5-0.5B")
 
@@ -78,6 +93,58 @@ def model_policy() -> ModelPolicy:
     return ModelPolicy(models, _flag("LOGITSVIZ_ANY_MODEL"), _flag("LOGITSVIZ_LOCAL_MODELS"))
 
 
+def _is_loopback(host: str) -> bool:
+    """``localhost`` or a literal loopback address (names are not resolved: what they resolve to can change)."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ServerPolicy:
+    """Which servers may be asked for log-probabilities (see the module docstring)."""
+
+    allowed: tuple[str, ...] = ()  # empty: loopback only
+
+    def allows(self, url: str) -> bool:
+        """Whether ``url`` may be asked.
+
+        >>> ServerPolicy().allows("http://127.0.0.1:8080"), ServerPolicy().allows("http://10.0.0.5:8080")
+        (True, False)
+        >>> ServerPolicy(("http://gpu:8000",)).allows("http://gpu:8000/v1"), ServerPolicy(("gpu",)).allows("https://gpu")
+        (True, True)
+        """
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if not host or parts.scheme not in ("http", "https"):
+            return False
+        if _is_loopback(host):
+            return True
+        for entry in self.allowed:
+            if entry == "*":
+                return True
+            if "://" in entry:
+                allowed = urlsplit(entry)
+                if (allowed.scheme, (allowed.hostname or "").lower(), allowed.port) == (parts.scheme, host, parts.port) and \
+                        parts.path.rstrip("/").startswith(allowed.path.rstrip("/")):
+                    return True
+            else:
+                name, _, port = entry.lower().partition(":")
+                if name == host and (not port or port == str(parts.port)):
+                    return True
+        return False
+
+
+def server_policy() -> ServerPolicy:
+    """The allow-list from ``LOGITSVIZ_SERVERS``, read at each call."""
+    listed = os.environ.get("LOGITSVIZ_SERVERS", "")
+    return ServerPolicy(tuple(e.strip() for e in listed.split(",") if e.strip()))
+
+
 @dataclass(frozen=True)
 class Limits:
     """How much one upload or input may hold (see the module docstring)."""
@@ -87,6 +154,8 @@ class Limits:
     classes: int = 2_000_000
     text_mb: int = 16
     cache_entries: int = 16
+    generate_tokens: int = 512
+    history_tokens: int = 1_000_000
 
 
 def _int(name: str, default: int) -> int:
@@ -106,4 +175,5 @@ def limits() -> Limits:
     d = Limits()
     return Limits(_int("LOGITSVIZ_MAX_UPLOAD_MB", d.upload_mb), _int("LOGITSVIZ_MAX_VALUES", d.values),
                   _int("LOGITSVIZ_MAX_CLASSES", d.classes), _int("LOGITSVIZ_MAX_TEXT_MB", d.text_mb),
-                  _int("LOGITSVIZ_CACHE_ENTRIES", d.cache_entries))
+                  _int("LOGITSVIZ_CACHE_ENTRIES", d.cache_entries), _int("LOGITSVIZ_GENERATE_TOKENS", d.generate_tokens),
+                  _int("LOGITSVIZ_HISTORY_TOKENS", d.history_tokens))

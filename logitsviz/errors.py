@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["InputError", "Where", "reject_nan_posinf"]
+__all__ = ["InputError", "Phrase", "Where", "reject_nan_posinf"]
 
 
 class InputError(ValueError):
@@ -62,6 +62,33 @@ class Where:
 
         values = {f.name: getattr(self, f.name) for f in fields(self)[1:]}
         return t(f"where.{self.kind}", **{k: v for k, v in values.items() if v is not None})
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A message kept as its catalogue key and parameters, told in the language current when it is shown.
+
+    For what a library result says (a format's name inside an error, a
+    warning on a sequence) that the app shows later, in either language.
+
+    >>> str(Phrase("tok.format.ollama"))
+    'Ollama format'
+    """
+
+    key: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, key: str, **params: Any) -> Phrase:
+        return cls(key, tuple(params.items()))
+
+    def __str__(self) -> str:
+        from logitsviz.i18n import t
+
+        return t(self.key, **dict(self.params))
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)

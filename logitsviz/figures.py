@@ -728,7 +728,8 @@ def token_strip(texts: Sequence[str], values: ArrayLike, hover: Sequence[str], *
     plotly fades the others. The figure does not depend on the selection:
     a figure that changed would start with none.
     """
-    shown = [html.escape(t.replace(" ", "\u00a0"), quote=False) if t else "␀" for t in texts]  # no-break: blanks stay wide
+    # no-break spaces: blanks stay wide; a new line or tab as the charts' ↵ and ⇥, never a blank box
+    shown = [html.escape(t.replace(" ", "\u00a0").replace("\n", "↵").replace("\t", "⇥"), quote=False) if t else "␀" for t in texts]
     rows, starts = _wrap(texts, columns)
     widths = [max(1, _width(t)) for t in texts]
     scale = [[1 - x, c] for x, c in reversed(_RARE_WARM)] if reverse else _RARE_WARM
@@ -748,7 +749,9 @@ def token_strip(texts: Sequence[str], values: ArrayLike, hover: Sequence[str], *
         plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
         xaxis=dict(range=[-0.5, columns + 0.5], visible=False, fixedrange=True),
         yaxis=dict(range=[n_rows - 0.5, -0.5], visible=False, fixedrange=True),
-        clickmode="event+select",  # constraintext "inside": on a phone each token's text shrinks with its box
+        clickmode="event+select",
+        # on a phone a token's box is narrow: its text keeps a readable size (12 px) rather than shrinking into the box
+        uniformtext=dict(minsize=12, mode="show"),
     )
     return _figure(data, layout)
 

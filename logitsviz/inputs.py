@@ -54,6 +54,9 @@ SUPPORTED_EXTENSIONS = (".npy", ".npz", ".csv", ".tsv", ".json", ".txt")
 # tensor(...), array(...), JAX's Array(...), optionally after a name: "logits: tensor(...)", "z = array(...)"
 _WRAPPER = re.compile(r"^\s*(?:[A-Za-z_]\w*\s*[:=]\s*)?(?:[\w.]+\.)?(?:tensor|array|Tensor|Array)\s*\((.*)\)\s*$", re.DOTALL)
 _ELLIPSIS = re.compile(r"\.\.\.|…")
+# a print or a JSON list: the text opens with a bracket, or with tensor( / array( (after a name such as "logits:")
+_PRINT_START = re.compile(r"^\s*(?:[A-Za-z_]\w*\s*[:=]\s*)?(?:\[|(?:[\w.]+\.)?(?:tensor|array|Tensor|Array)\s*\()")
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
 _TRAILING_KWARGS = re.compile(r"\]\s*,\s*[A-Za-z_]\w*\s*=.*$", re.DOTALL)
 _NUMBER_SPLIT = re.compile(r"[,;\s]+")
 _PAIR = re.compile(r"^(.*)[:=]\s*(\S+)\s*$", re.DOTALL)
@@ -184,8 +187,32 @@ def parse_logits(text: str, *, default_label: str = "class {i}") -> tuple[list[s
     return labels, values
 
 
+def _check_brackets(text: str) -> None:
+    """A print or JSON list whose brackets do not close was cut off (a copy that stopped early): refuse it, never read less.
+
+    >>> _check_brackets("[[1, 2], [3")
+    Traceback (most recent call last):
+    ...
+    logitsviz.errors.InputError: The print stops before its brackets close (2 “[” or “(” still open): it was cut off, and the values after the cut are missing. Copy the whole print.
+    """
+    if not _PRINT_START.match(text):
+        return
+    bare = _QUOTED.sub("", text)  # brackets inside labels are text, not structure
+    depth = 0
+    for ch in bare:
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+            if depth < 0:
+                raise InputError("input.unbalanced")
+    if depth > 0:
+        raise InputError("input.cut_off", open=depth)
+
+
 def _parse_text(text: str) -> tuple[list[str] | None, np.ndarray]:
     """Pick the reader by the text's first characters: a tensor print, a JSON object or list, or lines."""
+    _check_brackets(text)
     m = _WRAPPER.match(text)
     if m:
         return None, _parse_bracketed(m.group(1))

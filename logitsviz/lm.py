@@ -23,26 +23,32 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from logitsviz import numerics, sampling, tokens
+from logitsviz.config import limits
 from logitsviz.errors import InputError
 
 __all__ = [
     "INSTALL",
+    "STAGES",
     "Alternative",
+    "Loading",
     "Model",
     "Scores",
     "Step",
     "TokenScore",
     "Trace",
     "available",
+    "forget",
     "load",
+    "loading",
 ]
 
 INSTALL = "pip install -r requirements-lm.txt"  # or: pip install "logitsviz[lm]"
@@ -276,6 +282,8 @@ class Model:
         """
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
             raise InputError("args.n_samples", value=steps)
+        if steps > (limit := limits().generate_tokens):
+            raise InputError("lm.too_many_steps", n=int(steps), limit=limit)
         units = sampling.build_chain(chain)
         ids = self._prompt_ids(prompt, int(steps))
         rng = np.random.default_rng(seed)
@@ -386,7 +394,7 @@ def _parameter_count(files: list[Path]) -> int:
     return total
 
 
-def _resolve(name_or_path: str) -> Path:
+def _resolve(name_or_path: str, report=None) -> Path:
     """A local folder, or the hub id's files in the local cache (downloaded first when the hub is reachable)."""
     path = Path(name_or_path).expanduser()
     if path.is_dir():
@@ -396,8 +404,10 @@ def _resolve(name_or_path: str) -> Path:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError, RepositoryNotFoundError
 
+    extra = {"tqdm_class": _download_progress(report)} if report is not None else {}
     try:
-        return Path(snapshot_download(name_or_path, allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.tiktoken"]))
+        return Path(snapshot_download(name_or_path, allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.tiktoken"],
+                                      **extra))
     except (RepositoryNotFoundError, HFValidationError):
         raise InputError("lm.not_found", name=name_or_path) from None
     except LocalEntryNotFoundError:
@@ -406,11 +416,163 @@ def _resolve(name_or_path: str) -> Path:
         raise InputError("lm.offline", name=name_or_path, detail=str(exc)[:120]) from None
 
 
-@lru_cache(maxsize=2)
+def _download_progress(report):
+    """A tqdm class for huggingface_hub that reports the bytes downloaded so far as the stage "download"."""
+    from tqdm.auto import tqdm
+
+    class Progress(tqdm):
+        def __init__(self, *args, **kwargs):
+            kwargs["disable"] = False
+            super().__init__(*args, **{**kwargs, "file": _Null()})
+
+        def update(self, n=1):
+            out = super().update(n)
+            if self.unit == "B" and self.total:
+                report("download", min(1.0, self.n / self.total))
+            return out
+
+    return Progress
+
+
+class _Null:
+    def write(self, _text):  # tqdm's bar goes nowhere: the page draws its own
+        return 0
+
+    def flush(self):
+        return None
+
+
+# Where loading spends its time, as fractions of the whole: finding (or downloading) the files, reading the weights
+# from disk, building the model in memory, and the tokenizer. A progress bar moves through these.
+STAGES = {"download": (0.0, 0.5), "read": (0.5, 0.75), "build": (0.75, 0.95), "tokenizer": (0.95, 1.0)}
+
+
+def _read_ahead(files: list[Path], report) -> None:
+    """Read the weight files once, in blocks, reporting how far: the real load then finds them in the page cache."""
+    total = sum(f.stat().st_size for f in files) or 1
+    done = 0
+    for path in files:
+        with open(path, "rb") as fh:
+            while block := fh.read(8 << 20):
+                done += len(block)
+                report("read", done / total)
+
+
+def _load(name: str, report=None) -> Model:
+    """Load a model (see :func:`load`), calling ``report(stage, fraction_of_stage)`` as it goes."""
+    torch, transformers = _require()
+    report = report or (lambda stage, fraction: None)
+    folder = _resolve(name, report)
+    files = _weight_files(folder, name)
+    need, free = _parameter_count(files) * 4, _available_memory()
+    if free is not None and need * 1.2 > free:
+        raise InputError("lm.memory", name=name, need=f"{need / 2**30:.1f} GB", available=f"{free / 2**30:.1f} GB")
+    _read_ahead(files, report)
+    report("build", 0.0)
+    try:
+        model = transformers.AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True, trust_remote_code=False,
+                                                                  dtype=torch.float32)
+    except (ValueError, OSError, KeyError) as exc:  # no config, a config with no causal LM class, or one needing remote code
+        raise InputError("lm.unsupported", name=name, detail=str(exc).splitlines()[0][:200]) from None
+    report("tokenizer", 0.0)
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    except (ValueError, OSError) as exc:
+        raise InputError("lm.tokenizer", name=name, detail=str(exc).splitlines()[0][:200]) from None
+    model.eval()
+    report("tokenizer", 1.0)
+    return Model(name, model, tokenizer)
+
+
+class Loading:
+    """A model loading in a background thread; one per name and process, so leaving the page does not stop it.
+
+    ``stage`` is one of :data:`STAGES` (``"done"`` at the end), ``fraction``
+    the share of the whole load done so far (0 to 1, never going back);
+    :meth:`wait` blocks until the model is ready and returns it, or raises
+    the :class:`~logitsviz.InputError` the load raised.
+    """
+
+    def __init__(self, name: str, model: Model | None = None) -> None:
+        """Start loading ``name`` in a thread; given a ``model`` already loaded, a load that has finished."""
+        self.name = name
+        self.stage, self.fraction = ("done", 1.0) if model is not None else ("download", 0.0)
+        self._model: Model | None = model
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        if model is not None:
+            self._done.set()
+        else:
+            threading.Thread(target=self._run, name=f"logitsviz-load-{name}", daemon=True).start()
+
+    def _report(self, stage: str, fraction: float) -> None:
+        lo, hi = STAGES[stage]
+        self.stage = stage
+        self.fraction = max(self.fraction, lo + (hi - lo) * min(1.0, max(0.0, fraction)))
+
+    def _run(self) -> None:
+        try:
+            self._model = _load(self.name, self._report)
+            with _LOCK:
+                _MODELS[self.name] = self._model
+                while len(_MODELS) > _KEEP:
+                    _MODELS.pop(next(iter(_MODELS)))
+            self._forget()  # the model is kept in _MODELS now
+        except BaseException as exc:  # kept and raised again in the caller's thread by wait(), which then forgets the job
+            self._error = exc
+        finally:
+            self.stage, self.fraction = "done", 1.0
+            self._done.set()
+
+    def _forget(self) -> None:
+        with _LOCK:
+            if _JOBS.get(self.name) is self:
+                del _JOBS[self.name]
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> Model | None:
+        """The model, once loaded (None if ``timeout`` seconds pass first); raises what the load raised."""
+        if not self._done.wait(timeout):
+            return None
+        if self._error is not None:
+            self._forget()  # a failed load is reported once; asking again tries again
+            raise self._error
+        return self._model
+
+
+_KEEP = 2  # models kept loaded per process: each can take gigabytes
+_MODELS: dict[str, Model] = {}
+_JOBS: dict[str, Loading] = {}
+_LOCK = threading.Lock()
+
+
+def loading(name_or_path: str) -> Loading:
+    """The background load of ``name_or_path``: already finished when the model is loaded, else started (once)."""
+    name = str(name_or_path)
+    with _LOCK:
+        if name in _MODELS:
+            _MODELS[name] = _MODELS.pop(name)  # the most recently used stays longest
+            return Loading(name, _MODELS[name])
+        if name not in _JOBS:
+            _JOBS[name] = Loading(name)
+        return _JOBS[name]
+
+
+def forget() -> None:
+    """Unload every model this process keeps (the next :func:`load` reads it again)."""
+    with _LOCK:
+        _MODELS.clear()
+
+
 def load(name_or_path: str) -> Model:
     """Load a causal language model by Hugging Face id or local folder (kept: one copy per process).
 
-    Safetensors weights only, never remote code, on the CPU in float32.
+    Safetensors weights only, never remote code, on the CPU in float32. The
+    last two models loaded stay in memory; a load already running in the
+    background (:func:`loading`) is waited for, not started again.
 
     Raises
     ------
@@ -421,21 +583,5 @@ def load(name_or_path: str) -> Model:
         architecture is not a causal language model transformers knows; or
         the weights would not fit in the memory available.
     """
-    torch, transformers = _require()
-    name = str(name_or_path)
-    folder = _resolve(name)
-    files = _weight_files(folder, name)
-    need, free = _parameter_count(files) * 4, _available_memory()
-    if free is not None and need * 1.2 > free:
-        raise InputError("lm.memory", name=name, need=f"{need / 2**30:.1f} GB", available=f"{free / 2**30:.1f} GB")
-    try:
-        model = transformers.AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True, trust_remote_code=False,
-                                                                  dtype=torch.float32)
-    except (ValueError, OSError, KeyError) as exc:  # no config, a config with no causal LM class, or one needing remote code
-        raise InputError("lm.unsupported", name=name, detail=str(exc).splitlines()[0][:200]) from None
-    try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
-    except (ValueError, OSError) as exc:
-        raise InputError("lm.tokenizer", name=name, detail=str(exc).splitlines()[0][:200]) from None
-    model.eval()
-    return Model(name, model, tokenizer)
+    _require()
+    return loading(name_or_path).wait()

@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from logitsviz import numerics
+from logitsviz.config import limits
 from logitsviz.errors import InputError
 
 __all__ = [
@@ -184,6 +185,19 @@ class Filter:
         raise NotImplementedError
 
 
+def _divide(z: np.ndarray, t: np.ndarray | np.float64) -> np.ndarray:
+    """``z / t`` in ``z``'s dtype, computed in float64 (a T of 1e-300 is 0 in float32) and kept within the dtype's range.
+
+    A logit that a tiny T pushes past the largest float stays the largest
+    float, not +inf (which softmax cannot use): the order of the logits, and
+    so the one-hot limit, is kept. Masked logits (-inf) stay masked.
+    """
+    big = float(np.finfo(z.dtype).max)
+    with np.errstate(over="ignore", invalid="ignore"):  # over: cast down, clipped just below
+        out = np.clip(z.astype(np.float64) / t, -big, big).astype(z.dtype)
+    return np.where(np.isfinite(z), out, z)
+
+
 @dataclass(frozen=True)
 class Temperature(Filter):
     """Divide by ``t > 0``: below 1 sharpens, above 1 flattens; removes nothing."""
@@ -196,8 +210,7 @@ class Temperature(Filter):
         object.__setattr__(self, "t", numerics._check_temperature(self.t))
 
     def _cut(self, z: np.ndarray) -> Cut:
-        with np.errstate(over="ignore"):  # a logit near the float limit over a small T is +inf, as division says
-            return Cut(z / z.dtype.type(self.t), None)
+        return Cut(_divide(z, np.float64(self.t)), None)
 
 
 @dataclass(frozen=True)
@@ -362,13 +375,17 @@ def _history(history: Sequence[int] | np.ndarray) -> tuple[int, ...]:
     """Token ids as a tuple of non-negative ints (checked once, when a sampler is built)."""
     try:
         ids = np.asarray(history if not isinstance(history, (str, bytes)) else [history]).ravel()
-        if ids.size and (ids.dtype.kind not in "iu" and not np.all(np.equal(np.mod(ids.astype(float), 1), 0))):
-            raise ValueError
+        if ids.size and ids.dtype.kind not in "iu":
+            values = ids.astype(float)
+            if not (np.isfinite(values).all() and np.all(np.equal(np.mod(values, 1), 0))):
+                raise ValueError
         out = tuple(int(i) for i in ids)
     except (TypeError, ValueError):
         raise InputError("args.history", value=str(history)[:80]) from None
     if any(i < 0 for i in out):
         raise InputError("args.history", value=str(min(out)))
+    if len(out) > (limit := limits().history_tokens):
+        raise InputError("args.history_length", n=f"{len(out):,}", limit=f"{limit:,}")
     return out
 
 
@@ -436,8 +453,16 @@ class RepetitionPenalty(Filter):
         out = np.array(z, copy=True)
         if ids.size:
             score = out[..., ids]
+            # in the logits' dtype, as transformers computes it; a penalty that dtype cannot hold (1e-300 is 0 in
+            # float32) in float64 instead; either way a result past the dtype's range is kept at its edge
             with np.errstate(over="ignore"):
-                out[..., ids] = np.where(score < 0, score * z.dtype.type(self.penalty), score / z.dtype.type(self.penalty))
+                penalty = z.dtype.type(self.penalty)
+            if penalty == 0 or not np.isfinite(penalty):
+                score, penalty = score.astype(np.float64), np.float64(self.penalty)
+            big = float(np.finfo(z.dtype).max)
+            with np.errstate(over="ignore", invalid="ignore"):
+                bent = np.where(score < 0, score * penalty, score / penalty)
+                out[..., ids] = np.where(np.isfinite(score), np.clip(bent, -big, big), score).astype(z.dtype)
         return Cut(out, None, {"touched": _touched(z, out), "history": len(_window(self.history, self.last_n, z.shape[-1]))})
 
 
@@ -466,9 +491,12 @@ class PresenceFrequency(Filter):
 
     def _cut(self, z: np.ndarray) -> Cut:
         ids = _window(self.history, self.last_n, z.shape[-1])
-        counts = np.bincount(np.asarray(ids, dtype=np.int64), minlength=z.shape[-1]).astype(z.dtype)
+        counts = np.bincount(np.asarray(ids, dtype=np.int64), minlength=z.shape[-1])
+        # the penalty in float64 (a frequency of 3.4e38 is inf in float32, and 0 · inf is NaN); past float32's
+        # range the logit becomes -inf, a removed token
+        penalty = counts * self.frequency + (counts > 0) * self.presence
         with np.errstate(over="ignore", invalid="ignore"):
-            out = z - (counts * z.dtype.type(self.frequency) + (counts > 0) * z.dtype.type(self.presence))
+            out = (z - penalty).astype(z.dtype)
         out = np.where(np.isfinite(z), out, z)  # -inf stays removed, +inf stays +inf
         return Cut(out, None, {"touched": _touched(z, out), "history": len(ids)})
 
@@ -495,6 +523,8 @@ class DynamicTemperature(Filter):
         object.__setattr__(self, "temperature", numerics._check_temperature(self.temperature))
         object.__setattr__(self, "range_", _nonnegative("range", self.range_))
         object.__setattr__(self, "exponent", _positive("exponent", self.exponent))
+        if not math.isfinite(self.temperature + self.range_):
+            raise InputError("args.dynatemp_range", t=self.temperature, r=self.range_)
 
     def applied(self, z: np.ndarray) -> np.ndarray:
         """The temperature each row gets, shape ``(..., 1)``."""
@@ -511,8 +541,8 @@ class DynamicTemperature(Filter):
 
     def _cut(self, z: np.ndarray) -> Cut:
         t = self.applied(z)
-        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            out = (z / t.astype(z.dtype)).astype(z.dtype, copy=False)
+        with np.errstate(divide="ignore"):  # T = 0 rows are replaced just below
+            out = _divide(z, t)
         greedy = (t <= 0)[..., 0]
         if greedy.any():  # T = 0: only the most likely token
             top = z == np.max(z, axis=-1, keepdims=True)
@@ -618,7 +648,11 @@ class Mirostat(Filter):
         if version not in (1, 2) or isinstance(version, bool):
             raise InputError("args.mirostat_version", value=version)
         object.__setattr__(self, "version", int(version))
-        object.__setattr__(self, "m", max(2, int(m)))
+        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not 2 <= m <= 100_000:
+            raise InputError("args.mirostat_m", value=m)
+        object.__setattr__(self, "m", int(m))
+        if mu is not None and (isinstance(mu, bool) or not isinstance(mu, (int, float, np.number)) or not math.isfinite(mu)):
+            raise InputError("args.mirostat_mu", value=mu)
         object.__setattr__(self, "mu", 2.0 * self.tau if mu is None else float(mu))
 
     @property
@@ -658,9 +692,11 @@ class Mirostat(Filter):
         b_i = np.log(p[:n] / p[1 : n + 1])
         s_hat = float(np.sum(t_i * b_i) / np.sum(t_i * t_i))
         eps = s_hat - 1
-        with np.errstate(all="ignore"):
-            k = (eps * 2.0 ** self.mu / (1 - float(probs.size) ** -eps)) ** (1 / s_hat)
-        return max(int(k), 1) if math.isfinite(k) else (1 if k != math.inf else int(probs.size))
+        with np.errstate(all="ignore"):  # float64 throughout: an overflow is inf, 0/0 NaN, both handled below
+            k = float((np.float64(eps) * np.exp2(np.float64(self.mu)) / (1 - np.float64(probs.size) ** -eps)) ** (1 / s_hat))
+        if math.isnan(k):
+            return 1
+        return max(int(k), 1) if math.isfinite(k) else int(probs.size)  # k may pass V, as llama.cpp's: top-k keeps all
 
     def _cut(self, z: np.ndarray) -> Cut:
         out = np.array(z, copy=True)
@@ -683,12 +719,41 @@ class Mirostat(Filter):
         return token, truncated
 
 
-def _common_suffix(w: Sequence[int], i: int, reach: int) -> int:
-    """How many tokens ending at position ``i`` equal those ending at the last one (overlap allowed), at most ``reach``."""
-    n, length = len(w), 0
-    while length <= i and length < reach and w[i - length] == w[n - 1 - length]:
-        length += 1
-    return length
+def _repeat_counts(w: Sequence[int], limit: int) -> list[int]:
+    """For each position i, how many tokens ending at i equal those ending at the last one (at most ``limit``).
+
+    llama.cpp's step 2: the Z-algorithm run over the history read backwards,
+    so the whole history costs O(n), not O(n²). ``counts[i]`` is the length
+    of the longest common suffix of ``w[:i + 1]`` and ``w`` (the last
+    position itself is left 0).
+    """
+    n = len(w)
+    rev = w[::-1]  # rev[j] is the j-th token from the end
+    counts = [0] * n
+    lt = rt = 0
+    for k in range(1, n):
+        if k > rt:  # outside the current Z-box: compare directly
+            m = 0
+            while m + k < n and rev[m] == rev[m + k]:
+                m += 1
+            counts[n - 1 - k] = min(m, limit)
+            if m > 0:
+                lt, rt = k, k + m - 1
+        else:  # inside it: reuse what the box's start already matched
+            p = k - lt
+            right = rt - k + 1
+            if counts[n - 1 - p] < right:
+                counts[n - 1 - k] = min(counts[n - 1 - p], limit)
+            else:
+                i = rt + 1
+                while i < n and rev[i] == rev[i - k]:
+                    i += 1
+                counts[n - 1 - k] = min(i - k, limit)
+                lt, rt = k, i - 1
+    return counts
+
+
+_FLOAT32_MAX_LOG = 88.7228391  # log of the largest float32: llama.cpp caps DRY's exponent there
 
 
 @dataclass(frozen=True)
@@ -705,7 +770,9 @@ class DRY(Filter):
     subtracted from its logit when L ≥ ``allowed_length`` (the largest L
     over all positions counts once). Sequence breakers (token ids) are never
     penalised. The exponent is capped where the penalty would overflow a
-    float32 (llama.cpp's rule; text-generation-webui caps L at 50 instead).
+    float32 (llama.cpp's rule; text-generation-webui caps L at 50 instead),
+    and the penalty never exceeds the largest float32. The repeats are found
+    with llama.cpp's Z-algorithm: linear in the history's length.
     ``multiplier = 0`` or ``base < 1`` does nothing. Typical: multiplier 0.8,
     base 1.75, allowed length 2.
     """
@@ -741,16 +808,31 @@ class DRY(Filter):
         reach = next((d for d in range(n) if w[n - 1 - d] in breakers), n)
         if reach < self.allowed_length:
             return {}
+        counts = _repeat_counts(w, reach)
         longest: dict[int, int] = {}
         for i in range(n - 1):
-            length = _common_suffix(w, i, reach)
-            follower = w[i + 1]
-            if length >= self.allowed_length and follower not in breakers:
+            length = counts[i]
+            if length >= self.allowed_length and (follower := w[i + 1]) not in breakers:
                 longest[follower] = max(longest.get(follower, 0), length)
-        # llama.cpp caps the exponent where the penalty would overflow a float32
-        cap = int(88.7228391 / math.log(self.base)) if self.base > 1.000001 else None
-        return {tok: self.multiplier * self.base ** min(length - self.allowed_length, cap or length)
-                for tok, length in longest.items()}
+        return {tok: self._penalty(length - self.allowed_length) for tok, length in longest.items()}
+
+    def _penalty(self, exponent: int) -> float:
+        """``multiplier · base ** exponent``, never above the largest float32.
+
+        llama.cpp caps the exponent at ``log(FLT_MAX) / log(base)`` where that
+        is at least 1; for a base so large that it is 0, llama.cpp leaves the
+        exponent alone and the penalty overflows to infinity. Here the penalty
+        itself stops at the largest float32 (3.4e38) in every case: a token
+        that long a repeat would continue is as good as removed, and the
+        logit stays a number.
+        """
+        if self.base > 1.000001:
+            exponent = min(exponent, max(1, int(_FLOAT32_MAX_LOG / math.log(self.base))))
+        if exponent == 0:
+            return self.multiplier
+        if math.log(self.multiplier) + exponent * math.log(self.base) >= _FLOAT32_MAX_LOG:
+            return float(np.finfo(np.float32).max)
+        return self.multiplier * self.base ** exponent  # below 3.4e38: no overflow
 
     def _cut(self, z: np.ndarray) -> Cut:
         out = np.array(z, copy=True)
@@ -786,12 +868,16 @@ class Smoothing(Filter):
 
     def _cut(self, z: np.ndarray) -> Cut:
         finite = np.isfinite(z)
+        k, s = (3 - self.curve) / 2, (self.curve - 1) / 2
+        # over and invalid: extreme settings (a factor of 1e30) overflow; NaN from ∞·0 is a tail token pushed off the
+        # scale, and a value past the dtype's range is clipped to it, so a result is a number or a masked class
         with np.errstate(invalid="ignore", over="ignore"):
-            top = np.max(np.where(finite, z, -np.inf), axis=-1, keepdims=True)
+            top = np.max(np.where(finite, z, -np.inf), axis=-1, keepdims=True).astype(np.float64)
             d = np.where(finite, z - top, 0.0)
-            k, s = (3 - self.curve) / 2, (self.curve - 1) / 2
-            bent = -(k * self.factor * d * d) + (s * self.factor * d * d * d) + top
-        return Cut(np.where(finite, bent, z).astype(z.dtype, copy=False), None)
+            bent = top + (self.factor * (s * d - k)) * (d * d)  # max - k·f·d² + s·f·d³, with no inf - inf
+            bent = np.where(d == 0, top, np.where(np.isnan(bent), -np.inf, bent))
+            bent = np.minimum(bent, float(np.finfo(z.dtype).max)).astype(z.dtype)
+        return Cut(np.where(finite, bent, z), None)
 
 
 @dataclass(frozen=True)

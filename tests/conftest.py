@@ -39,3 +39,14 @@ def tiny_models(tmp_path_factory):
 def _no_shared_model_cache(tmp_path_factory):
     """The built-in language model is trained into a folder of this test session, never into the user's cache."""
     os.environ["LOGITSVIZ_CACHE"] = str(tmp_path_factory.mktemp("logitsviz-cache"))
+
+
+@pytest.fixture
+def server_with_chat():
+    """A scripted OpenAI-compatible server on loopback answering chat requests (streamed or not) with three tokens."""
+    from tests.test_servers import chat_doc, chat_stream, scripted_server
+
+    with scripted_server() as httpd:
+        httpd.routes["/v1/chat/completions"] = (200, chat_doc(), 0)
+        httpd.stream_routes = {"/v1/chat/completions": chat_stream()}
+        yield httpd

@@ -118,6 +118,23 @@ def test_open_mistake_in_explorer():
     assert metric(at, "metric.pred") == str(int(np.argmax(m.logits[index])))
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_open_a_mistake_after_fitting_the_temperature(lang):
+    # after a fit the temperature is in the link, bound to its slider; handing this page's link to switch_page raised
+    # "Cannot directly set query parameter 'calT' - it is bound to a widget"
+    at = open_page({"lang": lang})
+    at.button(key="fit").click().run()
+    assert at.query_params.get("calT") not in (None, "1.0")
+    at = show(at, "cal.tab.details", lang)
+    buttons = [b for b in at.button if b.key and b.key.startswith("open_")]
+    index = int(buttons[-1].key.split("_")[1])
+    buttons[-1].click().run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == t("explorer.title", lang=lang)
+    assert at.session_state["digit"] == index
+    assert metric(at, "metric.pred", lang) == str(int(np.argmax(examples.digits_model().logits[index])))
+
+
 def test_chinese():
     at = open_page(locale="zh-CN")
     assert at.title[0].value == t("cal.title", lang="zh")

@@ -61,3 +61,57 @@ def test_chinese():
     assert not at.exception and not at.error
     assert at.title[0].value == t("tok.title", lang="zh")
     assert metric(at, "seq.tokens", "zh")
+
+
+# ------------------------------------------------------------ ask a server ----
+
+
+def test_ask_a_server_streams_into_the_token_view(server_with_chat):
+    url = server_with_chat.url
+    at = open_page({"tsrc": "server", "tsrv_url": url, "tsrv_api": "chat", "tsrv_prompt": "Capital of France?", "tsrv_n": "3"})
+    assert not at.exception and not at.error
+    assert at.info and at.info[0].value == t("srv.first", lang="en")
+    at.text_input(key="tsrv_key").set_value("sk-secret-value")
+    at.button(key="tsrv_ask").click().run()
+    assert not at.exception and not at.error
+    assert metric(at, "seq.tokens") == "3"
+    _, _, headers, body = server_with_chat.requests[-1]
+    assert body["stream"] is True and body["max_tokens"] == 3 and body["top_logprobs"] == 5
+    assert headers["Authorization"] == "Bearer sk-secret-value"
+    # the key stays in this session: never in the link (nor in any downloadable table)
+    assert all("sk-secret" not in str(v) for v in at.query_params.values())
+    assert "tsrv_key" not in at.query_params
+    assert any(c.value.startswith(f"{url} ({t('srv.api.chat', lang='en')})") for c in at.caption)
+
+
+def test_ask_a_server_that_is_not_allowed_keeps_the_last_result(server_with_chat, monkeypatch):
+    at = open_page({"tsrc": "server", "tsrv_url": server_with_chat.url, "tsrv_api": "chat"})
+    at.button(key="tsrv_ask").click().run()
+    assert metric(at, "seq.tokens") == "3"
+    at.text_input(key="tsrv_url").set_value("http://169.254.169.254").run()
+    at.button(key="tsrv_ask").click().run()
+    assert not at.exception
+    assert at.error and "169.254.169.254" in at.error[0].value
+    assert metric(at, "seq.tokens") == "3"  # the last good response stays on screen
+
+
+def test_ask_a_server_in_chinese(server_with_chat, monkeypatch):
+    from logitsviz import i18n
+
+    at = open_page({"tsrc": "server", "tsrv_url": server_with_chat.url, "tsrv_api": "chat"}, locale="zh-CN")
+    i18n.set_language("zh")  # AppTest formats the API choice's label in this thread when it sends the click
+    try:
+        at.button(key="tsrv_ask").click().run()
+    finally:
+        i18n.set_language("en")
+    assert not at.exception and not at.error
+    assert at.text_area(key="tsrv_prompt").label == t("srv.message", lang="zh")
+    assert metric(at, "seq.tokens", lang="zh") == "3"
+
+
+def test_models_listed_by_the_server_become_a_choice(server_with_chat):
+    server_with_chat.routes["/v1/models"] = (200, {"data": [{"id": "alpha"}, {"id": "beta"}]}, 0)
+    at = open_page({"tsrc": "server", "tsrv_url": server_with_chat.url})
+    at.button(key="tsrv_list").click().run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="tsrv_model").options == ["alpha", "beta"]

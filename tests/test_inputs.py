@@ -536,3 +536,34 @@ def test_parse_token_ids():
             inputs.parse_token_ids(f"the {bad}", labels)
         assert info.value.key == "input.token_unknown" and info.value.params["token"] == bad
         assert str(info.value.params["where"]) == str(Where("entry", n=2))
+
+
+# ------------------------------------------------- prints that were cut off ----
+
+
+@pytest.mark.parametrize("text", ["[[1, 2], [3", "[1, 2, 3", "[[1, 2], [3, 4", "tensor([1., 2.", "logits: tensor([[1.0, 2.0],",
+                                  "array([0.5, -1.0, 2.5", "[[1, 2], [3, 4]"])
+def test_a_print_that_was_cut_off_is_refused_not_read_short(text):
+    # these were read as the vector [1, 2] (or [1, 2, 3]): the values after the cut silently lost
+    with pytest.raises(InputError) as err:
+        inputs.parse_logits(text)
+    assert err.value.key == "input.cut_off" and "cut off" in str(err.value)
+
+
+@given(st.lists(st.lists(st.integers(-9, 9), min_size=2, max_size=4), min_size=1, max_size=4), st.data())
+def test_every_cut_inside_a_print_is_refused(rows, data):
+    text = json.dumps(rows if len(rows) > 1 else rows[0])
+    cut = data.draw(st.integers(1, len(text) - 1))
+    prefix = text[:cut]
+    if prefix.count("[") == prefix.count("]"):
+        return  # a complete list: nothing was cut
+    with pytest.raises(InputError) as err:
+        inputs.parse_logits(prefix)
+    assert err.value.key in ("input.cut_off", "input.empty")
+
+
+def test_brackets_inside_labels_are_text():
+    assert inputs.parse_logits('[["a]", 1], ["(b", 2]]')[0] == ["a]", "(b"]
+    with pytest.raises(InputError) as err:
+        inputs.parse_logits("[1, 2]]")
+    assert err.value.key == "input.unbalanced"

@@ -204,7 +204,7 @@ def test_unsupported_architectures_and_remote_code(tiny_models, tmp_path):
 
 
 def test_too_little_memory(tiny_models, monkeypatch):
-    lm.load.cache_clear()
+    lm.forget()
     monkeypatch.setattr(lm, "_available_memory", lambda: 1000)
     with pytest.raises(InputError) as info:
         lm.load(str(tiny_models["gpt2"]))
@@ -212,7 +212,7 @@ def test_too_little_memory(tiny_models, monkeypatch):
 
 
 def test_without_the_extra_it_says_how_to_install(tiny_models, monkeypatch):
-    lm.load.cache_clear()
+    lm.forget()
     real_import = builtins.__import__
 
     def no_torch(name, *args, **kwargs):
@@ -241,3 +241,49 @@ def test_importing_logitsviz_does_not_import_torch():
     code = "import sys, logitsviz, logitsviz.explain, logitsviz.figures, logitsviz.lm; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------ loading in the background ----
+
+
+def test_a_load_runs_in_the_background_and_reports_its_stages(tiny_models, monkeypatch):
+    import threading
+
+    folder = str(tiny_models["qwen2"])
+    lm._MODELS.pop(folder, None)
+    seen, gate = [], threading.Event()
+    real = lm._load
+
+    def watched(name, report):
+        def spy(stage, fraction):
+            seen.append((stage, fraction))
+            report(stage, fraction)
+        gate.wait(30)
+        return real(name, spy)
+
+    monkeypatch.setattr(lm, "_load", watched)
+    job = lm.loading(folder)
+    assert lm.loading(folder) is job  # asked twice, loaded once
+    assert not job.done and job.wait(0.05) is None and job.fraction == 0.0
+    gate.set()
+    model = job.wait(60)
+    assert model is lm.load(folder) and job.done and job.fraction == 1.0
+    stages = [s for s, _ in seen]
+    assert stages.index("read") < stages.index("build") < stages.index("tokenizer")
+    assert {s for s in stages} <= set(lm.STAGES)
+    assert lm.loading(folder).done  # loaded: a finished job at once
+
+
+def test_a_failed_load_is_reported_once_then_tried_again():
+    with pytest.raises(InputError) as err:
+        lm.loading("/no/such/model").wait(30)
+    assert err.value.key == "lm.not_found"
+    job = lm.loading("/no/such/model")  # a new attempt, not the old failure kept forever
+    with pytest.raises(InputError):
+        job.wait(30)
+
+
+def test_at_most_two_models_stay_loaded(tiny_models):
+    for arch in ("gpt2", "llama", "qwen2"):
+        lm.load(str(tiny_models[arch]))
+    assert len(lm._MODELS) <= 2 and str(tiny_models["qwen2"]) in lm._MODELS

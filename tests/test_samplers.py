@@ -405,3 +405,28 @@ def test_draw_lets_mirostat_pick_and_learn():
     assert m.mu != 4.0  # it learned from its own pick
     assert np.isfinite(truncated[token])
     assert len(kept(truncated)) > 1  # the top-k after mirostat was not applied: mirostat ends the chain
+
+
+@pytest.mark.parametrize("base", [1e39, 1e300, 1e308, 3.0, 1.000001])
+def test_dry_penalty_is_capped_never_an_overflow(base):
+    # llama.cpp caps the exponent where multiplier · base^exponent would pass the largest float32; a base so large
+    # that the cap is 0 overflowed here (OverflowError) or gave -8e233: now the penalty stops at float32's maximum
+    fmax = float(np.finfo(np.float32).max)
+    for history in ([0, 1, 2, 0, 1, 2, 0, 1, 2], [0, 1, 2, 2, 1, 2, 3, 0, 1, 2], [0, 1] * 200):
+        out = sampling.dry(np.zeros(4), history, multiplier=0.8, base=base)
+        assert np.isfinite(out).all() and (out >= -fmax).all()
+        expected = ref_dry(4, history, 0.8, base, 2) if base < 10 and len(history) < 20 else None
+        if expected is not None:
+            np.testing.assert_allclose(-out, np.minimum(expected, fmax), rtol=1e-12)
+
+
+@given(st.lists(st.integers(0, 2), min_size=0, max_size=300), st.integers(1, 5), st.sampled_from([(), (2,)]))
+def test_the_linear_dry_equals_the_quadratic_definition_on_long_histories(history, allowed, breakers):
+    ours = -sampling.dry(np.zeros(3), history, multiplier=0.5, base=1.1, allowed_length=allowed, sequence_breakers=breakers)
+    np.testing.assert_allclose(ours + 0.0, ref_dry(3, history, 0.5, 1.1, allowed, breakers), rtol=1e-12)
+
+
+def test_dry_on_a_long_history_is_linear():
+    # 100,000 tokens of one repeated token: the quadratic definition took minutes; the Z-algorithm one pass
+    out = sampling.dry(np.zeros(3), [1] * 100_000, multiplier=0.8)
+    assert out[1] == -0.8 * 1.75 ** int(88.7228391 / math.log(1.75)) and out[0] == out[2] == 0.0

@@ -167,13 +167,16 @@ def mistakes(z: np.ndarray, y: np.ndarray, base: calibration.Report, model) -> N
 
 
 def _open_in_explorer(i: int, z: np.ndarray, model) -> None:
+    # the Explorer's own link, not this page's: this page's parameters include ones bound to its widgets (calT once a
+    # temperature was fitted), which switch_page may not set
+    params = {"lang": st.query_params.get("lang", "en")}
     if model is not None:
         st.session_state[state.DIGIT] = i
-        st.query_params["digit"] = str(i)
         state.load_preset("digits")
+        params |= {"preset": "digits", "digit": str(i)}
     else:
         state.set_current([str(c) for c in range(z.shape[1])], np.asarray(z[i], dtype=np.float64), source="link")
-    st.switch_page(nav.page("explorer"), query_params=st.query_params.to_dict())
+    st.switch_page(nav.page("explorer"), query_params=params)
 
 
 def downloads(name: str, z: np.ndarray, base: calibration.Report, now: calibration.Report) -> None:
@@ -223,9 +226,8 @@ def render() -> None:
     for key in ("split", "seed"):
         widgets.keep_in_url(key)
     # only the open tab runs (each tab's .open): bootstrap intervals and map fits are computed when asked for
-    tab_rel, tab_metrics, tab_temp, tab_maps, tab_details = st.tabs(
-        [t("cal.tab.overview"), t("cal.tab.metrics"), t("cal.tab.temperature"), t("cal.tab.maps"), t("cal.tab.details")],
-        key=TAB_KEY, on_change="rerun")
+    tab_rel, tab_metrics, tab_temp, tab_maps, tab_details = widgets.tabs(
+        TAB_KEY, ["overview", "metrics", "temperature", "maps", "details"], "cal.tab.{}")
     with tab_rel:
         if tab_rel.open is not False:
             reliability_section(base, now, temperature)
@@ -271,14 +273,18 @@ def details_section(z: np.ndarray, y: np.ndarray, base: calibration.Report, now:
 
 
 def metrics_table(base: calibration.Report, now: calibration.Report, temperature: float) -> None:
+    before, after = base.metrics(), now.metrics()
+    # shown as the tiles show them: rates as percentages, NLL and Brier as numbers; the downloads keep the raw values
     table = pd.DataFrame({
         t("cal.table.metric"): [t(f"cal.table.{k}") for k in calibration.METRICS],
-        t("cal.before"): list(base.metrics().values()),
-        t("cal.after", T=f"{temperature:g}"): list(now.metrics().values()),
+        t("cal.before"): [_fmt(before[k], k) for k in calibration.METRICS],
+        t("cal.after", T=f"{temperature:g}"): [_fmt(after[k], k) for k in calibration.METRICS],
     })
-    st.dataframe(table, hide_index=True, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns[1:]})
+    st.dataframe(table, hide_index=True, width="stretch")
     st.caption(t("cal.accuracy_note"))
-    widgets.table_downloads(table, "calibration-metrics", "dl_cal_table")
+    raw = pd.DataFrame({"metric": list(calibration.METRICS), "before": [before[k] for k in calibration.METRICS],
+                        "after": [after[k] for k in calibration.METRICS], "temperature": temperature})
+    widgets.table_downloads(raw, "calibration-metrics", "dl_cal_table")
 
 
 def temperature_section(data_id: str, z: np.ndarray, y: np.ndarray, n_bins: int, strategy: str, temperature: float) -> None:

@@ -286,7 +286,7 @@ def summary(labels: list[str], view: explain.DecodingView) -> None:
     bottom[1].metric(t("decode.metric.greedy"), label if len(label) <= 14 else label[:13] + "…", help=t("decode.metric.greedy_help"))
 
 
-@st.fragment
+@widgets.fragment
 def sampling_section(labels: list[str], final: np.ndarray) -> None:
     """Draw samples; only this part re-runs when N or the seed changes."""
     st.subheader(t("decode.sample.title"))

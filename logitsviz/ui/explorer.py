@@ -107,7 +107,7 @@ def input_controls(cur: state.Current) -> None:
     """Presets, and the three ways in: table, paste, upload."""
     presets_slot = st.container()  # filled last: the table below may change the current preset
     error_slot = st.container()
-    tab_table, tab_paste, tab_upload = st.tabs([t("explorer.tab_table"), t("explorer.tab_paste"), t("explorer.tab_upload")])
+    tab_table, tab_paste, tab_upload = widgets.tabs("in_tab", ["table", "paste", "upload"], "explorer.tab_{}")
     with tab_table:
         n = len(cur.labels)
         if cur.batch is not None:
@@ -289,7 +289,7 @@ def render() -> None:
     view(right.container(), st.container())
 
 
-@st.fragment
+@widgets.fragment
 def view(beside, below) -> None:
     """Temperature, shift, top-N and sort, and all they change: moving one re-runs only this, not the inputs.
 

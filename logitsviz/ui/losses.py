@@ -187,7 +187,7 @@ def render() -> None:
     st.markdown(t("loss.subtitle"))
     cur = state.init_current()
     state.show_unlinked()
-    tabs = st.tabs([t("loss.tab.ce"), t("loss.tab.sig"), t("loss.tab.nce"), t("loss.tab.kd")])
+    tabs = widgets.tabs("loss_tab", ["ce", "sig", "nce", "kd"], "loss.tab.{}")
     with tabs[0]:
         cross_entropy_tab(cur)
     with tabs[1]:

@@ -52,8 +52,11 @@ def sequence_section(seq: LogprobSequence, key: str) -> None:
     m[1].metric(t("lm.score.ppl"), f"{seq.perplexity:,.2f}", help=t("lm.score.ppl_help"))
     m[2].metric(t("lm.score.mean"), t("unit.bits", value=f"{np.nanmean(surprise):.2f}") if np.isfinite(surprise).any() else "—",
                 help=t("lm.score.mean_help"))
-    unknown = int((~np.isfinite(lp)).sum())
-    m[3].metric(t("seq.unknown"), f"{unknown:,}", help=t("seq.unknown_help"))
+    if seq.exact:  # a local model: its whole distribution is known at every position, so is the entropy
+        m[3].metric(t("seq.mean_entropy"), t("unit.bits", value=f"{np.mean(low):.2f}"), help=t("seq.mean_entropy_help"))
+    else:
+        unknown = int((~np.isfinite(lp)).sum())
+        m[3].metric(t("seq.unknown"), f"{unknown:,}", help=t("seq.unknown_help"))
     colour = np.nan_to_num(np.exp(lp), nan=0.0)  # a token outside the listed top is very unlikely: the warmest shade
     event = st.plotly_chart(
         figures.token_strip(seq.tokens, colour, [_hover(p, lo, hi) for p, lo, hi in zip(seq.positions, low, high)], cmin=0, cmax=1,
@@ -79,11 +82,13 @@ def position_panel(seq: LogprobSequence, i: int, low: np.ndarray, high: np.ndarr
         st.info(t("seq.no_alternatives"))
         return
     rest = pos.rest
-    steps = compact_steps(logits[: len(pos.top)], math.log(rest) if rest > 0 else -math.inf, 1 if rest > 0 else 0)
-    st.plotly_chart(figures.compare_steps(labels, steps, others_label=t("seq.rest")), config=figures.plotly_config("logitsviz-position"),
-                    key=f"chart_position_{key}")
+    known = sum(1 for _, lp in pos.top if math.isfinite(lp))
+    steps = compact_steps(logits[:known], math.log(rest) if rest > 0 else -math.inf, 1 if rest > 0 else 0)
+    shown = [t("lm.gen.drawn", token=label) if i < known and label == visible(pos.text) else label for i, label in enumerate(labels)]
+    st.plotly_chart(figures.compare_steps(shown, steps, others_label=t("seq.rest_model" if seq.exact else "seq.rest")),
+                    config=figures.plotly_config("logitsviz-position"), key=f"chart_position_{key}")
     if rest > 0:
-        st.caption(t("seq.rest_caption", pct=f"{100 * rest:.2f}"))
+        st.caption(t("seq.rest_caption_exact" if seq.exact else "seq.rest_caption", pct=f"{100 * rest:.2f}"))
     b1, b2, _ = st.columns([1, 1, 2])
     if b1.button(t("lm.open_explorer"), icon=":material/bar_chart:", key=f"{key}_explorer"):
         state.set_current(labels, logits, source="link")
@@ -103,7 +108,7 @@ def distribution(pos: Position) -> tuple[list[str], np.ndarray]:
     labels = [text for text, _ in known]
     logits = [lp for _, lp in known]
     if known and pos.rest > 0:
-        labels.append(t("seq.rest"))
+        labels.append(t("seq.rest_model" if pos.entropy_bits is not None else "seq.rest"))
         logits.append(math.log(pos.rest))
     return labels, np.array(logits, dtype=np.float64)
 

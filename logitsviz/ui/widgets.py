@@ -30,6 +30,47 @@ def init_language() -> str:
     return lang
 
 
+def fragment(func=None, **kwargs):
+    """``st.fragment`` whose every run speaks the session's language (a fragment's own run starts without it)."""
+    import functools
+
+    def wrap(f):
+        @functools.wraps(f)
+        def run(*args, **kw):
+            i18n.set_language(st.session_state.get(LANG, i18n.DEFAULT_LANGUAGE))
+            return f(*args, **kw)
+
+        return st.fragment(run, **kwargs)
+
+    return wrap(func) if func is not None else wrap
+
+
+def tabs(key: str, ids: Sequence[str], label_key: str) -> list:
+    """``st.tabs`` whose open tab is in the link (``?key=id``, the first tab left out) and stays open across languages.
+
+    ``label_key`` formats a tab's id into its catalogue key (``"cal.tab.{}"``).
+    The tab's label is the widget's value, which changes with the language:
+    the link carries the id instead, and a label from the language just left
+    is mapped back to its id.
+    """
+    labels = {i: t(label_key.format(i)) for i in ids}
+    held = st.session_state.get(key)
+    if held not in labels.values():
+        chosen = next((i for i in ids for lang in i18n.LANGUAGES if held is not None and t(label_key.format(i), lang=lang) == held),
+                      None)
+        if chosen is None:
+            wanted = st.query_params.get(key)
+            chosen = wanted if wanted in labels else ids[0]
+        st.session_state[key] = labels[chosen]
+    out = st.tabs(list(labels.values()), key=key, on_change="rerun")
+    opened = next((i for i in ids if labels[i] == st.session_state.get(key)), ids[0])
+    if opened == ids[0]:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = opened
+    return out
+
+
 def _on_language_change() -> None:
     from logitsviz.ui import state  # the current preset is re-read in the new language
 

@@ -113,14 +113,33 @@ def _tail(path: str, n: int = 2000) -> str:
         return re.sub(r"\x1b\[[0-9;]*m", "", fh.read().decode(errors="replace"))[-n:]  # without the log's colours
 
 
+# How long a browser test waits for the page's state (a run finished, an element drawn) before failing. Generous,
+# because CI shares its 2 cores: the tests wait on state, never on a fixed time, so a quiet machine is no slower.
+PATIENCE_MS = 120_000
+
+
 def launch(playwright):
-    """A headless Chromium browser."""
+    """A headless Chromium browser whose every context and page waits up to :data:`PATIENCE_MS` for the page's state."""
     path = chromium_path()
     kwargs = {"executable_path": path} if path else {}
-    return playwright.chromium.launch(headless=True, args=CHROMIUM_ARGS, **kwargs)
+    browser = playwright.chromium.launch(headless=True, args=CHROMIUM_ARGS, **kwargs)
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def patient_context(*args, **kw):
+        context = new_context(*args, **kw)
+        context.set_default_timeout(PATIENCE_MS)
+        return context
+
+    def patient_page(*args, **kw):
+        page = new_page(*args, **kw)
+        page.set_default_timeout(PATIENCE_MS)
+        return page
+
+    browser.new_context, browser.new_page = patient_context, patient_page
+    return browser
 
 
-def wait_for_app(page, timeout: float = 30_000) -> None:
+def wait_for_app(page, timeout: float = PATIENCE_MS) -> None:
     """Wait until the script has finished running and a chart is drawn."""
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=timeout)
     page.wait_for_function(

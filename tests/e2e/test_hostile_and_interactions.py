@@ -23,8 +23,10 @@ def paste(page, text: str) -> None:
     page.get_by_role("tab", name=CATALOGS["en"]["explorer.tab_paste"]).click()
     box = page.get_by_role("textbox", name=CATALOGS["en"]["explorer.paste_label"])
     box.fill(text)
+    before = page.evaluate("() => location.search")
     box.press("Control+Enter")
-    page.wait_for_timeout(300)
+    # the run answers with a new link (the input is in it) or an error box: wait for that, not for a fixed time
+    page.wait_for_function("(b) => location.search !== b || !!document.querySelector('[data-testid=stAlertContentError]')", arg=before)
     wait_for_app(page)
 
 
@@ -77,7 +79,7 @@ def test_paste_upload_and_temperature(page, app_url, tmp_path):
     bad.write_bytes(b"MZ")
     wait_for_app(page)
     page.locator("input[type=file]").last.set_input_files(str(bad))
-    page.wait_for_timeout(800)
+    page.get_by_text("notes.exe").first.wait_for()  # the uploader lists the file it refused
     assert exceptions(page) == []
     assert predicted(page) == "class 2"
     # the temperature slider by keyboard: the probability of the winner drops as T rises
@@ -87,7 +89,7 @@ def test_paste_upload_and_temperature(page, app_url, tmp_path):
     slider.focus()
     for _ in range(4):
         slider.press("ArrowRight")
-    page.wait_for_timeout(600)
+    page.wait_for_function("() => location.search.includes('T=')")  # the slider's run wrote the new temperature
     wait_for_app(page)
     assert float(prob.inner_text().rstrip("%")) < before
     assert "T=" in page.url
@@ -125,7 +127,7 @@ def test_oversized_upload_is_refused_by_the_server(browser, tmp_path):
         wait_for_app(page)
         page.get_by_role("tab", name=CATALOGS["en"]["explorer.tab_upload"]).click()
         page.locator("input[type=file]").last.set_input_files(str(big))
-        page.wait_for_selector("text=/must be .*MB or smaller/i", timeout=15_000)
+        page.wait_for_selector("text=/must be .*MB or smaller/i")
         assert exceptions(page) == []
         assert predicted(page) == "b"
         context.close()

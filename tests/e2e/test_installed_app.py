@@ -48,7 +48,7 @@ def test_the_installed_app_keeps_its_settings_from_any_folder(installed, browser
             "the installed app did not start"
         page = browser.new_page(viewport={"width": 1366, "height": 900})
         page.goto(f"http://127.0.0.1:{port}/?lang=en")
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+        page.wait_for_selector(".js-plotly-plot .main-svg")
         assert page.locator("[data-testid=stAppDeployButton]").count() == 0
         colour = page.eval_on_selector("[data-testid=stSliderThumbValue]", "e => getComputedStyle(e).color")
         assert colour == PRIMARY

@@ -32,13 +32,13 @@ def test_next_token_generate_and_branch(browser, lm_url, lang):
     box = strip.locator(".bars .point path").nth(2).bounding_box()  # the third generated token
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # plotly reads clicks on its drag layer
     branch = page.get_by_role("button", name=CATALOGS[lang]["lm.gen.branch"])
-    branch.wait_for(timeout=30_000)
+    branch.wait_for()
     branch.click()
     page.wait_for_function(
         "(before) => [...document.querySelectorAll('textarea')].some(t => t.value.length > before.length && t.value.startsWith(before))",
-        arg=before, timeout=30_000,
+        arg=before,
     )
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
     assert exceptions(page) == []
     page.close()
 
@@ -61,7 +61,7 @@ def test_the_page_says_how_to_enable_it_without_the_extra(browser, tmp_path):
     with serve(env={"PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}) as url:
         page = browser.new_page(viewport={"width": 1366, "height": 900})
         page.goto(f"{url}/lm?lang=en")
-        page.get_by_text("pip install -r requirements-lm.txt").wait_for(timeout=30_000)
+        page.get_by_text("pip install -r requirements-lm.txt").wait_for()
         assert exceptions(page) == []
         page.goto(f"{url}/?lang=en")
         wait_for_app(page)
@@ -83,11 +83,11 @@ def test_language_model_code_loads_only_when_its_page_opens(browser, tiny_models
         for path in ("/?lang=en", "/tour?lang=en", "/decoding?lang=en", "/tokens?lang=en", "/calibration?lang=en",
                      "/losses?lang=en", "/stability?lang=en"):
             page.goto(url + path)
-            wait_for_app(page, timeout=60_000)
+            wait_for_app(page)
             assert exceptions(page) == [], path
         assert not _loaded_torch(proc.pid), "a page other than the language model's loaded torch"
         page.goto(f"{url}/lm?lang=en&model={quote(str(tiny_models['gpt2']))}")
-        wait_for_app(page, timeout=60_000)
+        wait_for_app(page)
         assert exceptions(page) == []
         assert _loaded_torch(proc.pid)
         page.close()

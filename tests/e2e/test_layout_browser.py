@@ -43,6 +43,11 @@ MEASURE = """() => {
 }"""
 
 
+def settle(page) -> None:
+    """Until the browser has laid out and painted what the last run drew (KaTeX, plotly): two animation frames."""
+    page.evaluate("() => document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))))")
+
+
 @pytest.fixture
 def phone(browser):
     context = browser.new_context(viewport=PHONE, locale="en-US", is_mobile=True, has_touch=True)
@@ -60,10 +65,11 @@ def test_page_fits_a_phone(phone, app_url, path, lang):
     problems = phone.evaluate(MEASURE)
     tabs = phone.get_by_role("tab")
     for i in range(1, tabs.count()):  # the first tab is what was just measured
+        before = phone.evaluate("() => location.search")
         tabs.nth(i).click()
-        phone.wait_for_timeout(300)
-        # a tab that runs only when open (the Calibration page's) re-runs the page first: wait for the run to end
-        phone.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
-        phone.wait_for_timeout(600)  # let KaTeX and plotly lay it out
+        # opening a tab runs the page and writes the tab into the link: wait for that run to end
+        phone.wait_for_function("(b) => location.search !== b", arg=before)
+        phone.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
+        settle(phone)
         problems += [f"tab {i}: {p}" for p in phone.evaluate(MEASURE)]
     assert problems == [], problems

@@ -38,14 +38,14 @@ def test_calibration_tabs_from_a_link(page, app_url, lang):
     m = examples.digits_model()
     cmp = calibration.compare_maps(m.logits, m.labels, split=0.3, rng=2)
     sizes = CATALOGS[lang]["cal.maps.sizes"].format(cal=f"{cmp.calibration_rows:,}", test=f"{cmp.test_rows:,}", seed=2)
-    page.get_by_text(sizes).wait_for(timeout=60_000)
+    page.get_by_text(sizes).wait_for()
     assert exceptions(page) == []
     assert CATALOGS[lang][f"cal.map.{cmp.best('nll')}"] in page.inner_text("body")
     page.get_by_role("tab", name=CATALOGS[lang]["cal.tab.metrics"]).click()
-    page.get_by_text(CATALOGS[lang]["cal.metrics.title"].format(T="1")).wait_for(timeout=60_000)
-    page.get_by_text(CATALOGS[lang]["cal.brier.caption"].split("{")[0].strip()).first.wait_for(timeout=60_000)
+    page.get_by_text(CATALOGS[lang]["cal.metrics.title"].format(T="1")).wait_for()
+    page.get_by_text(CATALOGS[lang]["cal.brier.caption"].split("{")[0].strip()).first.wait_for()
     charts = page.locator(".js-plotly-plot")
     assert charts.count() >= 2 and exceptions(page) == []
     assert "split=0.3" in page.url and "seed=2" in page.url  # the closed tab's settings stay in the link
     page.get_by_role("tab", name=CATALOGS[lang]["cal.tab.maps"]).click()
-    page.get_by_text(sizes).wait_for(timeout=60_000)  # and on the page when it opens again
+    page.get_by_text(sizes).wait_for()  # and on the page when it opens again

@@ -35,7 +35,7 @@ def sockets_opened(page) -> list:
 
 
 def idle(page) -> None:
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
 
 
 def test_pages_come_back_as_they_were_after_a_sigkill(browser, tmp_path):
@@ -82,7 +82,7 @@ def test_pages_come_back_as_they_were_after_a_sigkill(browser, tmp_path):
         wait_for_app(upload)
         upload.get_by_role("tab", name=EN["explorer.tab_upload"]).click()
         upload.locator("input[type=file]").first.set_input_files(str(big))
-        upload.wait_for_function("() => location.search.includes('input=unlinked')", timeout=60_000)
+        upload.wait_for_function("() => location.search.includes('input=unlinked')")
         idle(upload)
 
         counts = len(explorer_sockets), len(decoding_sockets), len(upload_sockets)
@@ -106,7 +106,7 @@ def test_pages_come_back_as_they_were_after_a_sigkill(browser, tmp_path):
                 page.wait_for_timeout(250)
             assert opened[-1][0] >= 10, f"the page reconnected but the app did not run again ({opened[-1][0]} messages)"
         for page in (explorer, decoding, upload):
-            wait_for_app(page, timeout=60_000)
+            wait_for_app(page)
             assert exceptions(page) == []
 
         # the same address, the same figures, the same settings
@@ -121,6 +121,6 @@ def test_pages_come_back_as_they_were_after_a_sigkill(browser, tmp_path):
         assert decoding.get_by_role("switch", name=EN["decode.filter.top_k.name"]).is_checked()
 
         # the upload could not be carried: the page says so instead of passing off the example as the user's input
-        upload.get_by_text(EN["link.unlinked"]).wait_for(timeout=30_000)
+        upload.get_by_text(EN["link.unlinked"]).wait_for()
         assert "input=unlinked" not in upload.url
     context.close()
