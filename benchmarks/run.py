@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = ["core", "grid", "explorer_rerun", "sampling_speed", "calibration_speed", "lm_speed", "cold_start"]
+MODULES = ["core", "grid", "explorer_rerun", "sampling_speed", "calibration_speed", "lm_speed", "cold_start", "lm_first_open"]
 
 
 def main() -> None:

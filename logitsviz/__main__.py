@@ -335,8 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("lm", help="a language model's next-token distribution, or the surprise of each token of a text",
                        description="Print the most likely next tokens after PROMPT (or, with --score, each token's surprise and the "
-                                   "text's perplexity). --model is a Hugging Face id or a local folder; 'builtin' is the small model "
-                                   "trained here on Python's docs. Needs the lm extra.")
+                                   "text's perplexity). --model is a Hugging Face id or a local folder; 'builtin' is the small bilingual "
+                                   "model shipped with logitsviz. Needs the lm extra.")
     m.add_argument("prompt", nargs="?", help="the text to continue")
     m.add_argument("--model", default="builtin", help="Hugging Face id, local folder, or 'builtin' (default)")
     m.add_argument("--score", metavar="TEXT", help="score TEXT instead: surprise per token and perplexity")

@@ -9,9 +9,6 @@ hand to look like a language model's, not produced by one.
 from __future__ import annotations
 
 import json
-import os
-import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,6 +32,8 @@ __all__ = [
     "api_response_example",
     "language_model",
     "language_model_folder",
+    "language_model_path",
+    "load_language_model",
     "decoding_preset",
     "digit_example",
     "digits_model",
@@ -263,126 +262,47 @@ def digit_example(index: int) -> tuple[list[str], np.ndarray]:
     return [str(d) for d in range(10)], m.logits[int(index) % m.logits.shape[0]].copy()
 
 
-# ------------------------------------------- the built-in language model: Python's own docs ----
+# ------------------------------------------- the built-in language model: shipped with the package ----
 
 LANGUAGE_MODEL = "builtin"  # the name the app and the command line use for it
-_LM_VERSION = 1
 
 
 @dataclass(frozen=True)
 class TrainedLM:
-    """What training the built-in language model produced: where it is, and how well it does."""
+    """The built-in language model: where its files are, what it was trained on, and how well it does on text it never saw."""
 
     folder: Path
+    parameters: int
     steps: int
-    train_tokens: int
-    held_out_perplexity: float  # on the last 5% of the text, which training never saw
-    seconds: float
+    train_seconds: float
+    data: dict  # {"en": {"source", "licence", "documents", "bytes"}, "zh": {…}}
+    held_out: dict  # {"en": {"bits_per_byte", "bits_per_token", "perplexity", "tokens", "bytes"}, "zh": {…}}
 
 
 def language_model_folder() -> Path:
-    """Where the built-in model lives: ``$LOGITSVIZ_CACHE`` (default ``~/.cache/logitsviz``), one folder per Python version."""
-    root = Path(os.environ.get("LOGITSVIZ_CACHE") or Path.home() / ".cache" / "logitsviz")
-    return root / f"pydoc-gpt-v{_LM_VERSION}-py{sys.version_info.major}.{sys.version_info.minor}"
+    """Where the built-in model's files are: inside the package (``logitsviz/models/builtin``), nothing to download or train."""
+    return Path(__file__).resolve().parent / "models" / "builtin"
 
 
-def language_model(progress: Callable[[float], None] | None = None, steps: int = 500) -> TrainedLM:
-    """The built-in language model, trained at first use (about a minute on 2 CPU cores) and kept on disk after.
+@lru_cache(maxsize=1)
+def language_model() -> TrainedLM:
+    """The built-in language model's card: a small bilingual GPT-2 shipped with the package.
 
-    A small GPT-2 (3 layers, 128 wide, 2,048 byte-level BPE tokens, 0.9 M
-    parameters) trained on the Python Language Reference that ships inside
-    every Python (``pydoc_data.topics``, about 460 KB of English): nothing
-    is downloaded. It writes English about Python, badly but recognisably:
-    enough to show real next-token distributions offline. It needs the
-    ``lm`` extra (torch, transformers, tokenizers).
+    4 layers, 256 wide, a byte-level BPE vocabulary of 8,192 tokens (English
+    and Chinese), float16 weights. Trained by ``scripts/train_builtin_lm.py``
+    on Python's own documentation (``pydoc_data.topics`` and the standard
+    library's docstrings) and Debian's Chinese manual pages (``manpages-zh``);
+    ``held_out`` holds its bits per byte on documents of each language it
+    never trained on. Loading it needs the ``lm`` extra; this card does not.
 
-    ``progress(fraction)`` is called as training goes. The folder is written
-    in full, then renamed into place, so two processes training at once
-    cannot leave a half-written model.
+    >>> card = language_model()
+    >>> sorted(card.held_out), card.parameters > 1_000_000
+    (['en', 'zh'], True)
     """
     folder = language_model_folder()
-    meta = folder / "logitsviz-training.json"
-    with _LM_LOCK:
-        if not meta.is_file():
-            _train_language_model(folder, steps, progress)
-    info = json.loads(meta.read_text(encoding="utf-8"))
-    return TrainedLM(folder, info["steps"], info["train_tokens"], info["held_out_perplexity"], info["seconds"])
-
-
-_LM_LOCK = threading.Lock()
-
-
-def _corpus() -> list[str]:
-    import pydoc_data.topics
-
-    return [pydoc_data.topics.topics[key] for key in sorted(pydoc_data.topics.topics)]
-
-
-def _train_language_model(folder: Path, steps: int, progress: Callable[[float], None] | None) -> None:
-    """Train the tokenizer and the model, write them with ``save_pretrained`` into ``folder`` (atomically)."""
-    import math
-    import shutil
-    import tempfile
-    import time
-
-    from logitsviz import lm
-
-    torch, transformers = lm._require()
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    start = time.perf_counter()
-    docs = _corpus()
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(docs, trainers.BpeTrainer(vocab_size=2048, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                                      special_tokens=["<|endoftext|>"], show_progress=False))
-    tokenizer = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>")
-    ids = np.concatenate([[tokenizer.eos_token_id, *tokenizer(d).input_ids] for d in docs])
-    split = int(ids.size * 0.95)  # the last 5% is held out to measure the model
-    train, held_out = ids[:split], ids[split:]
-
-    torch.manual_seed(0)
-    context, batch = 128, 16
-    config = transformers.GPT2Config(vocab_size=len(tokenizer), n_positions=context, n_embd=128, n_layer=3, n_head=4,
-                                     bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                                     resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
-    model = transformers.GPT2LMHeadModel(config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=steps, pct_start=0.1)
-    rng = np.random.default_rng(0)
-
-    def windows(data: np.ndarray, n: int):
-        starts = rng.integers(0, data.size - context - 1, n)
-        return torch.tensor(np.stack([data[s : s + context] for s in starts]))
-
-    model.train()
-    for step in range(steps):
-        x = windows(train, batch)
-        loss = model(x, labels=x).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        if progress is not None and step % 10 == 0:
-            progress(step / steps)
-    model.eval()
-    with torch.no_grad():
-        held = [model(x, labels=x).loss.item() for x in (windows(held_out, batch) for _ in range(10))]
-    info = {"steps": steps, "train_tokens": int(train.size), "held_out_perplexity": math.exp(float(np.mean(held))),
-            "seconds": time.perf_counter() - start, "corpus": "pydoc_data.topics", "python": sys.version.split()[0]}
-
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    (tmp / "logitsviz-training.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
-    try:
-        tmp.rename(folder)
-    except OSError:  # another process finished first: keep its model
-        shutil.rmtree(tmp, ignore_errors=True)
-    if progress is not None:
-        progress(1.0)
+    info = json.loads((folder / "training.json").read_text(encoding="utf-8"))
+    return TrainedLM(folder, int(info["parameters"]), int(info["steps"]), float(info["train_seconds"]), info["data"],
+                     info["held_out"])
 
 
 # ------------------------------------------------ an API response with log-probabilities ----
@@ -424,11 +344,16 @@ def api_response_example() -> str:
         "logprobs": {"content": content}}]}, ensure_ascii=False, indent=1)
 
 
-def load_language_model(name: str):
-    """The language model called ``name``: the built-in one (trained on first use) or anything :func:`logitsviz.lm.load` takes.
+def language_model_path(name: str) -> str:
+    """What :func:`logitsviz.lm.load` is given for the model called ``name``: the built-in one's folder, or ``name`` itself."""
+    return str(language_model_folder()) if name == LANGUAGE_MODEL else name
 
-    Needs the ``lm`` extra; loaded once per process, as ``lm.load`` caches it.
+
+def load_language_model(name: str):
+    """The language model called ``name``: the built-in one (shipped with the package) or anything :func:`logitsviz.lm.load` takes.
+
+    Needs the ``lm`` extra; loaded once per process, as ``lm.load`` keeps it.
     """
     from logitsviz import lm
 
-    return lm.load(str(language_model().folder)) if name == LANGUAGE_MODEL else lm.load(name)
+    return lm.load(language_model_path(name))

@@ -114,6 +114,8 @@ class SoftmaxSteps:
     margin: float  # z of the best minus z of the runner-up
     raw_exps: np.ndarray | None = None  # exp(z) with no shift, as textbooks write it (inf where it overflows)
     raw_exp_sum: float = float("nan")  # sum of exp(z) over all classes (inf when it overflows)
+    temperature: float = 1.0  # the T and c of z = (x + c) / T, so a chart can say what it draws
+    shift: float = 0.0
 
 
 def softmax_steps(
@@ -189,6 +191,8 @@ def softmax_steps(
         perplexity=float(2.0**h_bits),
         margin=margin,
         **_unshifted(z[index], lse),
+        temperature=float(temperature),
+        shift=float(shift),
     )
 
 

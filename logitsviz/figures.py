@@ -107,9 +107,20 @@ def plotly_config(filename: str) -> dict:
     }
 
 
-def _panel_title(key: str) -> str:
-    """A panel's title from the catalogue: ``<key>_head`` over ``<key>_sub`` in smaller grey type (our strings only)."""
-    return f"{t(key + '_head')}<br><span style=\"font-size:11px;color:#6b7280\">{t(key + '_sub')}</span>"
+def _panel_title(key: str, sub: str | None = None) -> str:
+    """A panel's title from the catalogue: ``<key>_head`` over ``<key>_sub`` (or ``sub``) in smaller grey type (our strings only)."""
+    return f"{t(key + '_head')}<br><span style=\"font-size:11px;color:#6b7280\">{sub or t(key + '_sub')}</span>"
+
+
+def _logits_title(temperature: float, shift: float) -> str:
+    """What the left panel draws: the raw logits, or z = (x + c) / T when a temperature or a shift applies."""
+    if temperature == 1.0 and shift == 0.0:
+        return _panel_title("fig.logits")
+    if shift == 0.0:
+        return _panel_title("fig.scaled", t("fig.scaled_sub_t", T=f"{temperature:g}"))
+    if temperature == 1.0:
+        return _panel_title("fig.scaled", t("fig.scaled_sub_c", c=f"{shift:g}"))
+    return _panel_title("fig.scaled", t("fig.scaled_sub_ct", T=f"{temperature:g}", c=f"{shift:g}"))
 
 
 def _figure(data: list[dict], layout: dict) -> go.Figure:
@@ -223,7 +234,7 @@ def compare_steps(labels: Sequence[str], steps: SoftmaxSteps, others_label: str 
         dict(bar, x=b["probs"], marker=dict(color=b["color_p"], pattern=pattern), text=[f"{100 * v:.1f}%" if show_text else "" for v in b["probs"]],
              hovertext=b["hover_p"], name=t("fig.probs_title"), xaxis="x2", yaxis="y2"),
     ]
-    layout = _compare_layout((lo, hi), max(b["probs"]), len(b["names"]))
+    layout = _compare_layout((lo, hi), max(b["probs"]), len(b["names"]), _logits_title(steps.temperature, steps.shift))
     if lo < 0 < hi and base != 0:  # zero in view but not the baseline: mark it
         layout["shapes"] = [dict(type="line", xref="x", x0=0, x1=0, yref="y domain", y0=0, y1=1, line=dict(color="#888", width=1, dash="dot"))]
     return _figure(data, layout)
@@ -256,7 +267,7 @@ def _logit_axis(finite: list[float]) -> tuple[float, float, float]:
     return base, base, largest + 1.4 * pad
 
 
-def _compare_layout(x_range: tuple[float, float], top_prob: float, n_bars: int) -> dict:
+def _compare_layout(x_range: tuple[float, float], top_prob: float, n_bars: int, logits_title: str | None = None) -> dict:
     """Two panels side by side sharing one category axis (what make_subplots(1, 2, shared_yaxes=True) lays out)."""
     y_axis = dict(type="category", autorange="reversed", automargin=True, domain=[0.0, 1.0])
     # each title starts at its panel's left edge, on two short lines: one centred line each ran into the other on a phone
@@ -268,7 +279,8 @@ def _compare_layout(x_range: tuple[float, float], top_prob: float, n_bars: int) 
         xaxis2=dict(anchor="y2", domain=[0.52, 1.0], range=[0, min(1.0, top_prob * 1.22 + 0.02)], tickformat=".0%",
                     gridcolor=COLORS["grid"]),
         yaxis2=dict(y_axis, anchor="x2", matches="y", showticklabels=False),
-        annotations=[dict(title, text=_panel_title("fig.logits"), x=0.0), dict(title, text=_panel_title("fig.probs"), x=0.52)],
+        annotations=[dict(title, text=logits_title or _panel_title("fig.logits"), x=0.0),
+                     dict(title, text=_panel_title("fig.probs"), x=0.52)],
         height=max(260, 70 + 26 * n_bars),
         margin=dict(l=8, r=24, t=52, b=24),
         showlegend=False,
@@ -762,14 +774,16 @@ _ENTROPY_SCALE = [[0.0, "#1F3B73"], [0.5, "#3A9E8F"], [1.0, "#F2D16B"]]  # sure 
 def rows_overview(view: RowsOverview, labels: Sequence[str]) -> go.Figure:
     """One point per row: its top probability (height), its entropy (colour); click one to open that row."""
     n = view.max_prob.size
-    hover = [t("fig.row_hover", row=i, label=safe_label(labels[int(c)]), p=f"{100 * p:.1f}", h=number(h, 2), m=number(m, 2))
+    hover = [t("fig.row_hover", row=i + 1, label=safe_label(labels[int(c)]), p=f"{100 * p:.1f}", h=number(h, 2), m=number(m, 2))
              for i, (c, p, h, m) in enumerate(zip(view.argmax, view.max_prob, view.entropy_bits, view.margin))]
-    data = [dict(type="scattergl" if n > 2000 else "scatter", x=np.arange(n), y=view.max_prob, mode="markers+lines" if n <= 200 else "markers",
+    data = [dict(type="scattergl" if n > 2000 else "scatter", x=np.arange(1, n + 1), y=view.max_prob, mode="markers+lines" if n <= 200 else "markers",
                  line=dict(color=COLORS["grid"], width=1),
                  marker=dict(size=9 if n <= 200 else 5, color=view.entropy_bits, colorscale=_ENTROPY_SCALE, cmin=0, showscale=True,
                              colorbar=dict(title=dict(text=t("fig.row_entropy"), side="right"), thickness=10)),
                  hovertext=hover, hoverinfo="text", unselected=dict(marker=dict(opacity=0.4)))]
     layout = dict(height=240, margin=dict(l=8, r=8, t=10, b=8), showlegend=False, dragmode=False, clickmode="event+select",
-                  xaxis=dict(title=dict(text=t("fig.row")), gridcolor=COLORS["grid"], rangemode="tozero"),
+                  # rows counted from 1, as the row picker counts them; whole numbers only (no "0.5" between two rows)
+                  xaxis=dict(title=dict(text=t("fig.row")), gridcolor=COLORS["grid"], tickformat="d",
+                             **({"dtick": 1} if n <= 12 else {"nticks": 12})),
                   yaxis=dict(title=dict(text=t("fig.row_top_p")), range=[0, 1.05], tickformat=".0%", gridcolor=COLORS["grid"]))
     return _figure(data, layout)

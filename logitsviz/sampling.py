@@ -1240,6 +1240,16 @@ ORDERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# What each project samples with when nobody sets anything: the units it turns on, with their values (the rest off).
+DEFAULTS: dict[str, dict[str, float]] = {
+    # common/common.h, common_params_sampling (llama.cpp, 2026): top_k 40, top_p 0.95, min_p 0.05, temp 0.8; typical 1.0,
+    # penalties 1.0 / 0, DRY multiplier 0, XTC probability 0, top-nσ -1 and mirostat 0 are all off
+    "llama.cpp": {"top_k": 40, "top_p": 0.95, "min_p": 0.05, "temperature": 0.8},
+    # transformers' GenerationConfig with do_sample=True: temperature 1.0, top_k 50, top_p 1.0 (off), the rest off
+    "transformers": {"temperature": 1.0, "top_k": 50},
+}
+
+
 @dataclass(frozen=True)
 class Stage:
     """One step of a decoding pipeline: its filter, the logits before and after, and the threshold it applied."""

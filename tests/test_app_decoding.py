@@ -246,3 +246,22 @@ def test_the_leading_space_mark_is_explained_only_where_a_token_has_one(src):
     assert spaced == (src != "weather_zh")  # the Chinese example is the one without spaces: both captions are reached
     assert (t("decode.illustrative", lang="en") in captions) == spaced
     assert (t("decode.illustrative_no_space", lang="en") in captions) == (not spaced)
+
+
+@pytest.mark.parametrize("order", sorted(sampling.DEFAULTS))
+def test_choosing_a_projects_order_loads_its_defaults(order):
+    # the llama.cpp preset ordered the stages but kept the page's own values: its name promises llama.cpp's defaults
+    start = "text-generation-webui"  # another order first: choosing one is what loads its defaults
+    at = _open("decoding", {"lang": "en", "src": "capital", "order": start})
+    at.selectbox(key="order").set_value(order).run()
+    assert not at.exception and not at.error
+    defaults = sampling.DEFAULTS[order]
+    for name in sampling.FILTERS:
+        assert at.toggle(key=f"on_{name}").value == (name in defaults), name
+    for name, value in defaults.items():
+        assert at.number_input(key=name).value == pytest.approx(value), name
+    assert at.query_params["order"] == order
+    # the link holds the defaults: a fresh session from it shows the same chain
+    again = _open("decoding", dict(at.query_params))
+    for name in sampling.FILTERS:
+        assert again.toggle(key=f"on_{name}").value == (name in defaults), name

@@ -276,7 +276,9 @@ def test_pasted_rows_open_one_row_and_the_row_is_in_the_link():
     assert metrics(at)[t("metric.pred", lang="en")] == "class 2"
     assert chart_probs(at) == pytest.approx(p.tolist())
     assert at.query_params["row"] == "0"
-    at.number_input(key="row").set_value(1).run()
+    assert at.number_input(key="row_shown").value == 1  # rows counted from 1, as the overview counts them
+    at.number_input(key="row_shown").set_value(2).run()  # the second row (typing 2 for it showed a red box)
+    assert not at.error
     assert metrics(at)[t("metric.pred", lang="en")] == "class 1"
     assert chart_probs(at) == pytest.approx(sp.softmax([0.5, 2.0, -1.0]).tolist())
     assert at.query_params["row"] == "1"
@@ -285,6 +287,22 @@ def test_pasted_rows_open_one_row_and_the_row_is_in_the_link():
     ys = np.frombuffer(__import__("base64").b64decode(ys["bdata"]), dtype=ys["dtype"]).tolist()
     assert ys == pytest.approx([max(sp.softmax([1.2, -0.3, 4.1])), max(sp.softmax([0.5, 2.0, -1.0]))])
     assert any(i.value == t("explorer.table_rows", lang="en", n="2") for i in at.info)
+
+
+def test_the_rows_overview_is_drawn_at_the_temperature_in_use():
+    # a row drawn at 94 % while the tiles said 83.5 %: the overview ignored the temperature
+    at = run({"logits": BATCH, "T": "2.0"})
+    overview = json.loads(next(c for c in at.get("plotly_chart") if c.key == "chart_rows").proto.spec)
+    ys = overview["data"][0]["y"]
+    ys = np.frombuffer(__import__("base64").b64decode(ys["bdata"]), dtype=ys["dtype"]).tolist()
+    assert ys == pytest.approx([max(sp.softmax(np.array([1.2, -0.3, 4.1]) / 2)), max(sp.softmax(np.array([0.5, 2.0, -1.0]) / 2))])
+    assert metrics(at)[t("metric.prob", lang="en")] == f"{100 * ys[0]:.1f}%"
+    assert overview["layout"]["xaxis"]["dtick"] == 1 and overview["layout"]["xaxis"]["tickformat"] == "d"  # no "0.5" row
+    xs = overview["data"][0]["x"]
+    assert np.frombuffer(__import__("base64").b64decode(xs["bdata"]), dtype=xs["dtype"]).tolist() == [1, 2]
+    # and the left chart says what it draws: z / T, not the raw logits
+    compare = json.loads(next(c for c in at.get("plotly_chart") if c.key == "chart_compare").proto.spec)
+    assert "T = 2" in compare["layout"]["annotations"][0]["text"]
 
 
 def test_a_link_opens_the_row_it_names():
@@ -302,7 +320,7 @@ def test_uploaded_rows_and_the_decoding_lab_decodes_the_row_in_use():
     at = run()
     at.tabs[2].file_uploader[0].set_value(("batch.npy", buf.getvalue(), "application/octet-stream")).run()
     assert_clean(at)
-    at.number_input(key="row").set_value(3).run()
+    at.number_input(key="row_shown").set_value(4).run()
     assert metrics(at)[t("metric.pred", lang="en")] == f"class {int(np.argmax(z[3]))}"
     from tests.apptest import switch
 

@@ -61,18 +61,52 @@ def test_generate_and_score_tabs(tiny_models, local_models):
     assert len(charts) == 3  # next token, the generated strip, the surprise strip
 
 
-def test_the_built_in_model_trains_once_and_loads(tmp_path, monkeypatch):
-    monkeypatch.setenv("LOGITSVIZ_CACHE", str(tmp_path))
-    trained = examples.language_model(steps=15)  # a short training: the real trainer and folder, fewer steps
-    assert trained.folder.is_dir() and trained.steps == 15 and np.isfinite(trained.held_out_perplexity)
-    stamp = (trained.folder / "model.safetensors").stat().st_mtime
-    at = open_page({"prompt": "The for statement"})
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_built_in_model_opens_at_once_in_both_languages(lang):
+    # shipped with the package: nothing is trained or downloaded; its prompt is in the page's language
+    at = open_page({"lang": lang, "lmT": "1.0"})
     assert not at.error and not at.exception
-    assert (trained.folder / "model.safetensors").stat().st_mtime == stamp  # not trained again
-    model = lm.load(str(trained.folder))
-    assert model.architecture == "GPT2LMHeadModel" and model.vocab_size == 2048
-    _, logits = model.next_token_logits("The for statement")
-    assert metric(at, "metric.prob") == f"{100 * sp.softmax(logits.astype(np.float64)).max():.1f}%"
+    prompt = t("lm.default_prompt_builtin", lang=lang)
+    assert at.text_area(key="prompt").value == prompt
+    model = lm.load(str(examples.language_model_folder()))
+    assert model.architecture == "GPT2LMHeadModel" and model.vocab_size == 8192
+    _, logits = model.next_token_logits(prompt)
+    assert metric(at, "metric.prob", lang=lang) == f"{100 * sp.softmax(logits.astype(np.float64)).max():.1f}%"
+    card = examples.language_model()
+    # the page says what the model read, and how well it reads each language
+    assert any(f"{card.held_out['zh']['bits_per_byte']:.2f}" in c.value and f"{card.held_out['en']['bits_per_byte']:.2f}" in c.value
+               for c in at.caption)
+
+
+def test_while_a_model_loads_the_page_shows_its_settings_and_a_progress_bar(tiny_models, local_models, monkeypatch):
+    import threading
+
+    from logitsviz.ui import language_model as page
+
+    release = threading.Event()
+    real = lm._load
+
+    def slow(name, report=None):
+        report("read", 0.5)
+        release.wait(30)
+        return real(name, report)
+
+    monkeypatch.setattr(lm, "_load", slow)
+    monkeypatch.setattr(page, "PATIENCE", 0.05)
+    folder = str(tiny_models["llama"])
+    lm._MODELS.pop(folder, None)
+    at = open_page({"model": folder, "prompt": "Once upon"})
+    assert not at.exception and not at.error
+    assert at.text_area(key="prompt").value == "Once upon"  # the prompt and the settings are there at once
+    assert at.select_slider(key="lmT") and at.number_input(key="g_steps")
+    bar = at.get("progress")
+    assert bar and bar[0].proto.text == t("lm.stage.read", lang="en", name=folder, percent="62")
+    assert any(c.value == t("lm.waiting", lang="en") for c in at.caption)
+    assert not at.get("plotly_chart")
+    release.set()
+    lm.loading(folder).wait(30)
+    at.run()
+    assert not at.exception and at.get("plotly_chart") and not at.get("progress")
 
 
 def test_a_folder_is_refused_unless_the_server_allows_it(tiny_models, monkeypatch):
@@ -177,3 +211,28 @@ def test_branch_continues_from_the_chosen_token(tiny_models, local_models):
     assert not at.exception
     assert at.text_area(key="prompt").value == "Paris is" + before
     assert not any(b.key == "branch" for b in at.button)  # the old selection is forgotten: no panel for the new text
+
+
+def test_a_deployment_can_preload_the_built_in_model(monkeypatch):
+    from logitsviz.ui import main
+
+    path = examples.language_model_path(examples.LANGUAGE_MODEL)
+    lm.forget()
+    main._preload.clear()
+    monkeypatch.setenv("LOGITSVIZ_PRELOAD_MODEL", "1")
+    at = _open(None, {"lang": "en"})  # the Explorer: no one asked for the language model yet
+    assert not at.exception
+    assert lm.loading(path).wait(120) is not None  # it was loading (or loaded) already
+    main._preload.clear()
+
+
+def test_without_the_setting_nothing_is_preloaded(monkeypatch):
+    from logitsviz.ui import main
+
+    path = examples.language_model_path(examples.LANGUAGE_MODEL)
+    lm.forget()
+    main._preload.clear()
+    monkeypatch.delenv("LOGITSVIZ_PRELOAD_MODEL", raising=False)
+    at = _open(None, {"lang": "en"})
+    assert not at.exception
+    assert path not in lm._MODELS and path not in lm._JOBS

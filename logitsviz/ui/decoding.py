@@ -119,6 +119,17 @@ def is_on(name: str) -> bool:
     return SPECS[name].enabled if wanted is None else wanted.lower() == "true"
 
 
+def _on_order() -> None:
+    """A project's order comes with that project's defaults: choosing llama.cpp samples as llama.cpp does out of the box."""
+    defaults = sampling.DEFAULTS.get(st.session_state.get("order"))
+    if defaults is None:  # an order without published defaults (text-generation-webui's), or the user's own
+        return
+    for name, spec in SPECS.items():
+        st.session_state[f"on_{name}"] = name in defaults
+        if name in defaults:  # its slider follows the number on the next run
+            st.session_state[name] = int(defaults[name]) if spec.integer else float(defaults[name])
+
+
 def _move(name: str, step: int) -> None:
     """Swap a card with its neighbour in the chain (the next enabled unit up or down); the order becomes the user's own."""
     seq = sequence()
@@ -456,7 +467,7 @@ def render() -> None:
         if "seq" not in st.session_state:
             st.session_state["seq"] = st.query_params.get("seq", "")
         # a select box: four orders do not fit side by side in this column (nor on a phone)
-        st.selectbox(t("decode.order"), options=PRESETS, key="order", persist_state="session",
+        st.selectbox(t("decode.order"), options=PRESETS, key="order", persist_state="session", on_change=_on_order,
                      format_func=lambda o: t(f"decode.order.{o}"), help=t("decode.order_help"))
         widgets.keep_in_url("order")
         if st.session_state["order"] == CUSTOM:

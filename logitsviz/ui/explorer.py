@@ -80,8 +80,11 @@ def _apply_table(edited: pd.DataFrame, cur: state.Current) -> None:
 # --------------------------------------------------------------- rows ----
 
 
+ROW_SHOWN = "row_shown"  # the row picker, counting from 1 as the overview does (the link keeps the 0-based index)
+
+
 def _on_row() -> None:
-    state.select_row(st.session_state.get(state.ROW, 0))
+    state.select_row(int(st.session_state.get(ROW_SHOWN, 1)) - 1)
 
 
 def _on_row_click() -> None:
@@ -90,14 +93,26 @@ def _on_row_click() -> None:
         state.select_row(int(points[0]["point_index"]))
 
 
-def rows_section(cur: state.Current) -> None:
-    """An input with several rows: all of them at a glance, and the one in use (in the link)."""
+def rows_section(cur: state.Current):
+    """An input with several rows: all of them at a glance (drawn by the view, at its temperature), and the row in use.
+
+    Returns the slot the overview goes in.
+    """
     n, c = cur.batch.shape
     st.subheader(t("explorer.rows_title"))
     st.caption(t("explorer.rows_caption", n=f"{n:,}", c=f"{c:,}"))
-    st.plotly_chart(figures.rows_overview(rows_overview(cur.batch), cur.labels), config=figures.plotly_config("logitsviz-rows"),
-                    key="chart_rows", on_select=_on_row_click, selection_mode="points")
-    st.number_input(t("explorer.row"), min_value=0, max_value=n - 1, step=1, key=state.ROW, on_change=_on_row, help=t("explorer.row_help"))
+    slot = st.container()
+    st.session_state[ROW_SHOWN] = cur.row + 1  # the picker says the row in use, counted from 1, whoever chose it
+    st.number_input(t("explorer.row"), min_value=1, max_value=n, step=1, key=ROW_SHOWN, on_change=_on_row, help=t("explorer.row_help"))
+    return slot
+
+
+def rows_chart(cur: state.Current, slot, temperature: float, shift: float) -> None:
+    """The rows overview at the temperature the charts use: a row drawn at 94 % reads 94 % in the tiles too."""
+    with slot:
+        st.plotly_chart(figures.rows_overview(rows_overview(cur.batch + shift, temperature), cur.labels),
+                        config=figures.plotly_config("logitsviz-rows"), key="chart_rows", on_select=_on_row_click,
+                        selection_mode="points")
 
 
 # ------------------------------------------------------------ controls ----
@@ -270,7 +285,11 @@ def render() -> None:
     st.title(t("explorer.title"))
     st.markdown(t("explorer.subtitle"))
 
-    left, right = st.columns([4, 5], gap="large")
+    # on a phone the two columns stack: the view (chart and tiles) first, then the inputs (CSS of ours, no user text)
+    st.html(_NARROW_FIRST)
+    with st.container(key="explorer_main"):
+        left, right = st.columns([4, 5], gap="large")
+    rows_slot = None
     with left:
         input_controls(cur)
         cur = st.session_state[state.CURRENT]  # a callback may have replaced it this run
@@ -279,18 +298,25 @@ def render() -> None:
         if cur.preset == "digits":
             digit_controls()  # changes the input, so it stays out of the view's fragment
         if cur.batch is not None:
-            rows_section(cur)
+            rows_slot = rows_section(cur)
         if not state.link_fits():
             st.caption(t("explorer.link_too_long"))
             st.download_button(t("explorer.download_input"), data=lambda: cur.text.encode("utf-8"), file_name="logits.txt",
                                mime="text/plain", icon=":material/download:", on_click="ignore", key="dl_input")
         with st.expander(t("explorer.concepts_title"), expanded=False):
             st.markdown(t("explorer.concepts"))
-    view(right.container(), st.container())
+    view(right.container(), st.container(), rows_slot)
+
+
+_NARROW_FIRST = """<style>
+@media (max-width: 640px) {
+  .st-key-explorer_main > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] { flex-direction: column-reverse; }
+}
+</style>"""
 
 
 @widgets.fragment
-def view(beside, below) -> None:
+def view(beside, below, rows_slot=None) -> None:
     """Temperature, shift, top-N and sort, and all they change: moving one re-runs only this, not the inputs.
 
     The chart sits right under the controls that move it; the arithmetic follows below.
@@ -301,6 +327,9 @@ def view(beside, below) -> None:
     state.sync_link()
     with beside:
         temperature, shift, top, sort = view_controls(len(cur.labels))
+    if rows_slot is not None and cur.batch is not None:
+        rows_chart(cur, rows_slot, temperature, shift)
+    with beside:
         steps = softmax_steps(cur.logits, temperature=temperature, shift=shift, top=top, sort=sort)
         st.plotly_chart(figures.compare_steps(cur.labels, steps), config=figures.plotly_config("logitsviz-explorer"), key="chart_compare")
         if shift:

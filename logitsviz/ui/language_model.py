@@ -25,7 +25,7 @@ ORDERS = list(sampling.ORDERS)
 
 
 def _model(name: str):
-    """The model called ``name`` (the built-in one is trained on first use), loaded once per server process."""
+    """The model called ``name`` (the built-in one ships with the package), loaded once per server process."""
     return examples.load_language_model(name)
 
 
@@ -44,17 +44,11 @@ def _score(name: str, text: str):
     return _model(name).score(text)
 
 
-def _train_builtin() -> None:
-    """Train the built-in model with a progress bar, the first time anyone on this machine opens it."""
-    if (examples.language_model_folder() / "logitsviz-training.json").is_file():
-        return
-    bar = st.progress(0.0, text=t("lm.training"))
-    examples.language_model(progress=lambda f: bar.progress(min(1.0, f), text=t("lm.training")))
-    bar.empty()
+PATIENCE = 1.5  # seconds a run waits for a model before it shows the load's progress and lets the page be used
 
 
 def model_controls():
-    """The model picker; returns ``(name, model)`` of the model in use, or stops the page when none has loaded."""
+    """The model picker; returns ``(name, model)`` of the model in use (``model`` None while it loads), or stops the page."""
     policy = config.model_policy()
     options = [examples.LANGUAGE_MODEL, *policy.models, *([OTHER] if policy.free_entry else [])]
     wanted = st.query_params.get("model")
@@ -79,24 +73,50 @@ def model_controls():
             st.stop()
         st.caption(t("lm.still_showing", name=_label(name)))
         model = _model(name)
+    if model is None:
+        return name, None
     st.session_state[LOADED] = name
     mb = model.memory_bytes / 2**20
     st.caption(t("lm.model_info", arch=model.architecture, vocab=f"{model.vocab_size:,}", mb=f"{mb:,.0f}" if mb >= 10 else f"{mb:.2f}",
                  context=f"{model.context:,}"))
+    if name == examples.LANGUAGE_MODEL:
+        _builtin_card()
     return name, model
 
 
+def _builtin_card() -> None:
+    """What the built-in model was trained on and how well it reads each language (its held-out bits per byte)."""
+    card = examples.language_model()
+    st.caption(t("lm.builtin.card", params=f"{card.parameters / 1e6:.1f}", en_mb=f"{card.data['en']['bytes'] / 1e6:.1f}",
+                 zh_mb=f"{card.data['zh']['bytes'] / 1e6:.1f}", en_bpb=f"{card.held_out['en']['bits_per_byte']:.2f}",
+                 zh_bpb=f"{card.held_out['zh']['bits_per_byte']:.2f}"), help=t("lm.builtin.card_help"))
+
+
 def _load(name: str, policy: config.ModelPolicy):
+    """The model, or None while it loads in the background (a progress bar then shows, and re-runs the page when ready)."""
     from pathlib import Path
+
+    from logitsviz import lm
 
     if not name:
         raise InputError("lm.not_found", name="")
-    if name == examples.LANGUAGE_MODEL:
-        _train_builtin()
-    elif not policy.allows(name, is_folder=Path(name).expanduser().is_dir() or name.startswith((".", "/", "~"))):
+    if name != examples.LANGUAGE_MODEL and not policy.allows(name, is_folder=Path(name).expanduser().is_dir()
+                                                            or name.startswith((".", "/", "~"))):
         raise InputError("lm.not_allowed", name=name)
-    with st.spinner(t("lm.loading", name=_label(name))):
-        return _model(name)
+    job = lm.loading(examples.language_model_path(name))
+    model = job.wait(PATIENCE)  # most loads (the built-in model: about a second) end here, with no progress bar
+    if model is None:
+        _progress(job, _label(name))
+    return model
+
+
+@widgets.fragment(run_every=0.5)
+def _progress(job, label: str) -> None:
+    """The load's progress, drawn again twice a second; the whole page runs again once the model is ready."""
+    if job.done:
+        st.rerun(scope="app")
+    st.progress(job.fraction, text=t(f"lm.stage.{job.stage}", name=label, percent=f"{100 * job.fraction:.0f}"))
+    st.caption(t("lm.loading_note"))
 
 
 def _label(name: str) -> str:
@@ -116,15 +136,18 @@ def _open_in(page: str, labels: list[str], logits: np.ndarray, prompt: str, name
 
 def next_token_section(name: str, model, prompt: str) -> None:
     st.markdown(t("lm.next.intro"))
+    c1, c2 = st.columns([3, 1])
+    temperature = c1.select_slider(t("explorer.temperature"), options=widgets.TEMPERATURES, value=1.0, key="lmT", bind="query-params",
+                                   help=t("explorer.temperature_help"))
+    top = c2.number_input(t("lm.top"), min_value=3, max_value=100, value=15, step=1, key="lmtop", bind="query-params")
+    if model is None:
+        st.caption(t("lm.waiting"))
+        return
     try:
         logits = _next_logits(name, prompt)
     except InputError as err:
         st.error(t(err.key, **err.params), icon=":material/error:")
         return
-    c1, c2 = st.columns([3, 1])
-    temperature = c1.select_slider(t("explorer.temperature"), options=widgets.TEMPERATURES, value=1.0, key="lmT", bind="query-params",
-                                   help=t("explorer.temperature_help"))
-    top = c2.number_input(t("lm.top"), min_value=3, max_value=100, value=15, step=1, key="lmtop", bind="query-params")
     steps = softmax_steps(logits, temperature=float(temperature), top=int(top))
     st.plotly_chart(figures.compare_steps(model.vocab, steps, tokens=True), config=figures.plotly_config("logitsviz-next-token"),
                     key="chart_next")
@@ -175,6 +198,9 @@ def generate_section(name: str, model, prompt: str) -> None:
     chain, steps, seed = chain_controls()
     st.markdown(" → ".join([f":gray-badge[{t('decode.diagram.logits')}]", *(f":orange-badge[{t(f'decode.filter.{n}.short')} {v:g}]" for n, v in chain),
                             f":green-badge[{t('decode.diagram.sample')}]"]))
+    if model is None:
+        st.caption(t("lm.waiting"))
+        return
     try:
         trace = _generate(name, prompt, steps, tuple(chain), seed)
     except InputError as err:
@@ -235,6 +261,9 @@ def score_section(name: str, model) -> None:
     if "score_text" not in st.session_state and "score_text" not in st.query_params:
         st.session_state["score_text"] = t("lm.score.default_builtin" if name == examples.LANGUAGE_MODEL else "lm.score.default")
     text = st.text_area(t("lm.score.text"), key="score_text", bind="query-params", height=100)
+    if model is None:
+        st.caption(t("lm.waiting"))
+        return
     try:
         scores = _score(name, text)
     except InputError as err:
@@ -264,10 +293,9 @@ def render() -> None:
         name, model = model_controls()
     with right:
         if "prompt" not in st.session_state and "prompt" not in st.query_params:
-            # the built-in model reads only English (Python's docs): its example prompt is English in both languages
             st.session_state["prompt"] = t("lm.default_prompt_builtin" if name == examples.LANGUAGE_MODEL else "lm.default_prompt")
         prompt = st.text_area(t("lm.prompt"), key="prompt", bind="query-params", height=110, help=t("lm.prompt_help"))
-    tabs = st.tabs([t("lm.tab.next"), t("lm.tab.generate"), t("lm.tab.score")])
+    tabs = widgets.tabs("lm_tab", ["next", "generate", "score"], "lm.tab.{}")
     with tabs[0]:
         next_token_section(name, model, prompt)
     with tabs[1]:

@@ -78,6 +78,12 @@ def _on_language_change() -> None:
     if choice in i18n.LANGUAGES:
         st.session_state[LANG] = choice
         i18n.set_language(choice)
+        # a choice box kept showing its option in the language just left ("for i in" (code) on the Chinese page):
+        # forget the widgets, and url_choice seeds them again from the link, which holds each option's id
+        for key in _CHOICES:
+            if key in st.session_state:
+                st.query_params[key] = str(st.session_state[key])
+                del st.session_state[key]
         cur = st.session_state.get(state.CURRENT)
         if cur is not None and cur.source == "preset" and cur.preset:
             state.load_preset(cur.preset)
@@ -109,14 +115,16 @@ def softmax_tiles(labels: list[str], steps, per_row: int = 5, tokens: bool = Fal
     from logitsviz.fmt import number
 
     label = labels[steps.argmax]
-    grid = [col for _ in range(-(-5 // per_row)) for col in st.columns(per_row)]
+    # two or three a row stay side by side on a phone too (five would be too narrow there, so they stack)
+    grid = [col for _ in range(-(-5 // per_row)) for col in st.columns(per_row, wrap=per_row > 3)]
     cols = grid[:5]
     limit = 24 if per_row >= 5 else 13
     noun = "_tokens" if tokens else ""  # a vocabulary's entries: the keys' token wording
     cols[0].metric(t(f"metric.pred{noun}"), label if len(label) <= limit else label[: limit - 1] + "…",
                    help=t(f"metric.pred_help{noun}", label=label))
     cols[1].metric(t("metric.prob"), f"{100 * steps.top_prob:.1f}%", help=t("metric.prob_help"))
-    cols[2].metric(t("metric.entropy"), t("unit.bits", value=number(steps.entropy_bits, 3, fixed=True)), help=t(f"metric.entropy_help{noun}"))
+    # the unit in the label: "1.222 bits" did not fit a tile two to a phone's row
+    cols[2].metric(t("metric.entropy"), number(steps.entropy_bits, 3, fixed=True), help=t(f"metric.entropy_help{noun}"))
     cols[3].metric(t("metric.perplexity"), number(steps.perplexity, 2, fixed=True), help=t(f"metric.perplexity_help{noun}"))
     cols[4].metric(t("metric.margin"), number(steps.margin, 3, fixed=True), help=t("metric.margin_help"))
 
@@ -128,9 +136,14 @@ def url_choice(key: str, options: list[str], default: str) -> None:
     changes with the language; these links carry the option's id instead.
     Pair with ``persist_state="session"`` on the widget and :func:`keep_in_url`.
     """
+    _CHOICES.add(key)
     if key not in st.session_state:
         wanted = st.query_params.get(key)
         st.session_state[key] = wanted if wanted in options else default
+
+
+# choice widgets seeded by url_choice: their labels are translated, so a language switch draws them afresh
+_CHOICES: set[str] = set()
 
 
 def url_stop(key: str, stops: Sequence[float], default: float) -> None:

@@ -74,3 +74,18 @@ def test_the_chain_can_be_reordered_and_a_sampler_added(page, app_url):
     wait_for_app(page)
     body = page.inner_text("body")
     assert body.index("top-p 0.9") < body.index("T 2") and "XTC 0.1" in body
+
+
+def test_a_language_switch_redraws_the_choice_boxes(page, app_url):
+    # the Distribution box kept reading "“for i in” (code)" on the Chinese page until a reload
+    page.goto(f"{app_url}/decoding?lang=en&src=code&order=llama.cpp")
+    wait_for_app(page)
+    page.get_by_text("简体中文").click()
+    page.wait_for_function("() => location.search.includes('lang=zh')")
+    wait_for_app(page)
+    # a select box shows its choice in its combobox input
+    shown = "() => [...document.querySelectorAll('[data-testid=stSelectbox] input')].map(e => e.value)"
+    page.wait_for_function(f"(want) => ({shown})().includes(want)", arg=CATALOGS["zh"]["decode.source.code"])
+    assert CATALOGS["en"]["decode.source.code"] not in page.evaluate(shown)
+    assert "src=code" in page.url and "order=llama.cpp" in page.url
+    assert exceptions(page) == []
