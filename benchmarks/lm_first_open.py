@@ -2,10 +2,9 @@
 
 Measured in headless Chromium against a fresh ``streamlit run app.py`` with
 empty cache folders (``LOGITSVIZ_CACHE``, ``HF_HOME``): nothing is trained or
-downloaded, the model ships with the package. Once as it comes, once with
-``LOGITSVIZ_PRELOAD_MODEL=1`` (the server starts loading the model as it
-starts), alternating with a minimal one-chart Streamlit script measured the
-same way. Also the built-in model's forward pass over 128 tokens, in this process.
+downloaded, the model ships with the package and runs in numpy. Alternates
+with a minimal one-chart Streamlit script measured the same way. Also the
+built-in model's load and forward pass over 128 tokens, in this process.
 
     python -m benchmarks.lm_first_open [--repeats 3]
 """
@@ -25,10 +24,10 @@ from benchmarks.cold_start import MINIMAL_SCRIPT
 from tests.e2e.harness import launch, serve, wait_for_app
 
 
-def measure(browser, script: Path | None, path: str, cache: Path, preload: bool = False) -> dict[str, float]:
+def measure(browser, script: Path | None, path: str, cache: Path) -> dict[str, float]:
     """Seconds from launching the server to its health check, the page's first chart, and a second visit's chart."""
     start = time.perf_counter()
-    env = {"LOGITSVIZ_CACHE": str(cache), "HF_HOME": str(cache / "hf"), "LOGITSVIZ_PRELOAD_MODEL": "1" if preload else "0"}
+    env = {"LOGITSVIZ_CACHE": str(cache), "HF_HOME": str(cache / "hf")}
     with serve(script=script, env=env) as url:
         ready = time.perf_counter()
         page = browser.new_page(viewport={"width": 1366, "height": 900})
@@ -66,17 +65,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    runs: dict[str, dict[str, list[float]]] = {"language_model_page": {}, "language_model_page_preloaded": {}, "minimal_script": {}}
+    runs: dict[str, dict[str, list[float]]] = {"language_model_page": {}, "minimal_script": {}}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         minimal = Path(tmp) / "minimal_app.py"
         minimal.write_text(MINIMAL_SCRIPT, encoding="utf-8")
         browser = launch(pw)
         for i in range(args.repeats):  # alternate, so machine noise hits both alike
-            for name, script, path in (("language_model_page", None, "lm?lang=en"), ("language_model_page_preloaded", None, "lm?lang=en"),
-                                       ("minimal_script", minimal, "")):
+            for name, script, path in (("language_model_page", None, "lm?lang=en"), ("minimal_script", minimal, "")):
                 cache = Path(tmp) / f"cache-{name}-{i}"  # a fresh, empty cache every time
                 cache.mkdir()
-                for key, value in measure(browser, script, path, cache, preload=name.endswith("preloaded")).items():
+                for key, value in measure(browser, script, path, cache).items():
                     runs[name].setdefault(key, []).append(value)
         browser.close()
     median = {name: {k: round(statistics.median(v), 2) for k, v in r.items()} for name, r in runs.items()}

@@ -35,11 +35,6 @@ Which language models the app may load:
 ``LOGITSVIZ_LOCAL_MODELS``
     ``1`` lets a user type a folder on the server. Off by default: on a
     hosted deployment a path is the server's, not the user's.
-``LOGITSVIZ_PRELOAD_MODEL``
-    ``1`` starts loading the built-in language model when the server starts,
-    so its first visitor does not wait for PyTorch to import (about 10 s on 2
-    cores). Off by default: it costs about 400 MB of memory even if nobody
-    opens the Language model page.
 
 Which servers the app may ask for live log-probabilities:
 
@@ -58,7 +53,7 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["Limits", "ModelPolicy", "ServerPolicy", "limits", "model_policy", "preload_model", "server_policy"]
+__all__ = ["Limits", "ModelPolicy", "ServerPolicy", "limits", "model_policy", "server_policy"]
 
 DEFAULT_MODELS = ("openai-community/gpt2", "Qwen/Qwen2.5-0.5B")
 
@@ -89,11 +84,6 @@ class ModelPolicy:
     def free_entry(self) -> bool:
         """Whether the picker offers a box for an id or folder of the user's choice."""
         return self.any_model or self.local
-
-
-def preload_model() -> bool:
-    """Whether the server loads the built-in language model when it starts (``LOGITSVIZ_PRELOAD_MODEL``)."""
-    return _flag("LOGITSVIZ_PRELOAD_MODEL")
 
 
 def model_policy() -> ModelPolicy:

@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 
 from logitsviz import calibration, numerics, sampling
 from logitsviz.errors import InputError
+from logitsviz.i18n import t
 
 __all__ = [
     "DTYPES",
@@ -892,3 +893,24 @@ def trace_steps(steps: Sequence) -> list[GenerationStep]:
     """The steps of a language model's generation (:class:`logitsviz.lm.Step`) as the Decoding lab lists them."""
     return [GenerationStep(int(s.token), float(s.final_prob), float(-np.log2(max(s.final_prob, 1e-300))) + 0.0,
                            float(s.final_entropy_bits), int(s.kept), s.mu) for s in steps]
+
+
+def map_setting(result: calibration.MapResult) -> str:
+    """What a fitted recalibration map chose, in words: its T, its λ (and whether cross-validation stopped at the
+    grid's end, where the best may lie beyond), its bins or steps.
+
+    >>> z = np.random.default_rng(0).normal(0, 3, (200, 3)); y = np.argmax(z, 1)
+    >>> map_setting(calibration.compare_maps(z, y, kinds=("histogram",)).results[1])
+    '15 bins'
+    """
+    p = result.fitted.params if result.fitted is not None else {}
+    if result.kind == "temperature":
+        return f"T = {p['T']:.3f}"
+    if result.kind in ("matrix", "dirichlet"):
+        edge = p["cv"] and p["reg"] in (calibration.REG_GRID[0], calibration.REG_GRID[-1])
+        return t("cal.maps.lambda_edge" if edge else "cal.maps.lambda", value=f"{p['reg']:g}")
+    if result.kind == "histogram":
+        return t("cal.maps.bins", n=p["values"].size)
+    if result.kind == "isotonic":
+        return t("cal.maps.steps", n=int(np.unique(p["y"]).size))
+    return ""

@@ -149,7 +149,6 @@ def _others(k: str, tokens: bool = False) -> str:
     return t("fig.others_tokens" if tokens else "fig.others", k=k)
 
 
-_LEGEND_TOP_RIGHT = dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom")
 # the export button sits in the top right corner (always shown on a touch screen): a legend there was covered
 _LEGEND_TOP_LEFT = dict(orientation="h", y=1.02, x=0, xanchor="left", yanchor="bottom")
 # under the plot, from the figure's bottom edge up: the margin grows with the legend's rows, so a legend that wraps
@@ -319,8 +318,8 @@ def stage(labels: Sequence[str], view: StageView) -> go.Figure:
     if view.measures == "none":
         data = [_bars(names, view.values, t("decode.chart.before"), COLORS["others"]),
                 _bars(names, view.after, t("decode.chart.after"), COLORS["prob"])]
-        layout = _small_layout(title, len(names), barmode="group", showlegend=True, legend=_LEGEND_TOP_RIGHT)
-        layout["margin"] = dict(layout["margin"], r=36)  # the legend ends left of the export button; the title is on the left
+        # the legend under the bars: beside the title it ran into it in a narrow column
+        layout = _small_layout(title, len(names), barmode="group", showlegend=True, legend=_LEGEND_BELOW)
         return _figure(data, layout)
     y = view.values.tolist()
     colors = [KEPT if k else REMOVED for k in view.kept]
@@ -376,7 +375,8 @@ def grouped(labels: Sequence[str], bars: BarGroups, names: Sequence[str], y_titl
         _bars(x, [*values.tolist(), *([bars.rest[i]] if bars.rest is not None else [])], name, palette[i % len(palette)])
         for i, (name, values) in enumerate(zip(names, bars.series))
     ]
-    layout = dict(barmode="group", height=height, margin=dict(l=8, r=8, t=30, b=8), legend=_LEGEND_TOP_LEFT, bargap=0.2,
+    # the legend under the bars: above them, the export toolbar a phone always shows covered its last entry
+    layout = dict(barmode="group", height=height, margin=dict(l=8, r=8, t=10, b=8), legend=_LEGEND_BELOW, bargap=0.2,
                   xaxis=_CATEGORY_X, yaxis=dict(gridcolor=COLORS["grid"], title=dict(text=y_title)))
     return _figure(data, layout)
 
@@ -732,7 +732,7 @@ def _wrap(texts: Sequence[str], columns: int) -> tuple[list[int], list[int]]:
 
 
 def token_strip(texts: Sequence[str], values: ArrayLike, hover: Sequence[str], *, cmin: float, cmax: float, title: str,
-                reverse: bool = False, columns: int = 40) -> go.Figure:
+                reverse: bool = False, columns: int = 32) -> go.Figure:
     """A text as a row of tokens, each shaded by ``values`` (a probability, or a surprise with ``reverse``).
 
     Laid out like text in a monospace font; hovering a token shows ``hover``;

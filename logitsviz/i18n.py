@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import contextvars
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "catalog", "get_language", "language_from_locale", "set_language", "t"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "catalog", "get_language", "language_from_locale", "set_language", "t",
+           "use_language_of"]
 
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "简体中文"}
 DEFAULT_LANGUAGE = "en"
 
 _LOCALES = Path(__file__).with_name("locales")
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("logitsviz_language", default=DEFAULT_LANGUAGE)
+_current: contextvars.ContextVar[str | None] = contextvars.ContextVar("logitsviz_language", default=None)
+_provider: Callable[[], str | None] | None = None  # where the language comes from when no one set it here
 
 
 @cache
@@ -37,9 +40,26 @@ def set_language(lang: str) -> None:
     _current.set(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
 
 
+def use_language_of(provider: Callable[[], str | None]) -> None:
+    """Ask ``provider`` for the language wherever :func:`set_language` was not called first.
+
+    The app registers its session's language here: a widget's callback runs
+    before the script sets the language, and a message or label made there
+    would otherwise be English on a Chinese page.
+    """
+    global _provider
+    _provider = provider
+
+
 def get_language() -> str:
     """The language ``t()`` uses when none is given."""
-    return _current.get()
+    lang = _current.get()
+    if lang is None and _provider is not None:
+        try:
+            lang = _provider()
+        except Exception:  # no session to ask (a script outside the app): the default
+            lang = None
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def language_from_locale(locale: str | None) -> str:
@@ -63,7 +83,7 @@ def t(key: str, lang: str | None = None, **kw: Any) -> str:
     >>> t("app.title", lang="en")
     'logitsviz'
     """
-    lang = lang or _current.get()
+    lang = lang or get_language()
     text = catalog(lang).get(key) if lang in LANGUAGES else None
     if text is None:
         text = catalog(DEFAULT_LANGUAGE).get(key, key)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from logitsviz import config
-from logitsviz.errors import InputError, Where, reject_nan_posinf
+from logitsviz.errors import InputError, Phrase, Where, reject_nan_posinf
 from logitsviz.fmt import clip
 
 __all__ = [
@@ -352,9 +352,9 @@ def _load_json(text: str, object_pairs_hook=None):
     try:
         return json.loads(text, object_pairs_hook=object_pairs_hook)
     except RecursionError:
-        raise InputError("input.bad_json", detail="nested too deeply") from None
+        raise InputError("input.bad_json", detail=Phrase.of("json.deep")) from None
     except json.JSONDecodeError as exc:
-        raise InputError("input.bad_json", detail=f"line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        raise InputError("input.bad_json", detail=Phrase.of("json.at", line=exc.lineno, col=exc.colno)) from None
 
 
 def _parse_json_object(text: str) -> tuple[list[str] | None, np.ndarray]:
@@ -363,7 +363,7 @@ def _parse_json_object(text: str) -> tuple[list[str] | None, np.ndarray]:
     if "logits" in keys and all(k in ("labels", "logits") for k in keys):
         return _labelled_matrix(dict(pairs))
     if not isinstance(pairs, list):
-        raise InputError("input.bad_json", detail="expected an object of label: value")
+        raise InputError("input.bad_json", detail=Phrase.of("json.object"))
     if len(pairs) > MAX_CLASSES:
         _check_count(len(pairs))
     labels = [str(k) for k, _ in pairs]
@@ -375,10 +375,10 @@ def _labelled_matrix(doc: dict) -> tuple[list[str] | None, np.ndarray]:
     """``{"labels": [...], "logits": [...] or [[...], ...]}``: the form format_logits writes for labelled rows."""
     labels = doc.get("labels")
     if labels is not None and (not isinstance(labels, list) or not all(isinstance(x, str) for x in labels)):
-        raise InputError("input.bad_json", detail="“labels” must be a list of texts")
+        raise InputError("input.bad_json", detail=Phrase.of("json.labels"))
     data = doc["logits"]
     if not isinstance(data, list) or not data:
-        raise InputError("input.bad_json", detail="“logits” must be a list")
+        raise InputError("input.bad_json", detail=Phrase.of("json.logits"))
     rows = data if all(isinstance(r, list) for r in data) else [data]
     _check_rows_equal([len(r) for r in rows])
     values = np.array([[_json_value(v, Where("row_col", row=i + 1, col=j + 1)) for j, v in enumerate(r)] for i, r in enumerate(rows)],
@@ -393,7 +393,7 @@ def _parse_json_list(text: str) -> tuple[list[str] | None, np.ndarray]:
         # not JSON: a numpy-style list such as [2., 1., -inf] or [[...]]
         return None, _parse_bracketed(text)
     if not isinstance(data, list):
-        raise InputError("input.bad_json", detail="expected a list")
+        raise InputError("input.bad_json", detail=Phrase.of("json.list"))
     if len(data) > MAX_CLASSES:
         _check_count(len(data))
     if data and all(isinstance(item, list) for item in data):
@@ -643,9 +643,13 @@ def load_array(data: bytes, filename: str) -> np.ndarray:
     except InputError:
         raise
     except (ValueError, TypeError, OSError, EOFError, KeyError, OverflowError, MemoryError, zipfile.BadZipFile, RecursionError,
-            csv.Error) as exc:
-        raise InputError("file.unreadable", name=clip(name), detail=clip(str(exc) or type(exc).__name__, 160)) from None
+            csv.Error):
+        # why, in the reader's language: numpy's and zipfile's own messages are English ("the magic string is not correct")
+        raise InputError("file.unreadable", name=clip(name), detail=Phrase.of(_WHY_UNREADABLE.get(ext, "file.why.content"), ext=ext)) from None
     return _finish_array(arr)
+
+
+_WHY_UNREADABLE = {".npy": "file.why.npy", ".npz": "file.why.npz"}
 
 
 def _decode(data: bytes) -> str:
@@ -714,7 +718,7 @@ def _load_json_array(data: bytes, _ext: str = ".json") -> np.ndarray:
             raise InputError("file.json_key")
         doc = doc["logits"]
     if not isinstance(doc, list):
-        raise InputError("input.bad_json", detail="expected a list of numbers")
+        raise InputError("input.bad_json", detail=Phrase.of("json.numbers"))
     if doc and isinstance(doc[0], list):
         _check_rectangular(doc)
         _check_shape((len(doc), len(doc[0])))
@@ -959,6 +963,8 @@ def read_eval_set(logits_data: bytes, logits_name: str, labels_data: bytes | Non
     """
     name = str(logits_name or "")
     logits = load_array(logits_data, name)
+    if logits.ndim == 1 and name.lower().endswith((".csv", ".tsv", ".txt")):
+        logits = logits[None, :]  # one line of a text table is one example (found by a property test: it was refused)
     if logits.ndim != 2:
         raise InputError("calib.shape", shape=logits.shape)
     if labels_data is not None:

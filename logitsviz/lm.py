@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from logitsviz import numerics, sampling, tokens
+from logitsviz import gpt2, numerics, sampling, tokens
 from logitsviz.config import limits
 from logitsviz.errors import InputError
 
@@ -55,12 +55,14 @@ INSTALL = "pip install -r requirements-lm.txt"  # or: pip install "logitsviz[lm]
 TOP = 20  # alternatives kept per generated step: enough to open the step's distribution later
 
 
-def available() -> bool:
-    """Whether the ``lm`` extra (torch, transformers, safetensors) is installed."""
+def available(backend: str = "torch") -> bool:
+    """Whether models can run here: ``"torch"``, the ``lm`` extra (torch, transformers, safetensors) for any model;
+    ``"numpy"``, the ``tokenizers`` library alone, enough for GPT-2 folders such as the built-in model."""
     from importlib.util import find_spec
 
+    names = ("torch", "transformers", "safetensors") if backend == "torch" else ("tokenizers",)
     try:
-        return all(find_spec(name) is not None for name in ("torch", "transformers", "safetensors"))
+        return all(find_spec(name) is not None for name in names)
     except (ImportError, ValueError):  # a broken or hidden install counts as missing
         return False
 
@@ -185,13 +187,20 @@ class Model:
 
     def __init__(self, name: str, model, tokenizer) -> None:
         self.name = name
-        self.model = model
+        self.model = model  # a transformers model, or a numpy GPT-2 (logitsviz.gpt2) where PyTorch is not needed
         self.tokenizer = tokenizer
         config = model.config
         self.context = int(getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None) or 2048)
-        self.vocab_size = int(model.get_output_embeddings().weight.shape[0])
-        self.memory_bytes = int(sum(p.numel() * p.element_size() for p in model.parameters()))
-        self.architecture = type(model).__name__
+        if isinstance(model, gpt2.GPT2):
+            self.vocab_size = int(model.unembed.shape[0])
+            self.memory_bytes = model.parameters * 4
+            self.architecture = "GPT2LMHeadModel"
+            self.backend = "numpy"
+        else:
+            self.vocab_size = int(model.get_output_embeddings().weight.shape[0])
+            self.memory_bytes = int(sum(p.numel() * p.element_size() for p in model.parameters()))
+            self.architecture = type(model).__name__
+            self.backend = "torch"
 
     def __repr__(self) -> str:
         return f"Model({self.name!r}, {self.architecture}, vocabulary {self.vocab_size:,})"
@@ -257,6 +266,8 @@ class Model:
 
     def _forward(self, ids: Sequence[int], past=None):
         """Logits of every position (float32, numpy) and the key/value cache."""
+        if self.backend == "numpy":
+            return self.model.forward(list(ids), past)
         torch, _ = _require()
         with torch.inference_mode():
             out = self.model(torch.tensor([list(ids)]), cache=past, use_cache=True)
@@ -460,8 +471,11 @@ def _read_ahead(files: list[Path], report) -> None:
 
 def _load(name: str, report=None) -> Model:
     """Load a model (see :func:`load`), calling ``report(stage, fraction_of_stage)`` as it goes."""
-    torch, transformers = _require()
     report = report or (lambda stage, fraction: None)
+    folder = Path(name).expanduser()
+    if folder.is_dir() and gpt2.is_gpt2(folder) and (_prefers_numpy(folder) or not available("torch")):
+        return _load_numpy(name, folder, report)
+    torch, transformers = _require()
     folder = _resolve(name, report)
     files = _weight_files(folder, name)
     need, free = _parameter_count(files) * 4, _available_memory()
@@ -480,6 +494,32 @@ def _load(name: str, report=None) -> Model:
     except (ValueError, OSError) as exc:
         raise InputError("lm.tokenizer", name=name, detail=str(exc).splitlines()[0][:200]) from None
     model.eval()
+    report("tokenizer", 1.0)
+    return Model(name, model, tokenizer)
+
+
+def _prefers_numpy(folder: Path) -> bool:
+    """GPT-2 folders small enough that numpy runs them about as fast as PyTorch, and loads them ten times sooner."""
+    try:
+        return (folder / "model.safetensors").stat().st_size <= NUMPY_BYTES
+    except OSError:
+        return False
+
+
+NUMPY_BYTES = 64 * 2**20  # up to this size a GPT-2 runs in numpy: the built-in model's 9.7 MB, not GPT-2's 500 MB
+
+
+def _load_numpy(name: str, folder: Path, report) -> Model:
+    """A GPT-2 folder run by logitsviz.gpt2: no PyTorch, no transformers."""
+    files = _weight_files(folder, name)
+    need, free = _parameter_count(files) * 4, _available_memory()
+    if free is not None and need * 1.2 > free:
+        raise InputError("lm.memory", name=name, need=f"{need / 2**30:.1f} GB", available=f"{free / 2**30:.1f} GB")
+    _read_ahead(files, report)
+    report("build", 0.0)
+    model = gpt2.GPT2(folder)
+    report("tokenizer", 0.0)
+    tokenizer = gpt2.Tokenizer(folder)
     report("tokenizer", 1.0)
     return Model(name, model, tokenizer)
 
@@ -572,7 +612,9 @@ def load(name_or_path: str) -> Model:
 
     Safetensors weights only, never remote code, on the CPU in float32. The
     last two models loaded stay in memory; a load already running in the
-    background (:func:`loading`) is waited for, not started again.
+    background (:func:`loading`) is waited for, not started again. A small
+    GPT-2 folder (the built-in model) runs in numpy (:mod:`logitsviz.gpt2`),
+    without PyTorch; everything else through transformers.
 
     Raises
     ------
@@ -583,5 +625,4 @@ def load(name_or_path: str) -> Model:
         architecture is not a causal language model transformers knows; or
         the weights would not fit in the memory available.
     """
-    _require()
     return loading(name_or_path).wait()

@@ -379,10 +379,10 @@ def _history(history: Sequence[int] | np.ndarray) -> tuple[int, ...]:
             values = ids.astype(float)
             if not (np.isfinite(values).all() and np.all(np.equal(np.mod(values, 1), 0))):
                 raise ValueError
-        out = tuple(int(i) for i in ids)
-    except (TypeError, ValueError):
+        out = tuple(int(i) for i in ids.tolist())  # Python ints: numpy's own compare slower in the loops that read them
+    except (TypeError, ValueError, OverflowError):
         raise InputError("args.history", value=str(history)[:80]) from None
-    if any(i < 0 for i in out):
+    if out and min(out) < 0:
         raise InputError("args.history", value=str(min(out)))
     if len(out) > (limit := limits().history_tokens):
         raise InputError("args.history_length", n=f"{len(out):,}", limit=f"{limit:,}")
@@ -729,28 +729,27 @@ def _repeat_counts(w: Sequence[int], limit: int) -> list[int]:
     """
     n = len(w)
     rev = w[::-1]  # rev[j] is the j-th token from the end
-    counts = [0] * n
+    z = [0] * n  # z[k]: how far the history read backwards from k matches it read backwards from the end (capped)
     lt = rt = 0
     for k in range(1, n):
         if k > rt:  # outside the current Z-box: compare directly
             m = 0
             while m + k < n and rev[m] == rev[m + k]:
                 m += 1
-            counts[n - 1 - k] = min(m, limit)
-            if m > 0:
+            z[k] = m if m < limit else limit
+            if m:
                 lt, rt = k, k + m - 1
         else:  # inside it: reuse what the box's start already matched
-            p = k - lt
-            right = rt - k + 1
-            if counts[n - 1 - p] < right:
-                counts[n - 1 - k] = min(counts[n - 1 - p], limit)
+            known = z[k - lt]
+            if known < rt - k + 1:
+                z[k] = known  # already at most the limit
             else:
                 i = rt + 1
                 while i < n and rev[i] == rev[i - k]:
                     i += 1
-                counts[n - 1 - k] = min(i - k, limit)
+                z[k] = i - k if i - k < limit else limit
                 lt, rt = k, i - 1
-    return counts
+    return z[::-1]  # counts[i] = z[n - 1 - i]: by position from the start, the last (the end itself) 0
 
 
 _FLOAT32_MAX_LOG = 88.7228391  # log of the largest float32: llama.cpp caps DRY's exponent there
@@ -808,13 +807,16 @@ class DRY(Filter):
         reach = next((d for d in range(n) if w[n - 1 - d] in breakers), n)
         if reach < self.allowed_length:
             return {}
-        counts = _repeat_counts(w, reach)
-        longest: dict[int, int] = {}
-        for i in range(n - 1):
-            length = counts[i]
-            if length >= self.allowed_length and (follower := w[i + 1]) not in breakers:
-                longest[follower] = max(longest.get(follower, 0), length)
-        return {tok: self._penalty(length - self.allowed_length) for tok, length in longest.items()}
+        counts = np.asarray(_repeat_counts(w, reach)[:-1], dtype=np.int64)
+        # step 3: each position whose repeat is long enough would be continued by the token after it; per such token the
+        # longest repeat counts (numpy over the whole history, not a Python loop)
+        followers = np.asarray(w[1:], dtype=np.int64)
+        hit = (counts >= self.allowed_length) & ~np.isin(followers, list(breakers))
+        if not hit.any():
+            return {}
+        longest = np.zeros(int(followers[hit].max()) + 1, dtype=np.int64)
+        np.maximum.at(longest, followers[hit], counts[hit])
+        return {int(tok): self._penalty(int(longest[tok]) - self.allowed_length) for tok in np.flatnonzero(longest)}
 
     def _penalty(self, exponent: int) -> float:
         """``multiplier · base ** exponent``, never above the largest float32.

@@ -338,3 +338,14 @@ def test_a_shortened_print_says_so_and_keeps_the_last_input():
     assert_clean(at)
     assert at.error and "set_printoptions" in at.error[0].value
     assert chart_probs(at) == before
+
+
+def test_pasted_logits_are_labelled_in_the_page_language():
+    # the paste is read in a callback, which runs before the script sets the language: labels said "class 0" on the
+    # Chinese page until a reload
+    at = run({}, locale="zh-CN")
+    at.text_area(key="paste_text").set_value("2.0, 1.0, 0.1").run()
+    assert_clean(at)
+    assert metrics(at)[t("metric.pred", lang="zh")] == t("label.default", lang="zh", i=0) == "类别 0"
+    at.text_area(key="paste_text").set_value("1, nan").run()  # and its error, made in the same callback, in Chinese
+    assert at.error and "NaN" in at.error[0].value and "第" in at.error[0].value

@@ -127,8 +127,17 @@ def test_a_failed_choice_keeps_the_last_model(tiny_models, local_models):
     assert at.get("plotly_chart")  # the last good model's chart is still there
 
 
+def test_without_pytorch_the_built_in_model_runs_and_others_say_what_they_need(monkeypatch):
+    monkeypatch.setattr(lm, "available", lambda backend="torch": backend == "numpy")
+    at = open_page()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="lm_pick").options == [t("lm.model.builtin", lang="en")]
+    assert any(c.value == t("lm.enable_more", lang="en", command=lm.INSTALL) for c in at.caption)
+    assert at.get("plotly_chart")
+
+
 def test_without_the_extra_the_page_says_how_to_enable_it(monkeypatch):
-    monkeypatch.setattr(lm, "available", lambda: False)
+    monkeypatch.setattr(lm, "available", lambda backend="torch": False)
     at = open_page()
     assert not at.exception and not at.error
     assert at.info and lm.INSTALL in at.info[0].value
@@ -213,26 +222,20 @@ def test_branch_continues_from_the_chosen_token(tiny_models, local_models):
     assert not any(b.key == "branch" for b in at.button)  # the old selection is forgotten: no panel for the new text
 
 
-def test_a_deployment_can_preload_the_built_in_model(monkeypatch):
-    from logitsviz.ui import main
-
-    path = examples.language_model_path(examples.LANGUAGE_MODEL)
-    lm.forget()
-    main._preload.clear()
-    monkeypatch.setenv("LOGITSVIZ_PRELOAD_MODEL", "1")
-    at = _open(None, {"lang": "en"})  # the Explorer: no one asked for the language model yet
-    assert not at.exception
-    assert lm.loading(path).wait(120) is not None  # it was loading (or loaded) already
-    main._preload.clear()
-
-
-def test_without_the_setting_nothing_is_preloaded(monkeypatch):
-    from logitsviz.ui import main
-
-    path = examples.language_model_path(examples.LANGUAGE_MODEL)
-    lm.forget()
-    main._preload.clear()
-    monkeypatch.delenv("LOGITSVIZ_PRELOAD_MODEL", raising=False)
-    at = _open(None, {"lang": "en"})
-    assert not at.exception
-    assert path not in lm._MODELS and path not in lm._JOBS
+def test_a_scored_text_knows_the_whole_distribution(tiny_models, local_models):
+    # the score tab reused the API panel's wording ("only the top alternatives are known", "outside the listed top: 0"):
+    # a local model's every logit is known, so the entropy is exact and said to be
+    folder = str(tiny_models["gpt2"])
+    text = "The capital of France is Paris."
+    at = open_page({"model": folder, "score_text": text, "lm_tab": "score"})
+    assert not at.exception and not at.error
+    labels = [m.label for m in at.metric]
+    assert t("seq.unknown", lang="en") not in labels
+    scores = lm.load(folder).score(text)
+    mean = np.mean([s.entropy_bits for s in scores.tokens])
+    assert metric(at, "seq.mean_entropy") == t("unit.bits", lang="en", value=f"{mean:.2f}")
+    at.session_state["strip_score"] = {"selection": {"points": [{"point_index": 1}], "point_indices": [1], "box": [], "lasso": []}}
+    at.run()
+    captions = [c.value for c in at.caption]
+    assert not any(c.startswith(t("seq.rest_caption", lang="en", pct="")[:20]) for c in captions)
+    assert any(c.startswith(t("seq.rest_caption_exact", lang="en", pct="")[:20]) for c in captions)

@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from logitsviz import examples, lm
@@ -39,7 +40,7 @@ def test_the_shipped_files_are_small_float16_safetensors_and_load(builtin):
     assert dtypes == {"F16"}
     card = examples.language_model()
     assert builtin.architecture == "GPT2LMHeadModel"
-    assert sum(p.numel() for p in builtin.model.parameters()) == card.parameters
+    assert builtin.model.parameters == card.parameters
     assert builtin.vocab_size == 8192 and builtin.context == 512
     # its card names the text it read and that text's licences
     assert card.data["zh"]["licence"].startswith("GFDL") and card.data["en"]["licence"] == "PSF-2.0"
@@ -88,11 +89,41 @@ def test_it_continues_english_prompts_in_english(builtin):
         assert latin >= 2 and han == 0, prompt
 
 
-def test_a_forward_pass_over_128_tokens_is_quick(builtin):
-    # not a timing assertion: the pass runs, over the full window, and gives a full row of logits
-    ids = builtin.encode("The for statement is used to iterate over the elements of a sequence. " * 12)[:128]
-    logits, _ = builtin._forward(ids)
-    assert logits.shape == (len(ids), 8192)
+def test_it_runs_in_numpy_as_transformers_runs_it(builtin):
+    # the built-in model loads without PyTorch (logitsviz.gpt2); its logits are transformers' own, over a long window,
+    # and a generation step by step through the key/value cache equals the whole pass
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    assert builtin.backend == "numpy"
+    ref = AutoModelForCausalLM.from_pretrained(examples.language_model_folder(), dtype=torch.float32).eval()
+    text = "The for statement is used to iterate over the elements of a sequence. 这个命令用于列出目录中的文件。" * 12
+    ids = builtin.encode(text)[:200]
+    assert len(ids) == 200
+    ours, _ = builtin._forward(ids)
+    with torch.no_grad():
+        theirs = ref(torch.tensor([ids])).logits[0].numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=2e-4)
+    first, past = builtin._forward(ids[:150])
+    np.testing.assert_allclose(first[-1], theirs[149], rtol=1e-4, atol=2e-4)
+    for i in range(150, 155):  # one token at a time after the cache
+        step, past = builtin._forward([ids[i]], past)
+        np.testing.assert_allclose(step[0], theirs[i], rtol=1e-4, atol=2e-4)
+
+
+def test_the_built_in_tokenizer_and_labels_are_transformers_own(builtin):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = examples.language_model_folder()
+    ref = AutoTokenizer.from_pretrained(folder)
+    for text in ("The for statement", "这个命令用于列出目录中的文件。", "emoji 🐱 and ⟨bytes⟩", ""):
+        assert builtin.encode(text) == ref(text).input_ids
+    # the same folder through transformers: the same token labels, byte pieces included
+    through_torch = lm.Model("ref", AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32), ref)
+    assert builtin.vocab == through_torch.vocab and builtin.token_bytes == through_torch.token_bytes
+    assert (builtin.tokenizer.bos_token_id, builtin.tokenizer.eos_token_id) == (ref.bos_token_id, ref.eos_token_id)
+    assert builtin.vocab_size == through_torch.vocab_size and builtin.memory_bytes == through_torch.memory_bytes
 
 
 ROFF = r""".\" a comment

@@ -215,3 +215,29 @@ def test_any_command_line_ends_with_a_code_not_a_traceback(argv, capsys, monkeyp
         code = exc.code
     assert code in (0, 2), argv
     capsys.readouterr()
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=300), st.sampled_from(["e.npy", "e.npz", "e.csv", "e.txt"]), st.one_of(st.none(), st.binary(max_size=80)),
+       st.sampled_from(["y.npy", "y.csv", "y.txt"]))
+def test_any_evaluation_set_is_read_or_refused(data, name, labels, labels_name):
+    from logitsviz import calibration
+
+    try:
+        z, y = inputs.read_eval_set(data, name, labels, labels_name if labels is not None else None)
+        z, y = calibration.validate(z, y)
+    except InputError:
+        return
+    assert z.ndim == 2 and y.shape == (z.shape[0],) and not np.isnan(z).any()
+
+
+@settings(max_examples=200)
+@given(st.lists(st.floats(-5, 5), min_size=2, max_size=8), st.integers(1, 6))
+def test_a_numeric_evaluation_set_always_reads(row, n):
+    # the property's other side: well-formed sets are read, not refused
+    z = np.array([row] * n)
+    y = np.arange(n) % len(row)
+    text = "\n".join(",".join(repr(float(v)) for v in r) + f",{label}" for r, label in zip(z, y)).encode()
+    got_z, got_y = inputs.read_eval_set(text, "eval.csv")
+    np.testing.assert_allclose(got_z, z)
+    np.testing.assert_array_equal(got_y, y)

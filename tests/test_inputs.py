@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import zipfile
 
 import numpy as np
@@ -567,3 +568,22 @@ def test_brackets_inside_labels_are_text():
     with pytest.raises(InputError) as err:
         inputs.parse_logits("[1, 2]]")
     assert err.value.key == "input.unbalanced"
+
+
+@pytest.mark.parametrize(("data", "name"), [(b"hello 1,2,3", "a.npy"), (b"PK\x03\x04junk", "a.npz"), (b'{"a": ', "a.json"),
+                                            (b"[1, 2,", "a.json")])
+def test_unreadable_files_are_explained_in_the_readers_language(data, name):
+    # numpy's and json's own messages are English ("the magic string is not correct", "Expecting value"): not shown
+    from logitsviz import i18n
+
+    with pytest.raises(InputError) as err:
+        inputs.load_array(data, name)
+    zh = i18n.t(err.value.key, lang="zh", **err.value.params)
+    i18n.set_language("zh")
+    try:
+        zh = i18n.t(err.value.key, **err.value.params)  # parameters that are phrases follow the language too
+    finally:
+        i18n.set_language("en")
+    english = [w for w in re.findall(r"[A-Za-z]{3,}", zh) if w not in ("numpy", "npy", "npz", "savez", "save", "txt", "csv", "zip",
+                                                                          "JSON", "json")]
+    assert english == [], zh

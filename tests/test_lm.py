@@ -38,7 +38,10 @@ def test_load_is_cached_per_process(tiny_models):
     a = lm.load(str(tiny_models["gpt2"]))
     assert lm.load(str(tiny_models["gpt2"])) is a
     assert a.architecture == "GPT2LMHeadModel" and a.context == 64
-    assert a.memory_bytes == sum(p.numel() * 4 for p in a.model.parameters())
+    assert a.backend == "numpy"  # a small GPT-2 runs in numpy (logitsviz.gpt2), without PyTorch
+    assert a.memory_bytes == 4 * sum(p.numel() for p in reference(tiny_models["gpt2"])[0].parameters())
+    llama = lm.load(str(tiny_models["llama"]))
+    assert llama.backend == "torch" and llama.memory_bytes == sum(p.numel() * 4 for p in llama.model.parameters())
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -113,8 +116,10 @@ def test_each_step_records_its_distribution(tiny_models):
 
 
 def _logits(model, ids):
+    """The last position's logits, from transformers' own model of the same folder (the reference)."""
+    ref, _ = reference(model.name)
     with torch.no_grad():
-        return model.model(torch.tensor([ids])).logits[0, -1].numpy()
+        return ref(torch.tensor([ids])).logits[0, -1].numpy()
 
 
 def test_draws_follow_the_chains_final_distribution(tiny_models):
@@ -151,7 +156,7 @@ def test_score_equals_minus_log_softmax_at_the_tokens(model):
     bos = model.tokenizer.bos_token_id
     context = ids if ids[0] == bos else [bos, *ids]
     with torch.no_grad():
-        logits = model.model(torch.tensor([context])).logits[0].numpy().astype(np.float64)
+        logits = reference(model.name)[0](torch.tensor([context])).logits[0].numpy().astype(np.float64)
     logp = sp_log_softmax(logits[:-1], axis=1)
     expected = logp[np.arange(len(context) - 1), context[1:]]
     np.testing.assert_allclose(scores.logprobs, expected, rtol=1e-5, atol=1e-5)
@@ -222,8 +227,11 @@ def test_without_the_extra_it_says_how_to_install(tiny_models, monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_torch)
     with pytest.raises(InputError) as info:
-        lm.load(str(tiny_models["gpt2"]))
+        lm.load(str(tiny_models["llama"]))
     assert info.value.key == "lm.missing" and lm.INSTALL in str(info.value)
+    # a GPT-2 folder (the built-in model's kind) still runs: numpy needs neither torch nor transformers
+    model = lm.load(str(tiny_models["gpt2"]))
+    assert model.backend == "numpy" and model.next_token_logits("The")[1].shape == (model.vocab_size,)
 
 
 def test_prompt_limits(tiny_models):

@@ -413,7 +413,7 @@ def _maps_table(fitted: list[calibration.MapResult]) -> pd.DataFrame:
     table = pd.DataFrame({
         t("cal.maps.map"): [t(f"cal.map.{r.kind}") for r in fitted],
         **{t(f"cal.m2.{name}"): [r.metrics[name] for r in fitted] for name in _MAP_COLUMNS},
-        t("cal.maps.setting"): [_setting(r) for r in fitted],
+        t("cal.maps.setting"): [explain.map_setting(r) for r in fitted],
     })
     best = {t(f"cal.m2.{name}"): (max if name == "accuracy" else min) for name in _MAP_COLUMNS}
     shown = table.copy()  # percentages as percent points with two decimals (the downloads keep the fractions)
@@ -426,20 +426,6 @@ def _maps_table(fitted: list[calibration.MapResult]) -> pd.DataFrame:
     formats[t("cal.maps.setting")] = st.column_config.TextColumn(width="medium")  # "λ = 10000 (grid end)" whole
     st.dataframe(styled, hide_index=True, width="stretch", column_config=formats)
     return table
-
-
-def _setting(result: calibration.MapResult) -> str:
-    p = result.fitted.params if result.fitted is not None else {}
-    if result.kind == "temperature":
-        return f"T = {p['T']:.3f}"
-    if result.kind in ("matrix", "dirichlet"):  # cross-validation stopped at an end of its grid: the best may lie beyond
-        edge = p["cv"] and p["reg"] in (calibration.REG_GRID[0], calibration.REG_GRID[-1])
-        return t("cal.maps.lambda_edge" if edge else "cal.maps.lambda", value=f"{p['reg']:g}")
-    if result.kind == "histogram":
-        return t("cal.maps.bins", n=p["values"].size)
-    if result.kind == "isotonic":
-        return t("cal.maps.steps", n=int(np.unique(p["y"]).size))
-    return ""
 
 
 def _highlight_best(column: pd.Series, pick) -> list[str]:

@@ -431,10 +431,11 @@ def chain_controls(labels: list[str]) -> tuple[list[tuple[str, float]], tuple[in
             steps.append((name, value))
     rest = [n for n in seq if n not in enabled]
     with st.expander(t("decode.more", n=len(rest)), icon=":material/add:"):
-        cols = st.columns(2)
-        for i, name in enumerate(rest):
-            cols[i % 2].toggle(t(f"decode.filter.{name}.name"), value=SPECS[name].enabled, key=f"on_{name}", bind="query-params",
-                               help=t(f"decode.filter.{name}.help"))
+        # a flow of whole names that wraps to the width there is: two fixed columns cut "Repetition …", "Dynamic t…"
+        with st.container(horizontal=True, gap="medium"):
+            for name in rest:
+                st.toggle(t(f"decode.filter.{name}.name"), value=SPECS[name].enabled, key=f"on_{name}", bind="query-params",
+                          help=t(f"decode.filter.{name}.help"), width="content")
     return steps, typed, st.session_state.get(BREAKERS, ()) if "dry" in enabled else ()
 
 

@@ -47,10 +47,9 @@ def _score(name: str, text: str):
 PATIENCE = 1.5  # seconds a run waits for a model before it shows the load's progress and lets the page be used
 
 
-def model_controls():
-    """The model picker; returns ``(name, model)`` of the model in use (``model`` None while it loads), or stops the page."""
-    policy = config.model_policy()
-    options = [examples.LANGUAGE_MODEL, *policy.models, *([OTHER] if policy.free_entry else [])]
+def _picked(policy: config.ModelPolicy, full: bool) -> str:
+    """The model chosen in the picker (or typed in its box): from the link at first, kept for the session."""
+    options = [examples.LANGUAGE_MODEL, *(policy.models if full else ()), *([OTHER] if policy.free_entry and full else [])]
     wanted = st.query_params.get("model")
     if "lm_pick" not in st.session_state:
         st.session_state["lm_pick"] = wanted if wanted in options else (OTHER if wanted and policy.free_entry else options[0])
@@ -59,9 +58,18 @@ def model_controls():
     # persist_state: coming back from another page, the model chosen is still the model in use
     pick = st.selectbox(t("lm.model"), options, key="lm_pick", persist_state="session", help=t("lm.model_help"),
                         format_func=lambda o: t(f"lm.model.{o}") if o in (OTHER, examples.LANGUAGE_MODEL) else o)
-    name = pick
-    if pick == OTHER:
-        name = st.text_input(t("lm.other"), key="lm_other", placeholder=t("lm.other_placeholder"), persist_state="session").strip()
+    if pick != OTHER:
+        return pick
+    return st.text_input(t("lm.other"), key="lm_other", placeholder=t("lm.other_placeholder"), persist_state="session").strip()
+
+
+def model_controls():
+    """The model picker; returns ``(name, model)`` of the model in use (``model`` None while it loads), or stops the page."""
+    from logitsviz import lm
+
+    policy = config.model_policy()
+    full = lm.available()  # without PyTorch only the built-in model runs (in numpy)
+    name = _picked(policy, full)
     if name:
         st.query_params["model"] = name
     try:
@@ -81,6 +89,8 @@ def model_controls():
                  context=f"{model.context:,}"))
     if name == examples.LANGUAGE_MODEL:
         _builtin_card()
+    if not full:
+        st.caption(t("lm.enable_more", command=lm.INSTALL))
     return name, model
 
 
@@ -285,7 +295,7 @@ def render() -> None:
     st.markdown(t("lm.subtitle"))
     from logitsviz import lm
 
-    if not lm.available():
+    if not lm.available() and not lm.available("numpy"):
         st.info(t("lm.enable", command=lm.INSTALL), icon=":material/download:")
         st.stop()
     left, right = st.columns([2, 3], gap="medium")

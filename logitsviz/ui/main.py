@@ -8,27 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from logitsviz import config, examples
 from logitsviz.i18n import t
 from logitsviz.ui import nav, widgets
-
-
-@st.cache_resource(show_spinner=False)
-def _preload() -> bool:
-    """Start loading the built-in language model in the background, once per server (when the deployment asks)."""
-    from logitsviz import lm
-
-    if lm.available():
-        lm.loading(examples.language_model_path(examples.LANGUAGE_MODEL))
-        return True
-    return False
 
 
 def main() -> None:
     """Run one pass of the app script."""
     st.set_page_config(page_title="logitsviz", page_icon="📊", layout="wide", initial_sidebar_state="auto")
-    if config.preload_model():
-        _preload()
     widgets.init_language()
     page = st.navigation([nav.page(url) for url in nav.PAGES])
     with st.sidebar:

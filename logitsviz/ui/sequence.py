@@ -21,6 +21,7 @@ from logitsviz.i18n import t
 from logitsviz.tokens import LogprobSequence, Position, visible
 from logitsviz.ui import nav, state, widgets
 
+TILE = 165  # px: a tile's width, so that two fit a phone's row
 VOCAB = 200_000  # assumed vocabulary size for the upper entropy bound when only the top alternatives are known
 
 
@@ -47,16 +48,18 @@ def sequence_section(seq: LogprobSequence, key: str) -> None:
     lp = seq.logprobs
     surprise = -lp / math.log(2)
     low, high = seq.entropy_bounds(VOCAB)
-    m = st.columns(4)
-    m[0].metric(t("seq.tokens"), f"{len(seq.positions):,}")
-    m[1].metric(t("lm.score.ppl"), f"{seq.perplexity:,.2f}", help=t("lm.score.ppl_help"))
-    m[2].metric(t("lm.score.mean"), t("unit.bits", value=f"{np.nanmean(surprise):.2f}") if np.isfinite(surprise).any() else "—",
-                help=t("lm.score.mean_help"))
-    if seq.exact:  # a local model: its whole distribution is known at every position, so is the entropy
-        m[3].metric(t("seq.mean_entropy"), t("unit.bits", value=f"{np.mean(low):.2f}"), help=t("seq.mean_entropy_help"))
-    else:
-        unknown = int((~np.isfinite(lp)).sum())
-        m[3].metric(t("seq.unknown"), f"{unknown:,}", help=t("seq.unknown_help"))
+    # tiles of one width in a row that wraps: four across a page, two a row on a phone (columns stacked them one a row)
+    with st.container(horizontal=True, gap="small"):
+        st.metric(t("seq.tokens"), f"{len(seq.positions):,}", width=TILE)
+        st.metric(t("lm.score.ppl"), f"{seq.perplexity:,.2f}", help=t("lm.score.ppl_help"), width=TILE)
+        st.metric(t("lm.score.mean"), t("unit.bits", value=f"{np.nanmean(surprise):.2f}") if np.isfinite(surprise).any() else "—",
+                  help=t("lm.score.mean_help"), width=TILE)
+        if seq.exact:  # a local model: its whole distribution is known at every position, so is the entropy
+            st.metric(t("seq.mean_entropy"), t("unit.bits", value=f"{np.mean(low):.2f}"), help=t("seq.mean_entropy_help"),
+                      width=TILE)
+        else:
+            unknown = int((~np.isfinite(lp)).sum())
+            st.metric(t("seq.unknown"), f"{unknown:,}", help=t("seq.unknown_help"), width=TILE)
     colour = np.nan_to_num(np.exp(lp), nan=0.0)  # a token outside the listed top is very unlikely: the warmest shade
     event = st.plotly_chart(
         figures.token_strip(seq.tokens, colour, [_hover(p, lo, hi) for p, lo, hi in zip(seq.positions, low, high)], cmin=0, cmax=1,

@@ -13,6 +13,17 @@ from logitsviz.i18n import t
 LANG = "lang"
 _LANG_WIDGET = "lang_switch"
 
+
+def _session_language() -> str | None:
+    """The language of the session this thread runs for (None outside a Streamlit run)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    return st.session_state.get(LANG) if get_script_run_ctx(suppress_warning=True) is not None else None
+
+
+# callbacks run before the script sets the language: their labels and messages take the session's all the same
+i18n.use_language_of(_session_language)
+
 # log-spaced temperatures from 0.05 to 20, rounded to values people type: the stops of every temperature slider
 TEMPERATURES = (
     0.05, 0.07, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0,

@@ -43,22 +43,39 @@ def test_next_token_generate_and_branch(browser, lm_url, lang):
     page.close()
 
 
-def test_the_page_says_how_to_enable_it_without_the_extra(browser, tmp_path):
-    # a sitecustomize that hides torch: the app starts and every other page works, this one explains
-    (tmp_path / "sitecustomize.py").write_text(textwrap.dedent("""
+def _hiding(tmp_path, modules: tuple[str, ...]) -> dict:
+    """An environment whose Python cannot import ``modules`` (a sitecustomize that refuses them)."""
+    import os
+
+    (tmp_path / "sitecustomize.py").write_text(textwrap.dedent(f"""
         import sys
 
         class HideTheLmExtra:
             def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in ("torch", "transformers"):
+                if name.split(".")[0] in {modules!r}:
                     raise ModuleNotFoundError(name)
                 return None
 
         sys.meta_path.insert(0, HideTheLmExtra())
     """))
-    import os
+    return {"PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
 
-    with serve(env={"PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}) as url:
+
+def test_without_pytorch_the_built_in_model_still_runs(browser, tmp_path):
+    # the hosted demo installs requirements.txt only: the built-in model runs in numpy, other models say what they need
+    with serve(env=_hiding(tmp_path, ("torch", "transformers"))) as url:
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(f"{url}/lm?lang=en")
+        wait_for_app(page)
+        assert exceptions(page) == []
+        assert page.get_by_text(CATALOGS["en"]["lm.enable_more"].split(":")[0]).count() == 1
+        assert page.locator("[data-testid=stMetric]").count() >= 5  # the next-token tiles under the chart
+        page.close()
+
+
+def test_the_page_says_how_to_enable_it_without_the_extra(browser, tmp_path):
+    # nothing to run a model with: the app starts and every other page works, this one explains
+    with serve(env=_hiding(tmp_path, ("torch", "transformers", "tokenizers"))) as url:
         page = browser.new_page(viewport={"width": 1366, "height": 900})
         page.goto(f"{url}/lm?lang=en")
         page.get_by_text("pip install -r requirements-lm.txt").wait_for()
@@ -86,7 +103,10 @@ def test_language_model_code_loads_only_when_its_page_opens(browser, tiny_models
             wait_for_app(page)
             assert exceptions(page) == [], path
         assert not _loaded_torch(proc.pid), "a page other than the language model's loaded torch"
-        page.goto(f"{url}/lm?lang=en&model={quote(str(tiny_models['gpt2']))}")
+        page.goto(f"{url}/lm?lang=en")  # the built-in model runs in numpy: still no torch
+        wait_for_app(page)
+        assert exceptions(page) == [] and not _loaded_torch(proc.pid)
+        page.goto(f"{url}/lm?lang=en&model={quote(str(tiny_models['llama']))}")
         wait_for_app(page)
         assert exceptions(page) == []
         assert _loaded_torch(proc.pid)

@@ -1,0 +1,93 @@
+"""Every table of results in the README is the program's output: rendered here from the code, compared with the README.
+
+    python -m tests.test_readme_numbers --write     # after a change that moves a number: rewrite the README's tables
+
+Each table sits between ``<!-- table:NAME -->`` and ``<!-- /table:NAME -->``.
+(Timings are not here: they come from benchmarks, which are not deterministic.)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from logitsviz import calibration, examples, explain
+from logitsviz.i18n import t
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+MARKED = re.compile(r"(<!-- table:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /table:(?P=name) -->)", re.DOTALL)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f} %"
+
+
+def digits_table() -> str:
+    """The built-in digits model before and after temperature scaling (held-out, 15 bins)."""
+    m = examples.digits_model()
+    fitted = calibration.fit_temperature(m.logits, m.labels)
+    before, after = calibration.report(m.logits, m.labels), calibration.report(m.logits, m.labels, temperature=fitted)
+    rows = [("accuracy", "accuracy", _pct), ("average confidence", "confidence", _pct), ("NLL", "nll", lambda x: f"{x:.4f}"),
+            ("ECE", "ece", _pct)]
+    b, a = before.metrics(), after.metrics()
+    lines = [f"| built-in digits model (held-out, 15 bins) | T = 1 | fitted T = {fitted:.3f} |", "|---|---|---|"]
+    lines += [f"| {name} | {fmt(b[key])} | {fmt(a[key])} |" for name, key, fmt in rows]
+    return "\n".join(lines) + "\n"
+
+
+def maps_table() -> str:
+    """Every recalibration map fitted on half of the digits model's held-out rows and measured on the other half."""
+    m = examples.digits_model()
+    cmp = calibration.compare_maps(m.logits, m.labels, split=0.5, rng=0)
+    lines = [f"| digits, fitted on {cmp.calibration_rows} rows, measured on {cmp.test_rows} | NLL | Brier | ECE | smooth ECE | setting |",
+             "|---|---|---|---|---|---|"]
+    for r in cmp.results:
+        x = r.metrics
+        lines.append(f"| {t(f'cal.map.{r.kind}', lang='en')} | {x['nll']:.4f} | {x['brier']:.4f} | {_pct(x['ece'])} | "
+                     f"{_pct(x['smooth_ece'])} | {explain.map_setting(r) or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+def builtin_lm_table() -> str:
+    """What the built-in language model read, and its held-out figures (from the training.json it ships with)."""
+    info = json.loads((examples.language_model_folder() / "training.json").read_text(encoding="utf-8"))
+    d, h = info["data"], info["held_out"]
+    return "\n".join([
+        "| | English | Chinese |",
+        "|---|---|---|",
+        f"| text | Python's own documentation: `pydoc_data.topics` and the standard library's docstrings "
+        f"({d['en']['bytes'] / 1e6:.2f} MB) | Debian's Simplified Chinese manual pages, `manpages-zh` ({d['zh']['bytes'] / 1e6:.2f} MB) |",
+        "| licence of the text | PSF License 2.0 | GNU FDL 1.2 or later (a few pages GPL 2) |",
+        f"| **held-out bits per byte** | **{h['en']['bits_per_byte']:.3f}** | **{h['zh']['bits_per_byte']:.3f}** |",
+        f"| held-out perplexity per token | {h['en']['perplexity']:.1f} | {h['zh']['perplexity']:.1f} |",
+    ]) + "\n"
+
+
+TABLES = {"digits": digits_table, "maps": maps_table, "builtin-lm": builtin_lm_table}
+
+
+def readme_tables() -> dict[str, str]:
+    return {m.group("name"): m.group("body") for m in MARKED.finditer(README.read_text(encoding="utf-8"))}
+
+
+def test_every_table_is_marked_in_the_readme():
+    assert set(readme_tables()) == set(TABLES)
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_the_readme_shows_what_the_code_computes(name):
+    assert readme_tables()[name] == TABLES[name](), f"README table {name!r} is stale: python -m tests.test_readme_numbers --write"
+
+
+def write() -> None:
+    text = README.read_text(encoding="utf-8")
+    text = MARKED.sub(lambda m: m.group(1) + TABLES[m.group("name")]() + m.group(4), text)
+    README.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__" and "--write" in sys.argv:
+    write()
