@@ -1,12 +1,17 @@
 """Screenshots of every page in both languages, for the README and for looking at.
 
-    python -m tests.e2e.screenshots [--out docs/screenshots]
+    python -m tests.e2e.screenshots [--out docs/screenshots] [--narrow] [--server http://localhost:8080]
+
+With ``--server`` (a llama.cpp server, e.g. the built-in model converted by
+tests/servers/gguf_export.py), the Tokens page's "Ask a server" too: asked,
+streamed, and one token opened.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from urllib.parse import quote
 
 from playwright.sync_api import sync_playwright
 
@@ -34,6 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--narrow", action="store_true", help="also take narrow-window shots")
+    parser.add_argument("--server", help="a llama.cpp server to ask on the Tokens page")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with serve() as url, sync_playwright() as pw:
@@ -64,7 +70,30 @@ def main() -> None:
                 page.screenshot(path=str(out))
                 print(out.relative_to(ROOT) if out.is_relative_to(ROOT) else out)
                 page.close()
+        if args.server:
+            ask_a_server(browser, url, args.server, args.out, narrow=args.narrow)
         browser.close()
+
+
+def ask_a_server(browser, url: str, server: str, out: Path, *, narrow: bool) -> None:
+    """The Tokens page asking ``server`` (llama.cpp's /completion) in each language, one token opened."""
+    for lang, prompt in (("en", "The for statement"), ("zh", "这个命令用于")):
+        for size, (w, h) in SIZES.items():
+            if size == "narrow" and not narrow:
+                continue
+            page = browser.new_page(viewport={"width": w, "height": h}, locale="en-US")
+            page.goto(f"{url}/tokens?lang={lang}&tsrc=server&tsrv_url={quote(server)}&tsrv_api=llama.cpp"
+                      f"&tsrv_prompt={quote(prompt)}&tsrv_n=24")
+            page.get_by_role("button", name=t("srv.ask", lang=lang)).click()
+            wait_for_app(page)
+            token = page.locator("[class*=stPlotlyChart]").first.locator(".bars .point path").nth(3).bounding_box()
+            page.mouse.click(token["x"] + token["width"] / 2, token["y"] + token["height"] / 2)
+            page.get_by_role("button", name=t("lm.open_explorer", lang=lang)).wait_for()
+            wait_for_app(page)
+            path = out / f"tokens-server-{lang}{'' if size == 'wide' else '-narrow'}.png"
+            page.screenshot(path=str(path))
+            print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+            page.close()
 
 
 if __name__ == "__main__":
