@@ -61,10 +61,11 @@ def test_the_chain_can_be_reordered_and_a_sampler_added(page, app_url):
     assert seq.index("top_p") < seq.index("temperature")
     # a sampler from the list below the cards joins the chain
     page.get_by_text(CATALOGS["en"]["decode.more"].split("(")[0].strip()).click()
-    # its label, as a person clicks it, and not a forced click: the list is still opening, and a click at where the
-    # switch was a moment ago toggled another sampler (top-nσ) on a busy machine. Playwright waits for it to stand still
+    # from the keyboard, as a person tabbing to it does: a mouse click lands where the switch is drawn, and while the
+    # list opens on a busy machine that spot held another sampler (top-nσ was toggled, and CI timed out waiting)
     switch = page.get_by_role("switch", name=CATALOGS["en"]["decode.filter.xtc.name"])
-    page.locator("label", has=switch).click()
+    switch.focus()
+    page.keyboard.press("Space")
     page.wait_for_function("() => location.search.includes('on_xtc=true')")
     wait_for_app(page)
     assert "XTC 0.1" in page.inner_text("body")
