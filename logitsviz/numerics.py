@@ -337,6 +337,8 @@ def logsumexp(logits: ArrayLike, axis: int = -1) -> np.ndarray:
     --------
     >>> float(logsumexp([1000.0, 1000.0]))          # 1000 + log 2
     1000.6931471805599
+    >>> float(logsumexp([0.0, -37.0, -37.0]))       # log(1 + 2e^-37): the small terms keep their digits
+    1.706609525148813e-16
     >>> import numpy as np
     >>> with np.errstate(over="ignore"):
     ...     float(np.log(np.sum(np.exp([1000.0, 1000.0]))))
@@ -348,8 +350,15 @@ def logsumexp(logits: ArrayLike, axis: int = -1) -> np.ndarray:
         if z.shape[axis] == 0:
             return np.full(np.delete(z.shape, axis), -np.inf, dtype=out_dtype)
         m = np.max(z, axis=axis, keepdims=True)
-        m[~np.isfinite(m)] = 0  # an all -inf or +inf row: no shift, exp gives 0 or inf as it should
-        out = np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True)) + m
+        finite = np.isfinite(m)
+        m[~finite] = 0  # an all -inf or +inf row: no shift, exp gives 0 or inf as it should
+        e = np.exp(z - m)
+        # the top term is exactly 1: sum the others and take log1p, so that tiny terms keep their digits
+        # (logsumexp([0, -37, -37]) is 1.7e-16, not 0.0, as in scipy)
+        top = np.argmax(z, axis=axis, keepdims=True)
+        np.put_along_axis(e, top, np.where(finite, 0.0, np.take_along_axis(e, top, axis=axis)), axis=axis)
+        rest = np.sum(e, axis=axis, keepdims=True)
+        out = np.where(finite, np.log1p(rest), np.log(rest)) + m
     return np.squeeze(out, axis=axis).astype(out_dtype, copy=False)
 
 

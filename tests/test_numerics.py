@@ -226,6 +226,22 @@ def test_logsumexp_special_values_match_scipy():
             assert (np.isnan(ref) and np.isnan(ours)) or ours == ref, row
 
 
+@given(st.floats(-700, 700), st.lists(st.floats(30, 700), min_size=1, max_size=6), st.integers(0, 6))
+def test_logsumexp_keeps_the_digits_of_tiny_terms(top, gaps, where):
+    # exp(-gap) is below float64's epsilon: adding it to 1 loses it, log1p of the others keeps it, as scipy does
+    others = -np.asarray(gaps)
+    at_zero = np.insert(others, min(where, len(gaps)), 0.0)
+    assert float(lv.logsumexp(at_zero)) == pytest.approx(math.fsum(np.exp(others)), rel=1e-12, abs=0.0)
+    row = at_zero + top
+    np.testing.assert_allclose(lv.logsumexp(row), sp.logsumexp(row), rtol=1e-15, atol=0)
+
+
+def test_logsumexp_of_zero_and_two_small_terms_is_not_zero():
+    assert float(lv.logsumexp([0.0, -37.0, -37.0])) == pytest.approx(2 * math.exp(-37), rel=1e-12)
+    assert float(lv.logsumexp([0.0, -37.0, -37.0])) == sp.logsumexp([0.0, -37.0, -37.0])
+    assert float(lv.logsumexp([[0.0, -40.0], [-40.0, 0.0]], axis=0)[0]) == pytest.approx(math.exp(-40), rel=1e-12)
+
+
 def test_one_class():
     np.testing.assert_array_equal(lv.softmax([5.0]), [1.0])
     np.testing.assert_array_equal(lv.log_softmax([-300.0]), [0.0])

@@ -21,6 +21,9 @@ from tests.e2e.test_explorer_browser import CATALOGS
 
 PRIMARY = "rgb(224, 122, 63)"  # #E07A3F, the theme's primary colour
 
+# a pip install into a fresh environment: the slow step of CI (python -m pytest -m slow), not the README's quick command
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):

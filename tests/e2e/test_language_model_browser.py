@@ -91,6 +91,7 @@ def _loaded_torch(pid: int) -> bool:
         return any("libtorch" in line for line in fh)
 
 
+@pytest.mark.slow  # every page in turn on a server of its own
 def test_language_model_code_loads_only_when_its_page_opens(browser, tiny_models):
     # with the extra installed the app starts as fast as without it: no page but the language model's imports torch
     from tests.e2e.harness import serve_process

@@ -22,6 +22,9 @@ PATHS = [
     "/stability?lang=en&stab=float16",
 ]
 
+# minutes of eight browsers at once: the slow step of CI (python -m pytest -m slow), not the README's quick command
+pytestmark = pytest.mark.slow
+
 
 async def user(browser, base: str, who: int, results: list) -> None:
     context = await browser.new_context(viewport={"width": 1200, "height": 900})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 
 import numpy as np
+import pytest
 
 from tests.e2e.harness import exceptions, free_port, serve_process, wait_for_app
 from tests.e2e.test_decoding_browser import kept_text
@@ -18,6 +19,9 @@ from tests.e2e.test_explorer_browser import CATALOGS
 from tests.e2e.test_links_browser import metric_values
 
 EN = CATALOGS["en"]
+
+# a server killed and started again: the slow step of CI (python -m pytest -m slow), not the README's quick command
+pytestmark = pytest.mark.slow
 
 
 def sockets_opened(page) -> list:
