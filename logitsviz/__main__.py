@@ -142,11 +142,6 @@ def _summary_json(s: calibration.Summary) -> dict:
     return out
 
 
-_ROWS = (("accuracy", "accuracy"), ("confidence", "avg confidence"), ("nll", "NLL"), ("brier", "Brier"),
-         ("ece", "ECE"), ("mce", "MCE"), ("rmsce", "RMS calib. error"), ("smooth_ece", "smooth ECE"),
-         ("classwise_ece", "classwise ECE"), ("debiased_ece", "debiased l2 ECE"), ("aurc", "AURC"))
-
-
 def cmd_calibrate(args: argparse.Namespace) -> int:
     z, y = _open_eval_set(args.logits, args.labels)
     progress = _Progress(args.progress or (args.progress is None and sys.stderr.isatty()))
@@ -161,9 +156,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(f"{before.rows:,} rows x {before.classes:,} classes, {args.bins} equal-width bins")
     print(f"  {'':<20}{'T = 1':>12}{f'T = {t:.4f}':>14}")
     m0, m1 = before.metrics(), after.metrics()
-    for key, name in _ROWS:
-        if key in m0:
-            print(f"  {name:<20}{m0[key]:>12.4f}{m1[key]:>14.4f}")
+    for key in m0:
+        print(f"  {calibration.REGISTRY[key].label:<20}{m0[key]:>12.4f}{m1[key]:>14.4f}")
     if classwise:
         d0, d1 = before.brier_decomposition(), after.brier_decomposition()
         for key, name in (("reliability", "Brier reliability"), ("resolution", "Brier resolution"), ("uncertainty", "Brier uncertainty")):

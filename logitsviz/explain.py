@@ -798,7 +798,7 @@ def temperature_curve(logits: ArrayLike, labels: ArrayLike, fitted: float, *, n_
                             rows.size < np.asarray(logits).shape[0])
 
 
-INTERVAL_METRICS = ("accuracy", "nll", "brier", "ece", "smooth_ece", "debiased_ece", "mce", "aurc")
+INTERVAL_METRICS = tuple(m.name for m in calibration.REGISTRY.values() if m.of_rows is not None)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from logitsviz import calibration, examples
+from logitsviz import calibration, examples, explain
 from logitsviz.i18n import catalog, t
 from tests.apptest import metric
 from tests.apptest import open_page as _open
@@ -218,7 +218,11 @@ def test_metrics_tab_shows_every_metric_with_its_interval():
     m = examples.digits_model()
     table = frame(at, t("cal.m2.interval", p="95"))
     names = table.iloc[:, 0].tolist()
-    assert names[:8] == [t(f"cal.m2.{k}") for k in ("accuracy", "nll", "brier", "ece", "smooth_ece", "debiased_ece", "mce", "aurc")]
+    assert names == [t(f"cal.m2.{k}") for k in calibration.REGISTRY]  # every metric, in the registry's order
+    assert len(names) == 11 and names[:4] == [t(f"cal.m2.{k}") for k in ("accuracy", "confidence", "nll", "brier")]
+    intervals = dict(zip(names, table.iloc[:, 2]))
+    assert intervals[t("cal.m2.classwise_ece")] == "—"  # from per-class sums: no resampled interval
+    assert all(" – " in intervals[t(f"cal.m2.{k}")] for k in explain.INTERVAL_METRICS)
     values = dict(zip(names, table.iloc[:, 1]))
     assert values[t("cal.m2.smooth_ece")] == f"{100 * calibration.smooth_ece(m.logits, m.labels, temperature=1.5):.2f}%"
     assert values[t("cal.m2.nll")] == f"{calibration.nll(m.logits, m.labels, temperature=1.5):.4f}"

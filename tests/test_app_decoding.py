@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -66,9 +68,7 @@ def test_each_filter_toggled(name):
 
 
 def sampling_default(name: str) -> float:
-    from logitsviz.ui.decoding import SPECS
-
-    return SPECS[name].default
+    return sampling.FILTERS[name].settings[0].default
 
 
 def test_turning_everything_off_keeps_every_token():
@@ -265,3 +265,49 @@ def test_choosing_a_projects_order_loads_its_defaults(order):
     again = _open("decoding", dict(at.query_params))
     for name in sampling.FILTERS:
         assert again.toggle(key=f"on_{name}").value == (name in defaults), name
+
+
+@dataclass(frozen=True)
+class KeepNearTop(sampling.Filter):
+    """A unit made the way docs/architecture.md says: one class that declares its settings, nothing on the page."""
+
+    ratio: float
+    minimum: int = 1
+
+    name: ClassVar[str] = "keep_near_top"
+    settings: ClassVar[tuple[sampling.Setting, ...]] = (
+        sampling.Setting("keep_near_top", "ratio", 0.5, 0.01, 1.0, 0.01, "%.2f", (0.01, 1.0, 0.01)),
+        sampling.Setting("keep_near_top_min", "minimum", 1, 1, 100, 1, "%d", integer=True),
+    )
+
+    def _cut(self, z: np.ndarray) -> sampling.Cut:
+        p = np.exp(z - z.max(axis=-1, keepdims=True))
+        threshold = self.ratio * p.max(axis=-1, keepdims=True)
+        keep = (p >= threshold) | (np.argsort(np.argsort(-z, axis=-1), axis=-1) < self.minimum)
+        return sampling.Cut(np.where(keep, z, -np.inf), float(threshold.squeeze()) if threshold.size == 1 else threshold)
+
+
+@pytest.fixture
+def new_unit(monkeypatch):
+    monkeypatch.setitem(sampling.FILTERS, KeepNearTop.name, KeepNearTop)
+    monkeypatch.setitem(sampling.ORDERS, "transformers", (*sampling.ORDERS["transformers"], KeepNearTop.name))
+    return KeepNearTop
+
+
+def test_a_new_unit_gets_a_card_from_its_own_settings(new_unit):
+    # off at first, offered in the list below the cards
+    at = open_page()
+    assert not at.toggle(key="on_keep_near_top").value
+    # on from a link: its number box and slider, its second setting under it, and the chain applies it
+    at = open_page({"on_keep_near_top": "true", "keep_near_top": "0.3", "keep_near_top_min": "2"})
+    assert at.number_input(key="keep_near_top").value == pytest.approx(0.3)
+    assert at.number_input(key="keep_near_top_min").value == 2
+    assert at.slider(key="keep_near_top__slider").value == pytest.approx(0.3)
+    settings = {**DEFAULTS, "keep_near_top": 0.3}
+    _, _, logits = examples.decoding_preset("story")
+    units = [sampling.Temperature(0.8), sampling.TopP(0.9), KeepNearTop(0.3, 2)]
+    expected = int(np.isfinite(sampling.chain(logits, units)[-1].after).sum())
+    assert expected != expected_kept("story", DEFAULTS)  # the new unit changes the answer
+    assert kept_count(at) == expected
+    assert expected_kept("story", settings) <= expected  # with minimum 1 (its default) it keeps no more
+    assert not at.error and not at.exception

@@ -76,8 +76,8 @@ def test_smooth_ece_matches_the_definition(seed):
 def test_smooth_ece_at_a_fixed_width_matches_the_integral(sigma):
     z, y = synthetic(150, c=3, temperature=2.0, seed=7)
     f, ok = top_label(z, y)
-    grid = calibration._grid_of(f, ok.astype(bool))
-    got = calibration._smooth_ece_at(grid[0], grid[2] - grid[1], sigma)
+    grid = calibration.rows._grid_of(f, ok.astype(bool))
+    got = calibration.smooth._smooth_ece_at(grid[0], grid[2] - grid[1], sigma)
     assert got == pytest.approx(reference_smooth_ece_at(f, ok, sigma), abs=1e-5, rel=1e-3)
 
 

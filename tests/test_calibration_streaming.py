@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(calibration, "CHUNK_BYTES", 4096)  # many chunks, boundaries in odd places
+    monkeypatch.setattr(calibration.chunks, "CHUNK_BYTES", 4096)  # many chunks, boundaries in odd places
 
 
 def everything(logits, labels=None):

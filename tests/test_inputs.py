@@ -345,7 +345,7 @@ def test_nan_position_is_named():
 
 
 def test_upload_size_limit(monkeypatch):
-    monkeypatch.setattr(inputs, "MAX_UPLOAD_BYTES", 10)
+    monkeypatch.setattr(inputs.files, "MAX_UPLOAD_BYTES", 10)
     with pytest.raises(InputError) as info:
         inputs.load_array(b"1,2,3,4,5,6,7,8", "x.csv")
     assert info.value.key == "file.too_large"
@@ -432,7 +432,7 @@ def test_csv_written_by_the_csv_module_reads_back(pairs):
         return  # a label such as "1e5" or "#x" may be read as a number or a comment: refused, never misread silently
     if labels != [p[0] for p in pairs]:
         # a label that is itself a number turns the file into a plain table of numbers
-        assert any(inputs._to_float(p[0]) is not None for p in pairs)
+        assert any(inputs.base._to_float(p[0]) is not None for p in pairs)
         return
     np.testing.assert_array_equal(logits, [p[1] for p in pairs])
 
@@ -505,7 +505,7 @@ def test_rows_round_trip_through_format(z, labelled):
        st.sampled_from(["\n", "\r\n", "\r"]), st.booleans())
 def test_text_tables_read_lines_as_splitlines_does(lines, ending, trailing):
     # large tables are read one line at a time; the lines are the ones str.splitlines finds, whatever the line endings
-    from logitsviz.inputs import _lines
+    from logitsviz.inputs.files import _lines
 
     text = ending.join(lines) + (ending if trailing and lines else "")
     assert list(_lines(text)) == text.splitlines()

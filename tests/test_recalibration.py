@@ -70,11 +70,11 @@ def test_cross_validation_picks_a_strength_from_the_grid():
     assert calibration.fit_map("dirichlet", z[:5], y[:5]).params["cv"] is False
     assert calibration.fit_map("vector", z, y).params["cv"] is False
     # the chosen strength is the grid's lowest held-out NLL, recomputed here fold by fold with scipy
-    folds = np.arange(240) % calibration.CV_FOLDS
+    folds = np.arange(240) % calibration.maps.CV_FOLDS
     losses = []
     for reg in calibration.REG_GRID:
         total = 0.0
-        for k in range(calibration.CV_FOLDS):
+        for k in range(calibration.maps.CV_FOLDS):
             fit, held = folds != k, folds == k
             objective, start = direct_objective("matrix", z[fit], y[fit], reg)
             theta = so.minimize(objective, start, method="L-BFGS-B").x
@@ -99,7 +99,7 @@ def test_histogram_binning_bins_minimise_squared_error():
             assert np.isnan(value)
     new_conf = np.exp(fitted.apply(z).max(axis=1))
     index = np.clip(np.ceil(conf * 10) - 1, 0, 9).astype(int)
-    expected = np.clip(np.where(np.isnan(fitted.params["values"][index]), conf, fitted.params["values"][index]), 0, calibration.TOP_MAX)
+    expected = np.clip(np.where(np.isnan(fitted.params["values"][index]), conf, fitted.params["values"][index]), 0, calibration.maps.TOP_MAX)
     keep_top = np.sort(sp.softmax(z, axis=1), axis=1)
     floor = keep_top[:, -2] / (1 - keep_top[:, -1] + keep_top[:, -2]) * (1 + 1e-9)
     assert new_conf == pytest.approx(np.maximum(expected, floor), abs=1e-9)
@@ -125,7 +125,7 @@ def test_isotonic_map_matches_scipy_constrained_least_squares_and_scikit_learn()
     probe_z = np.stack([sp.logit(probe), np.zeros(50)], axis=1)
     new = np.exp(fitted.apply(probe_z).max(axis=1))
     # with two classes the top stays on top while it keeps at least 1/2
-    assert new == pytest.approx(np.clip(np.maximum(sk.predict(probe), 0.5 + 5e-10), 0, calibration.TOP_MAX), abs=1e-9)
+    assert new == pytest.approx(np.clip(np.maximum(sk.predict(probe), 0.5 + 5e-10), 0, calibration.maps.TOP_MAX), abs=1e-9)
 
 
 @pytest.mark.parametrize("kind", ["histogram", "isotonic"])
@@ -139,7 +139,7 @@ def test_top_label_maps_keep_the_prediction_and_the_others_proportions(kind):
     others = ~np.eye(5, dtype=bool)[top]
     ratio = q[others].reshape(400, 4) / p[others].reshape(400, 4)
     assert np.allclose(ratio, ratio[:, :1])  # one factor per row: proportions kept
-    assert q.max() <= calibration.TOP_MAX + 1e-15
+    assert q.max() <= calibration.maps.TOP_MAX + 1e-15
 
 
 def test_maps_refuse_what_they_cannot_take():

@@ -315,13 +315,11 @@ def per_class(base: calibration.Report) -> None:
 
 # ------------------------------------------------------ metrics, intervals ----
 
-_AS_NUMBER = frozenset({"nll", "brier"})  # every other metric of the two tables is a rate, shown as a percentage
-
-
 def _fmt(value: float, name: str) -> str:
+    """A rate as a percentage, any other metric (NLL, Brier) as a number: as the metric itself says."""
     if not np.isfinite(value):
         return "—"
-    return f"{value:.4f}" if name in _AS_NUMBER else f"{100 * value:.2f}%"
+    return f"{100 * value:.2f}%" if calibration.REGISTRY[name].rate else f"{value:.4f}"
 
 
 def metrics_section(data_id: str, z: np.ndarray, y: np.ndarray, temperature: float, n_bins: int) -> None:
@@ -350,13 +348,14 @@ def metrics_section(data_id: str, z: np.ndarray, y: np.ndarray, temperature: flo
 
 
 def _interval_table(view: explain.CalibrationMetricsView) -> pd.DataFrame:
+    """Every metric of the registry in its order: its value, its bootstrap interval when it has one, what it measures."""
     rows = []
-    for name in explain.INTERVAL_METRICS:
-        iv = view.intervals[name]
-        rows.append((t(f"cal.m2.{name}"), _fmt(iv.estimate, name), f"{_fmt(iv.low, name)} – {_fmt(iv.high, name)}",
+    values = view.summary.metrics()
+    for name in calibration.REGISTRY:
+        iv = view.intervals.get(name)
+        shown = f"{_fmt(iv.low, name)} – {_fmt(iv.high, name)}" if iv is not None else "—"
+        rows.append((t(f"cal.m2.{name}"), _fmt(iv.estimate if iv is not None else values[name], name), shown,
                      t(f"cal.m2.{name}.what")))
-    cw = view.summary.classwise_ece()
-    rows.append((t("cal.m2.classwise_ece"), _fmt(cw, "classwise_ece"), "—", t("cal.m2.classwise_ece.what")))
     return pd.DataFrame(rows, columns=[t("cal.table.metric"), t("cal.m2.value"), t("cal.m2.interval", p="95"), t("cal.m2.what")])
 
 
@@ -375,7 +374,7 @@ def brier_section(summary: calibration.Summary) -> None:
 
 # ------------------------------------------------------------------ maps ----
 
-_MAP_COLUMNS = ("nll", "brier", "ece", "smooth_ece", "classwise_ece", "accuracy", "aurc")
+_MAP_COLUMNS = tuple(m.name for m in calibration.REGISTRY.values() if m.compared)
 
 
 def maps_section(data_id: str, z: np.ndarray, y: np.ndarray, n_bins: int) -> None:
@@ -415,13 +414,13 @@ def _maps_table(fitted: list[calibration.MapResult]) -> pd.DataFrame:
         **{t(f"cal.m2.{name}"): [r.metrics[name] for r in fitted] for name in _MAP_COLUMNS},
         t("cal.maps.setting"): [explain.map_setting(r) for r in fitted],
     })
-    best = {t(f"cal.m2.{name}"): (max if name == "accuracy" else min) for name in _MAP_COLUMNS}
+    best = {t(f"cal.m2.{name}"): calibration.REGISTRY[name].best for name in _MAP_COLUMNS}
     shown = table.copy()  # percentages as percent points with two decimals (the downloads keep the fractions)
     for name in _MAP_COLUMNS:
-        if name not in _AS_NUMBER:
+        if calibration.REGISTRY[name].rate:
             shown[t(f"cal.m2.{name}")] *= 100
     styled = shown.style.apply(lambda col: _highlight_best(col, best.get(col.name)), axis=0)
-    formats = {t(f"cal.m2.{name}"): st.column_config.NumberColumn(format="%.4f" if name in _AS_NUMBER else "%.2f%%")
+    formats = {t(f"cal.m2.{name}"): st.column_config.NumberColumn(format="%.2f%%" if calibration.REGISTRY[name].rate else "%.4f")
                for name in _MAP_COLUMNS}
     formats[t("cal.maps.setting")] = st.column_config.TextColumn(width="medium")  # "λ = 10000 (grid end)" whole
     st.dataframe(styled, hide_index=True, width="stretch", column_config=formats)

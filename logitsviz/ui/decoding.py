@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -13,93 +11,41 @@ from logitsviz.errors import InputError
 from logitsviz.i18n import get_language, t
 from logitsviz.ui import nav, state, widgets
 
-SMALL_PROBS = (1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5)
 CUSTOM = "custom"  # the order once a card was moved: ?seq= holds it
 PRESETS = [*sampling.ORDERS, CUSTOM]
 GEN = "lv_decode_generation"  # the step-by-step generation: its tokens, generator and mirostat
-BREAKERS = "lv_dry_breakers"  # DRY's sequence breakers as ids, read from their box
+TOKENS = "lv_tokens_{}"  # a setting of token ids (DRY's sequence breakers) as ids, read from its box
+ON_AT_FIRST = frozenset({"temperature", "top_p"})  # the units in the chain when the page first opens
+
+# Every card is drawn from the unit's own declaration (``sampling.FILTERS[name].settings``): its first setting, when a
+# number, is the box and slider on the card; the others sit under it (numbers, a switch, a box of token ids).
 
 
-@dataclass(frozen=True)
-class Param:
-    """A sampler's second (third…) setting: a small number box under its card, in the link as ``key``."""
-
-    key: str
-    default: float
-    lo: float
-    hi: float
-    step: float
-    fmt: str
-    integer: bool = False
+def _main(name: str) -> sampling.Setting | None:
+    """The number a unit is named by (its box and slider), or None (p-less has none)."""
+    settings = sampling.FILTERS[name].settings
+    return settings[0] if settings and settings[0].kind == "number" else None
 
 
-@dataclass(frozen=True)
-class FilterSpec:
-    """How a filter's setting is offered: the exact number box and the slider beside it."""
-
-    name: str
-    default: float
-    enabled: bool
-    lo: float
-    hi: float
-    step: float
-    fmt: str
-    slider: tuple[float, float, float] | tuple[float, ...]  # (lo, hi, step), or the options of a log-spaced slider
-    log: bool = False
-    integer: bool = False
-    extras: tuple[Param, ...] = ()
-    number: bool = True  # False: nothing to set (p-less)
-
-
-SPECS = {
-    spec.name: spec
-    for spec in (
-        FilterSpec("temperature", 0.8, True, 0.01, 100.0, 0.05, "%.2f", widgets.TEMPERATURES, log=True),
-        FilterSpec("top_k", 40, False, 1, 1_000_000, 1, "%d", (1, 100, 1), integer=True),
-        FilterSpec("top_p", 0.9, True, 0.001, 1.0, 0.01, "%.3f", (0.01, 1.0, 0.01)),
-        FilterSpec("min_p", 0.05, False, 0.001, 1.0, 0.01, "%.3f", (0.01, 1.0, 0.01)),
-        FilterSpec("typical_p", 0.9, False, 0.001, 1.0, 0.01, "%.3f", (0.01, 1.0, 0.01)),
-        FilterSpec("epsilon", 3e-4, False, 1e-6, 0.999, 1e-4, "%.5f", SMALL_PROBS, log=True),
-        FilterSpec("eta", 2e-3, False, 1e-6, 0.999, 1e-4, "%.5f", SMALL_PROBS, log=True),
-        FilterSpec("top_n_sigma", 1.0, False, 0.01, 10.0, 0.1, "%.2f", (0.1, 5.0, 0.1)),
-        FilterSpec("repetition", 1.3, False, 0.01, 10.0, 0.05, "%.2f", (1.0, 3.0, 0.05),
-                   extras=(Param("rep_last_n", -1, -1, 100_000, 1, "%d", integer=True),)),
-        FilterSpec("presence", 0.5, False, 0.0, 10.0, 0.05, "%.2f", (0.0, 2.0, 0.05),
-                   extras=(Param("frequency", 0.25, 0.0, 10.0, 0.05, "%.2f"), Param("pen_last_n", -1, -1, 100_000, 1, "%d", integer=True))),
-        FilterSpec("dry", 0.8, False, 0.0, 10.0, 0.1, "%.2f", (0.0, 3.0, 0.05),
-                   extras=(Param("dry_base", 1.75, 1.0, 10.0, 0.05, "%.2f"), Param("dry_allowed", 2, 1, 100, 1, "%d", integer=True),
-                           Param("dry_last_n", -1, -1, 100_000, 1, "%d", integer=True))),
-        FilterSpec("xtc", 0.1, False, 0.001, 1.0, 0.01, "%.3f", (0.01, 0.5, 0.01),
-                   extras=(Param("xtc_probability", 0.5, 0.0, 1.0, 0.05, "%.2f"),)),
-        FilterSpec("dynatemp", 1.0, False, 0.01, 100.0, 0.05, "%.2f", widgets.TEMPERATURES, log=True,
-                   extras=(Param("dyn_range", 0.5, 0.0, 10.0, 0.05, "%.2f"), Param("dyn_exponent", 1.0, 0.01, 10.0, 0.1, "%.2f"))),
-        FilterSpec("smoothing", 0.3, False, 0.01, 10.0, 0.05, "%.2f", (0.05, 3.0, 0.05),
-                   extras=(Param("smoothing_curve", 1.0, 0.0, 10.0, 0.1, "%.2f"),)),
-        FilterSpec("top_a", 0.2, False, 0.001, 1.0, 0.01, "%.3f", (0.01, 1.0, 0.01)),
-        FilterSpec("tfs", 0.95, False, 0.001, 1.0, 0.01, "%.3f", (0.01, 1.0, 0.01)),
-        FilterSpec("p_less", 0.0, False, 0, 1, 1, "%d", (0, 1, 1), number=False),
-        FilterSpec("mirostat", 3.0, False, 0.1, 30.0, 0.5, "%.2f", (0.5, 12.0, 0.5),
-                   extras=(Param("mirostat_eta", 0.1, 0.0, 1.0, 0.05, "%.2f"), Param("mirostat_version", 2, 1, 2, 1, "%d", integer=True))),
-    )
-}
+def _typed(setting: sampling.Setting, value: float) -> float:
+    return int(value) if setting.integer else float(value)
 
 
 # --------------------------------------------------------------- controls ----
 
 
 def _sync_from_slider(name: str) -> None:
-    value = st.session_state[f"{name}__slider"]
-    st.session_state[name] = int(value) if SPECS[name].integer else float(value)
+    st.session_state[name] = _typed(_main(name), st.session_state[f"{name}__slider"])
 
 
-def _nearest(spec: FilterSpec, value: float) -> float:
+def _nearest(setting: sampling.Setting, value: float) -> float:
     """Where the slider sits for an exact value typed in the number box."""
-    if spec.log:
-        options = np.asarray(spec.slider, dtype=float)
+    if setting.log:
+        options = np.asarray(setting.slider, dtype=float)
         return float(options[np.argmin(np.abs(np.log(options) - np.log(value)))])
-    lo, hi, step = spec.slider
+    lo, hi, step = setting.slider
     snapped = round((min(max(value, lo), hi) - lo) / step) * step + lo
-    return int(snapped) if spec.integer else round(float(snapped), 6)
+    return int(snapped) if setting.integer else round(float(snapped), 6)
 
 
 def sequence() -> list[str]:
@@ -116,7 +62,7 @@ def is_on(name: str) -> bool:
     if f"on_{name}" in st.session_state:
         return bool(st.session_state[f"on_{name}"])
     wanted = st.query_params.get(f"on_{name}")
-    return SPECS[name].enabled if wanted is None else wanted.lower() == "true"
+    return name in ON_AT_FIRST if wanted is None else wanted.lower() == "true"
 
 
 def _on_order() -> None:
@@ -124,10 +70,10 @@ def _on_order() -> None:
     defaults = sampling.DEFAULTS.get(st.session_state.get("order"))
     if defaults is None:  # an order without published defaults (text-generation-webui's), or the user's own
         return
-    for name, spec in SPECS.items():
+    for name in sampling.FILTERS:
         st.session_state[f"on_{name}"] = name in defaults
         if name in defaults:  # its slider follows the number on the next run
-            st.session_state[name] = int(defaults[name]) if spec.integer else float(defaults[name])
+            st.session_state[name] = _typed(_main(name), defaults[name])
 
 
 def _move(name: str, step: int) -> None:
@@ -143,70 +89,67 @@ def _move(name: str, step: int) -> None:
     st.session_state["order"] = CUSTOM
 
 
-def filter_card(spec: FilterSpec, first: bool, last: bool, labels: list[str] = ()) -> float | None:
+def filter_card(name: str, first: bool, last: bool, labels: list[str] = ()) -> float | None:
     """One unit of the chain: on/off, up, down and its rule on one line; its exact value and slider; its other settings."""
-    name = t(f"decode.filter.{spec.name}.name")
+    label, main = t(f"decode.filter.{name}.name"), _main(name)
     value = None
     with st.container(border=True):
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-            on = st.toggle(name, value=spec.enabled, key=f"on_{spec.name}", bind="query-params", width="stretch")
-            st.button("", icon=":material/arrow_upward:", key=f"up_{spec.name}", on_click=_move, args=(spec.name, -1), disabled=first,
+            on = st.toggle(label, value=name in ON_AT_FIRST, key=f"on_{name}", bind="query-params", width="stretch")
+            st.button("", icon=":material/arrow_upward:", key=f"up_{name}", on_click=_move, args=(name, -1), disabled=first,
                       help=t("decode.move_up"), type="tertiary")
-            st.button("", icon=":material/arrow_downward:", key=f"down_{spec.name}", on_click=_move, args=(spec.name, 1), disabled=last,
+            st.button("", icon=":material/arrow_downward:", key=f"down_{name}", on_click=_move, args=(name, 1), disabled=last,
                       help=t("decode.move_down"), type="tertiary")
-            with st.popover("", icon=":material/functions:", help=t("decode.rule_help", name=name)):
-                st.markdown(f"**{name}**")
-                st.caption(t(f"decode.filter.{spec.name}.help"))
-                st.latex(t(f"decode.filter.{spec.name}.formula"))
-        if spec.number:
+            with st.popover("", icon=":material/functions:", help=t("decode.rule_help", name=label)):
+                st.markdown(f"**{label}**")
+                st.caption(t(f"decode.filter.{name}.help"))
+                st.latex(t(f"decode.filter.{name}.formula"))
+        if main is not None:
             with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
-                value = st.number_input(
-                    name, min_value=spec.lo if not spec.integer else int(spec.lo), max_value=spec.hi if not spec.integer else int(spec.hi),
-                    value=spec.default, step=spec.step, format=spec.fmt, key=spec.name, bind="query-params", disabled=not on,
-                    label_visibility="collapsed", width=130,
-                )
+                value = _number_box(main, label, disabled=not on, label_visibility="collapsed")
                 if on:
-                    _slider(spec, name, value)
+                    _slider(main, label, value)
         if on:
-            _card_settings(spec, list(labels))
-            st.caption(t(f"decode.filter.{spec.name}.help"))
-    return (value if spec.number else 0.0) if on else None
+            _card_settings(name, list(labels))
+            st.caption(t(f"decode.filter.{name}.help"))
+    return (value if main is not None else 0.0) if on else None
 
 
-def _card_settings(spec: FilterSpec, labels: list[str]) -> None:
-    """A sampler's other settings, under its slider."""
-    if spec.extras:
+def _number_box(setting: sampling.Setting, label: str, **kw) -> float:
+    """A setting's exact number, in the link as its key."""
+    bound = (lambda v: int(v)) if setting.integer else (lambda v: v)
+    return st.number_input(label, min_value=bound(setting.lo), max_value=bound(setting.hi), value=setting.default, step=setting.step,
+                           format=setting.fmt, key=setting.key, bind="query-params", width=130, **kw)
+
+
+def _card_settings(name: str, labels: list[str]) -> None:
+    """A unit's other settings, under its slider: numbers side by side, then switches and boxes of token ids."""
+    rest = [s for s in sampling.FILTERS[name].settings if s is not _main(name)]
+    numbers = [s for s in rest if s.kind == "number"]
+    if numbers:
         with st.container(horizontal=True, gap="small"):
-            for param in spec.extras:
-                st.number_input(t(f"decode.param.{param.key}"), min_value=param.lo if not param.integer else int(param.lo),
-                                max_value=param.hi if not param.integer else int(param.hi), value=param.default, step=param.step,
-                                format=param.fmt, key=param.key, bind="query-params", width=130,
-                                help=t(f"decode.param.{param.key}_help"))
-    if spec.name == "dry":
-        st.text_input(t("decode.param.dry_breakers"), key="dry_breakers", bind="query-params", help=t("decode.param.dry_breakers_help"),
-                      placeholder=t("decode.history_placeholder"))
-        st.session_state[BREAKERS] = _token_ids("dry_breakers", labels)
-    if spec.name == "p_less":
-        st.checkbox(t("decode.param.p_less_norm"), key="p_less_norm", bind="query-params")
+            for setting in numbers:
+                _number_box(setting, t(f"decode.param.{setting.key}"), help=t(f"decode.param.{setting.key}_help"))
+    for setting in rest:
+        if setting.kind == "tokens":
+            st.text_input(t(f"decode.param.{setting.key}"), key=setting.key, bind="query-params", help=t(f"decode.param.{setting.key}_help"),
+                          placeholder=t("decode.history_placeholder"))
+            st.session_state[TOKENS.format(setting.key)] = _token_ids(setting.key, labels)
+        elif setting.kind == "switch":
+            st.checkbox(t(f"decode.param.{setting.key}"), key=setting.key, bind="query-params")
 
 
-def _slider(spec: FilterSpec, name: str, value: float) -> None:
+def _slider(setting: sampling.Setting, label: str, value: float) -> None:
     """The slider beside the exact number: it starts where the number is and moves it."""
-    slider_key = f"{spec.name}__slider"
-    st.session_state[slider_key] = _nearest(spec, value)
-    if spec.log:
-        st.select_slider(name, options=spec.slider, key=slider_key, on_change=_sync_from_slider, args=(spec.name,),
+    slider_key = f"{setting.key}__slider"
+    st.session_state[slider_key] = _nearest(setting, value)
+    if setting.log:
+        st.select_slider(label, options=setting.slider, key=slider_key, on_change=_sync_from_slider, args=(setting.key,),
                          label_visibility="collapsed", format_func=lambda v: f"{v:g}")
     else:
-        lo, hi, step = spec.slider
-        st.slider(name, min_value=lo, max_value=hi, step=step, key=slider_key, on_change=_sync_from_slider, args=(spec.name,),
+        lo, hi, step = setting.slider
+        st.slider(label, min_value=lo, max_value=hi, step=step, key=slider_key, on_change=_sync_from_slider, args=(setting.key,),
                   label_visibility="collapsed")
-
-
-def _extra(key: str) -> float:
-    spec = next(p for s in SPECS.values() for p in s.extras if p.key == key)
-    value = st.session_state.get(key, spec.default)
-    return int(value) if spec.integer else float(value)
 
 
 def _seed() -> int:
@@ -216,26 +159,18 @@ def _seed() -> int:
         return 0
 
 
-def unit(name: str, value: float, history: tuple[int, ...], breakers: tuple[int, ...] = (),
+def unit(name: str, value: float, history: tuple[int, ...], tokens: tuple[tuple[str, tuple[int, ...]], ...] = (),
          mirostat: sampling.Mirostat | None = None) -> sampling.Filter:
-    """The library's unit for a card: its setting, its other settings, the history and the page's seed."""
-    if name == "repetition":
-        return sampling.RepetitionPenalty(value, history, last_n=_extra("rep_last_n"))
-    if name == "presence":
-        return sampling.PresenceFrequency(value, _extra("frequency"), history, last_n=_extra("pen_last_n"))
-    if name == "dry":
-        return sampling.DRY(value, _extra("dry_base"), _extra("dry_allowed"), breakers, _extra("dry_last_n"), history)
-    if name == "xtc":
-        return sampling.XTC(value, _extra("xtc_probability"), _seed())
-    if name == "dynatemp":
-        return sampling.DynamicTemperature(value, _extra("dyn_range"), _extra("dyn_exponent"))
-    if name == "smoothing":
-        return sampling.Smoothing(value, _extra("smoothing_curve"))
-    if name == "p_less":
-        return sampling.PLess(bool(st.session_state.get("p_less_norm", False)))
-    if name == "mirostat":
-        return mirostat or sampling.Mirostat(value, _extra("mirostat_eta"), _extra("mirostat_version"))
-    return sampling.FILTERS[name].from_setting(value)
+    """The library's unit for a card, from the unit's own settings: the card's number, the others from their boxes, the
+    token ids typed (``tokens``), the history and the page's seed; a running mirostat goes on as it is."""
+    cls = sampling.FILTERS[name]
+    if mirostat is not None and isinstance(mirostat, cls):
+        return mirostat
+    typed = dict(tokens)
+    values = {s.key: typed.get(s.key, ()) if s.kind == "tokens" else st.session_state.get(s.key) for s in cls.settings}
+    if _main(name) is not None:
+        values[_main(name).key] = value
+    return cls.from_settings(values, history=history, seed=_seed())
 
 
 def source_controls() -> tuple[list[str], np.ndarray, str | None]:
@@ -277,7 +212,7 @@ def diagram(steps: list[tuple[str, float]]) -> str:
     """The pipeline as a line of badges: enabled stages in order, then softmax and sampling."""
     parts = [f":gray-badge[{t('decode.diagram.logits')}]"]
     for name, value in steps:
-        shown = t(f"decode.filter.{name}.short") + ("" if not SPECS[name].number else f" {value:g}")
+        shown = t(f"decode.filter.{name}.short") + ("" if _main(name) is None else f" {value:g}")
         parts.append(f":orange-badge[{shown}]")
     parts += [f":blue-badge[{t('decode.diagram.softmax')}]", f":green-badge[{t('decode.diagram.sample')}]"]
     return " → ".join(parts)
@@ -338,9 +273,9 @@ def _generation(key: tuple) -> dict:
     return held
 
 
-def _chain_units(steps: list[tuple[str, float]], history: tuple[int, ...], breakers: tuple[int, ...],
+def _chain_units(steps: list[tuple[str, float]], history: tuple[int, ...], tokens: tuple,
                  mirostat: sampling.Mirostat | None = None) -> list[sampling.Filter]:
-    return [unit(name, value, history, breakers, mirostat) for name, value in steps]
+    return [unit(name, value, history, tokens, mirostat) for name, value in steps]
 
 
 def _queue(n: int) -> None:
@@ -352,7 +287,7 @@ def _reset() -> None:
 
 
 def advance(held: dict, logits: np.ndarray, steps: list[tuple[str, float]], typed: tuple[int, ...],
-            breakers: tuple[int, ...]) -> None:
+            tokens: tuple) -> None:
     """Draw the tokens asked for by the buttons, each with the history so far; one mirostat keeps its μ throughout.
 
     On the Language model page's distribution the model itself runs: every token is fed back to it, and the
@@ -363,7 +298,7 @@ def advance(held: dict, logits: np.ndarray, steps: list[tuple[str, float]], type
     if pending and source is not None:
         prompt, name = source[0], source[1]
         with st.spinner(t("decode.gen.running", n=len(held["ids"]) + pending)):
-            trace = examples.load_language_model(name).generate(prompt, len(held["ids"]) + pending, _chain_units(steps, (), breakers),
+            trace = examples.load_language_model(name).generate(prompt, len(held["ids"]) + pending, _chain_units(steps, (), tokens),
                                                                 seed=_seed(), stop_at_eos=False)
         held["rows"] = explain.trace_steps(trace.steps)
         held["ids"] = [r.token for r in held["rows"]]
@@ -371,7 +306,7 @@ def advance(held: dict, logits: np.ndarray, steps: list[tuple[str, float]], type
     for _ in range(pending):
         if held["mirostat"] is None and "mirostat" in dict(steps):
             held["mirostat"] = unit("mirostat", dict(steps)["mirostat"], ())  # one mirostat for the whole generation
-        units = _chain_units(steps, (), breakers, held["mirostat"])
+        units = _chain_units(steps, (), tokens, held["mirostat"])
         step = explain.generation_step(logits, units, history=(*typed, *held["ids"]), rng=held["rng"])
         held["ids"].append(step.token)
         held["rows"].append(step)
@@ -426,7 +361,7 @@ def chain_controls(labels: list[str]) -> tuple[list[tuple[str, float]], tuple[in
         typed = _token_ids("history", labels)  # a bad word says so right under the box
     steps = []
     for i, name in enumerate(enabled):
-        value = filter_card(SPECS[name], first=i == 0, last=i == len(enabled) - 1, labels=labels)
+        value = filter_card(name, first=i == 0, last=i == len(enabled) - 1, labels=labels)
         if value is not None:
             steps.append((name, value))
     rest = [n for n in seq if n not in enabled]
@@ -434,9 +369,12 @@ def chain_controls(labels: list[str]) -> tuple[list[tuple[str, float]], tuple[in
         # a flow of whole names that wraps to the width there is: two fixed columns cut "Repetition …", "Dynamic t…"
         with st.container(horizontal=True, gap="medium"):
             for name in rest:
-                st.toggle(t(f"decode.filter.{name}.name"), value=SPECS[name].enabled, key=f"on_{name}", bind="query-params",
+                st.toggle(t(f"decode.filter.{name}.name"), value=name in ON_AT_FIRST, key=f"on_{name}", bind="query-params",
                           help=t(f"decode.filter.{name}.help"), width="content")
-    return steps, typed, st.session_state.get(BREAKERS, ()) if "dry" in enabled else ()
+    # the token ids typed for the enabled units (DRY's sequence breakers): part of what a generation depends on
+    tokens = tuple((s.key, st.session_state.get(TOKENS.format(s.key), ())) for n in enabled for s in sampling.FILTERS[n].settings
+                   if s.kind == "tokens")
+    return steps, typed, tokens
 
 
 def _stage_caption(labels: list[str], stage: explain.StageView) -> str:
@@ -478,11 +416,11 @@ def render() -> None:
 
     left, right = st.columns([2, 3], gap="large")
     with left:
-        steps, typed, breakers = chain_controls(labels)
+        steps, typed, tokens = chain_controls(labels)
     try:
-        held = _generation((tuple(steps), typed, breakers, _seed(), logits.size, float(logits.max(initial=-np.inf))))
-        advance(held, logits, steps, typed, breakers)
-        view = explain.decoding_units(logits, _chain_units(steps, (*typed, *held["ids"]), breakers, held["mirostat"]))
+        held = _generation((tuple(steps), typed, tokens, _seed(), logits.size, float(logits.max(initial=-np.inf))))
+        advance(held, logits, steps, typed, tokens)
+        view = explain.decoding_units(logits, _chain_units(steps, (*typed, *held["ids"]), tokens, held["mirostat"]))
     except InputError as err:
         with right:
             st.error(t(err.key, **err.params), icon=":material/error:")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from logitsviz import i18n
+from logitsviz import i18n, sampling
 from logitsviz.i18n import t
 
 LANG = "lang"
@@ -24,11 +24,7 @@ def _session_language() -> str | None:
 # callbacks run before the script sets the language: their labels and messages take the session's all the same
 i18n.use_language_of(_session_language)
 
-# log-spaced temperatures from 0.05 to 20, rounded to values people type: the stops of every temperature slider
-TEMPERATURES = (
-    0.05, 0.07, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0,
-    1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0,
-)
+TEMPERATURES = sampling.TEMPERATURE_STOPS  # log-spaced, 0.05 to 20: every temperature slider, the Decoding lab's included
 
 
 def init_language() -> str:
