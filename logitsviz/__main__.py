@@ -228,8 +228,8 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     from logitsviz import tokens
 
     seq = _sequence(args)
-    surprise = -seq.logprobs / math.log(2)
-    order = np.argsort(-np.nan_to_num(surprise, nan=np.inf), kind="stable")[: args.top]
+    view = explain.sequence_view(seq, least=args.top)  # the numbers the Tokens page shows
+    surprise, order = view.surprise_bits, view.least_likely
     for warning in seq.warnings:
         print(f"logitsviz: warning: {warning}", file=sys.stderr)
     if args.json:

@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike
 from logitsviz import calibration, numerics, sampling
 from logitsviz.errors import InputError
 from logitsviz.i18n import t
+from logitsviz.tokens import visible
 
 __all__ = [
     "DTYPES",
@@ -42,6 +43,11 @@ __all__ = [
     "TailRow",
     "TemperatureCurve",
     "compact_steps",
+    "ASSUMED_VOCAB",
+    "PositionView",
+    "SequenceView",
+    "position_view",
+    "sequence_view",
     "cross_entropy_curve",
     "cross_entropy_view",
     "decoding",
@@ -914,3 +920,74 @@ def map_setting(result: calibration.MapResult) -> str:
     if result.kind == "isotonic":
         return t("cal.maps.steps", n=int(np.unique(p["y"]).size))
     return ""
+
+
+# ------------------------------------------------------------ token sequences ----
+
+ASSUMED_VOCAB = 200_000  # the vocabulary size an entropy's upper bound assumes when only the top alternatives are known
+
+
+@dataclass(frozen=True)
+class SequenceView:
+    """Every number the token view of a sequence shows: the Tokens page's response, the Language model page's text."""
+
+    surprise_bits: np.ndarray  # -log2 p of each token; NaN where the token is outside the listed alternatives
+    entropy_low: np.ndarray  # bits at each position: exact when the whole distribution is known (low == high)
+    entropy_high: np.ndarray
+    perplexity: float
+    mean_surprise_bits: float  # over the tokens whose probability is known; NaN when none is
+    mean_entropy_bits: float  # exact sequences only; NaN otherwise
+    unknown: int  # tokens outside the listed alternatives (their probability is not known)
+    least_likely: np.ndarray  # positions, most surprising first (unknown ones first of all)
+    exact: bool
+
+
+def sequence_view(seq, *, vocab: int = ASSUMED_VOCAB, least: int = 10) -> SequenceView:
+    """The numbers of a :class:`logitsviz.tokens.LogprobSequence`, its entropies bounded with ``vocab`` tokens.
+
+    >>> from logitsviz.tokens import LogprobSequence, Position
+    >>> seq = LogprobSequence("example", (Position("a", False, math.log(0.5), (("a", math.log(0.5)), ("b", math.log(0.25)))),
+    ...                                   Position("c", False, math.nan, (("d", math.log(0.9)),))))
+    >>> v = sequence_view(seq)
+    >>> v.surprise_bits.tolist(), v.unknown, v.least_likely.tolist(), round(v.perplexity, 3)
+    ([1.0, nan], 1, [1, 0], 2.0)
+    """
+    lp = seq.logprobs
+    surprise = -lp / math.log(2)  # NaN stays NaN (not listed); a token of probability 0 is infinitely surprising
+    low, high = seq.entropy_bounds(vocab)
+    mean = float(np.nanmean(surprise)) if np.isfinite(surprise).any() else float("nan")
+    order = np.argsort(-np.nan_to_num(surprise, nan=np.inf), kind="stable")[:least]
+    return SequenceView(surprise, low, high, float(seq.perplexity), mean,
+                        float(np.mean(low)) if seq.exact else float("nan"), int((~np.isfinite(lp)).sum()), order, seq.exact)
+
+
+@dataclass(frozen=True)
+class PositionView:
+    """One position of a sequence: its listed alternatives and the unlisted rest as one class, ready for a chart."""
+
+    labels: list[str]  # the alternatives with a known probability, then the rest (``rest_label``) when it has mass
+    logits: np.ndarray  # their log-probabilities: softmax gives the probabilities back exactly
+    known: int  # how many of ``labels`` are listed alternatives
+    rest: float  # the unlisted probability mass
+    chosen: int | None  # which listed alternative is the token actually chosen
+    steps: SoftmaxSteps | None  # the chart's numbers; None when nothing is listed
+
+
+def position_view(pos, rest_label: str) -> PositionView:
+    """The alternatives of a :class:`logitsviz.tokens.Position` plus the rest, with the chosen token found among them.
+
+    >>> from logitsviz.tokens import Position
+    >>> v = position_view(Position("b", False, math.log(0.25), (("a", math.log(0.5)), ("b", math.log(0.25)))), "rest")
+    >>> v.labels, v.chosen, round(v.rest, 2), v.steps.probs.round(2).tolist(), round(v.steps.others_prob, 2)
+    (['a', 'b', 'rest'], 1, 0.25, [0.5, 0.25], 0.25)
+    """
+    listed = [(text, lp) for text, lp in pos.top if math.isfinite(lp)]
+    labels, logits, rest = [text for text, _ in listed], [lp for _, lp in listed], pos.rest
+    if listed and rest > 0:
+        labels.append(rest_label)
+        logits.append(math.log(rest))
+    # the alternatives are displayed text (blanks as ␣), the token its own characters: compared as shown
+    chosen = next((i for i, (text, _) in enumerate(listed) if text == visible(pos.text)), None)
+    steps = compact_steps(np.array([lp for _, lp in listed]), math.log(rest) if rest > 0 else -math.inf,
+                          1 if rest > 0 else 0) if listed else None
+    return PositionView(labels, np.array(logits, dtype=np.float64), len(listed), rest, chosen, steps)
