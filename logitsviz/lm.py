@@ -477,11 +477,7 @@ def _load(name: str, report=None) -> Model:
         return _load_numpy(name, folder, report)
     torch, transformers = _require()
     folder = _resolve(name, report)
-    files = _weight_files(folder, name)
-    need, free = _parameter_count(files) * 4, _available_memory()
-    if free is not None and need * 1.2 > free:
-        raise InputError("lm.memory", name=name, need=f"{need / 2**30:.1f} GB", available=f"{free / 2**30:.1f} GB")
-    _read_ahead(files, report)
+    _read_weights(folder, name, report)
     report("build", 0.0)
     try:
         model = transformers.AutoModelForCausalLM.from_pretrained(folder, use_safetensors=True, trust_remote_code=False,
@@ -498,6 +494,16 @@ def _load(name: str, report=None) -> Model:
     return Model(name, model, tokenizer)
 
 
+def _read_weights(folder: Path, name: str, report) -> None:
+    """Refuse a model that would not fit in the free memory (as float32, with a fifth to spare); read its weight files
+    ahead, reporting the bytes read."""
+    files = _weight_files(folder, name)
+    need, free = _parameter_count(files) * 4, _available_memory()
+    if free is not None and need * 1.2 > free:
+        raise InputError("lm.memory", name=name, need=f"{need / 2**30:.1f} GB", available=f"{free / 2**30:.1f} GB")
+    _read_ahead(files, report)
+
+
 def _prefers_numpy(folder: Path) -> bool:
     """GPT-2 folders small enough that numpy runs them about as fast as PyTorch, and loads them ten times sooner."""
     try:
@@ -511,11 +517,7 @@ NUMPY_BYTES = 64 * 2**20  # up to this size a GPT-2 runs in numpy: the built-in 
 
 def _load_numpy(name: str, folder: Path, report) -> Model:
     """A GPT-2 folder run by logitsviz.gpt2: no PyTorch, no transformers."""
-    files = _weight_files(folder, name)
-    need, free = _parameter_count(files) * 4, _available_memory()
-    if free is not None and need * 1.2 > free:
-        raise InputError("lm.memory", name=name, need=f"{need / 2**30:.1f} GB", available=f"{free / 2**30:.1f} GB")
-    _read_ahead(files, report)
+    _read_weights(folder, name, report)
     report("build", 0.0)
     model = gpt2.GPT2(folder)
     report("tokenizer", 0.0)
