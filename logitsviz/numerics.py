@@ -102,16 +102,41 @@ def _normalize_axis(axis: int, ndim: int) -> int:
 _FAST_MIN_SIZE = 1 << 12  # below this, one vectorised expression beats the block path's set-up
 
 
+_NARROW = 11  # rows this short are reduced column by column (numpy's per-row reduction loop costs more than the work);
+# measured on 100,000 rows: 0.32x the time by row at 4 classes, 0.67x at 8, about even at 12-16, 1.3x at 20 (float32)
+
+
+def _row_max(block: np.ndarray) -> np.ndarray:
+    """Each row's max, as a column: for narrow rows one ``np.maximum`` per column over all rows (NaN propagates as in
+    ``np.max``), else numpy's reduction."""
+    if not 1 < block.shape[1] <= _NARROW:
+        return np.max(block, axis=1, keepdims=True)
+    top = block[:, :1].copy()
+    for j in range(1, block.shape[1]):
+        np.maximum(top[:, 0], block[:, j], out=top[:, 0])
+    return top
+
+
+def _row_sum(block: np.ndarray) -> np.ndarray:
+    """Each row's sum: for narrow rows one addition per column over all rows, else einsum's SIMD sum (3x numpy's)."""
+    if not 1 < block.shape[1] <= _NARROW:
+        return np.einsum("ij->i", block)
+    total = block[:, 0].copy()
+    for j in range(1, block.shape[1]):
+        total += block[:, j]
+    return total
+
+
 def _shift_rows(x: np.ndarray, rows: slice, scale, out: np.ndarray) -> np.ndarray:
     """``out = x[rows] * scale - max`` row by row (step 1 of softmax: scale by 1/T, shift by the max); returns ``out``.
 
     ``scale`` is None at T = 1, which skips the multiply.
     """
     if scale is None:
-        np.subtract(x[rows], np.max(x[rows], axis=1, keepdims=True), out=out)
+        np.subtract(x[rows], _row_max(x[rows]), out=out)
     else:
         np.multiply(x[rows], scale, out=out)
-        out -= np.max(out, axis=1, keepdims=True)
+        out -= _row_max(out)
     return out
 
 
@@ -136,10 +161,10 @@ def _rowwise(z: np.ndarray, axis: int, temperature: float, log: bool) -> np.ndar
             o = out[rows]
             if log:  # log p = (z / T - max) - log sum exp(...): shifted first, so the top class's log p keeps its digits
                 _shift_rows(x, rows, scale, o)
-                o -= np.log(np.einsum("ij->i", np.exp(o)))[:, None]
+                o -= np.log(_row_sum(np.exp(o)))[:, None]
             else:
                 _exp_rows(x, rows, scale, o)  # steps 1-2: exp(z / T - shift), the shift 0 or the max
-                o *= 1.0 / np.einsum("ij->i", o)[:, None]  # step 3: normalise (einsum's SIMD sum: 3x numpy's here)
+                o *= 1.0 / _row_sum(o)[:, None]  # step 3: normalise
 
     _parallel.map_rows(x.shape[0], x.shape[1] * x.itemsize, work)
     return out.reshape(z.shape)
@@ -155,7 +180,7 @@ def _exp_rows(x: np.ndarray, rows: slice, scale, out: np.ndarray) -> None:
     :data:`_NO_SHIFT_LIMIT`: a pass saved), else each row's max, as in every stable softmax. A NaN, ``+inf`` or all
     ``-inf`` row takes the shifted path, which gives it NaN."""
     block = x[rows]
-    top = np.max(block, axis=1, keepdims=True)
+    top = _row_max(block)
     if scale is not None:
         top *= scale
     if np.all((top >= 0) & (top <= _NO_SHIFT_LIMIT[x.dtype])):
