@@ -228,3 +228,13 @@ def test_calibrate_errors_in_a_big_file_name_the_row(tmp_path):
     assert out.returncode == 2 and "row 218, column 2" in out.stderr and "Traceback" not in out.stderr
     out = run("calibrate", str(tmp_path / "z.npy"))
     assert out.returncode == 2 and "No labels" in out.stderr
+
+
+def test_tokens_with_an_alternative_of_probability_zero(tmp_path):
+    doc = {"choices": [{"logprobs": {"content": [
+        {"token": "Hi", "logprob": -0.7, "top_logprobs": [{"token": "Hi", "logprob": -0.7}, {"token": "Yo", "logprob": -800.0}]},
+    ]}}]}
+    (tmp_path / "r.json").write_text(json.dumps(doc))
+    out = run("tokens", str(tmp_path / "r.json"))
+    assert out.returncode == 0, out.stderr
+    assert "1.01 bits" in out.stdout

@@ -430,3 +430,14 @@ def test_dry_on_a_long_history_is_linear():
     # 100,000 tokens of one repeated token: the quadratic definition took minutes; the Z-algorithm one pass
     out = sampling.dry(np.zeros(3), [1] * 100_000, multiplier=0.8)
     assert out[1] == -0.8 * 1.75 ** int(88.7228391 / math.log(1.75)) and out[0] == out[2] == 0.0
+
+
+def test_a_unit_from_its_own_number_keeps_the_class_defaults_for_the_rest():
+    # from_setting (used by build_chain, pipeline, draw with ("name", value) steps) fills only the unit's own number:
+    # the page's starting values for the other settings (frequency 0.25, a dynamic range of 0.5) are not the library's
+    dyn, pres = sampling.build_chain([("dynatemp", 1.0), ("presence", 0.5)])
+    assert dyn.range_ == 0.0 and dyn.exponent == 1.0 and pres.frequency == 0.0 and pres.last_n == -1
+    np.testing.assert_array_equal(sampling.pipeline([3.0, 2.0, 1.0, 0.0], {"dynatemp": 1.0})[-1].after, [3.0, 2.0, 1.0, 0.0])
+    assert sampling.draw([3.0, 2.0, 1.0, 0.0], [("presence", 0.5)], history=[0, 0], rng=0)[1].tolist() == [2.5, 2.0, 1.0, 0.0]
+    # the settings a control starts at are the Setting's defaults, used by from_settings
+    assert sampling.PresenceFrequency.from_settings({"presence": 0.5}).frequency == 0.25

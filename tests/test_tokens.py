@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -72,3 +75,22 @@ def test_unique_labels():
 def test_invisible_control_characters_show_as_their_code():
     assert [p.text for p in tokens.pieces([b"a\x07", b"\x1b[0m"])] == ["a⟨07⟩", "⟨1b⟩[0m"]
     assert tokens.display(b"\x00\x7f") == "⟨00⟩⟨7f⟩"
+
+
+def test_an_alternative_whose_probability_underflows_gives_finite_entropy_bounds():
+    # a listed alternative with logprob -800 has probability 0 in float64: it bounded the unlisted tokens by 0 and
+    # divided by it (ZeroDivisionError on the Tokens page and in `logitsviz tokens`)
+    doc = {"choices": [{"logprobs": {"content": [
+        {"token": "Hi", "logprob": -0.7, "top_logprobs": [{"token": "Hi", "logprob": -0.7}, {"token": "Yo", "logprob": -800.0}]},
+    ]}}]}
+    seq = tokens.read_logprobs(json.dumps(doc))
+    low, high = seq.entropy_bounds()
+    p = np.exp(-0.7)
+    known = -p * np.log2(p)
+    assert np.isfinite(low).all() and np.isfinite(high).all() and low[0] <= high[0]
+    # the least spread the unlisted mass can be: tokens no likelier than the least listed one with a probability (p),
+    # so one of p and the remainder
+    rest = 1 - p
+    n = int(rest // p)
+    r = rest - n * p
+    assert n == 1 and low[0] == pytest.approx(known - n * p * np.log2(p) - r * np.log2(r), rel=1e-12)

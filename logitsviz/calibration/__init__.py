@@ -37,8 +37,22 @@ rows, bins, the report). Import from the package: its names are the API.
 
 from __future__ import annotations
 
-from logitsviz.calibration.chunks import Shards, open_shards
+# CHUNK_BYTES, CV_FOLDS, CV_MAX_ROWS, TOP_MAX and SMOOTH_MIN_SIGMA are settings their modules read: importable here as
+# from the single module they came from; to change one (a test), patch it in its module (calibration.chunks.CHUNK_BYTES)
+from logitsviz.calibration.chunks import (
+    CHUNK_BYTES as CHUNK_BYTES,
+)
+from logitsviz.calibration.chunks import (
+    Shards,
+    open_shards,
+)
 from logitsviz.calibration.intervals import Interval, bootstrap
+from logitsviz.calibration.maps import (
+    CV_FOLDS as CV_FOLDS,
+)
+from logitsviz.calibration.maps import (
+    CV_MAX_ROWS as CV_MAX_ROWS,
+)
 from logitsviz.calibration.maps import (
     MAPS,
     MAX_MATRIX_CLASSES,
@@ -48,6 +62,9 @@ from logitsviz.calibration.maps import (
     Recalibration,
     compare_maps,
     fit_map,
+)
+from logitsviz.calibration.maps import (
+    TOP_MAX as TOP_MAX,
 )
 from logitsviz.calibration.metrics import REGISTRY, Metric
 from logitsviz.calibration.rows import (
@@ -64,6 +81,9 @@ from logitsviz.calibration.rows import (
     report,
     row_stats,
     validate,
+)
+from logitsviz.calibration.rows import (
+    SMOOTH_MIN_SIGMA as SMOOTH_MIN_SIGMA,
 )
 from logitsviz.calibration.smooth import BrierDecomposition, RiskCoverage, SmoothReliability
 from logitsviz.calibration.summary import (

@@ -76,7 +76,9 @@ class Setting:
 
     ``key`` names it in a link and in :meth:`Filter.from_settings`' mapping;
     ``field`` is the unit's argument it fills. A number has a default, the
-    range a box accepts (``lo``..``hi``, ``step``, a printf ``fmt``) and the
+    range a box accepts (``lo``..``hi``, ``step``, a printf ``fmt``; ``default``
+    is where a control starts, a typical value, where the unit's own argument
+    may default to "off") and the
     range a slider covers (``slider``: ``(lo, hi, step)``, or the stops of a
     log-spaced slider with ``log=True``); ``kind`` is ``"number"``,
     ``"switch"`` (yes or no) or ``"tokens"`` (token ids, such as DRY's
@@ -149,13 +151,16 @@ class Filter:
 
     @classmethod
     def from_setting(cls, value: float) -> Filter:
-        """The filter for a setting as a control gives it (a float)."""
-        return cls.from_settings({cls.settings[0].key: value}) if cls.settings else cls()
+        """The filter for its own number as a control gives it (a float); its other arguments keep the class's defaults."""
+        if not cls.settings:
+            return cls()
+        main = cls.settings[0]
+        return cls(**{main.field: main.value(value)})
 
     @classmethod
     def from_settings(cls, values: dict, *, history: Sequence[int] = (), seed: int | None = None) -> Filter:
-        """The unit for its settings' values by key (a missing one takes its default), the history it reads and the
-        seed it draws with.
+        """The unit for its settings' values by key (a missing one takes its :class:`Setting`'s default, where a control
+        starts), the history it reads and the seed it draws with.
 
         Examples
         --------

@@ -105,7 +105,8 @@ def _entropy_bounds(top: list[float], vocab_size: int) -> tuple[float, float]:
     rest = max(0.0, 1.0 - float(p.sum()))
     if rest <= 1e-12 or p.size == 0:
         return (known, known) if p.size else (float("nan"), float("nan"))
-    largest = float(p.min())  # an unlisted token is no likelier than the least listed one
+    # an unlisted token is no likelier than the least listed one (one whose probability underflows to 0 says nothing)
+    largest = float(p[p > 0].min()) if (p > 0).any() else rest
     n = math.floor(rest / largest)
     remainder = rest - n * largest
     low = known - n * largest * math.log2(largest) - (remainder * math.log2(remainder) if remainder > 0 else 0.0)
