@@ -10,7 +10,6 @@ ran, how many of each outcome, anything else that escaped, and the slowest case.
 from __future__ import annotations
 
 import argparse
-import copy
 import inspect
 import json
 import random
@@ -19,40 +18,22 @@ import time
 import numpy as np
 
 from logitsviz import InputError, inputs, sampling, tokens
-from tests.logprob_fixtures import ALL
+from tests.logprob_fixtures import ALL, paths
+from tests.logprob_fixtures import mutate as mutate_place
 
 VALUES = [None, True, False, 0, -1, 1, 256, 1e308, -1e308, float("nan"), float("inf"), -9999.0, 5e-324, "", "x", "-0.5",
           [], [1, 2], {}, {"a": 1}, [[None]], "🐱", -0.0, 2**70]
 
 
-def _paths(doc, prefix=()):
-    if isinstance(doc, dict):
-        for k, v in doc.items():
-            yield (*prefix, k)
-            yield from _paths(v, (*prefix, k))
-    elif isinstance(doc, list):
-        for i, v in enumerate(doc):
-            yield (*prefix, i)
-            yield from _paths(v, (*prefix, i))
-
-
 def mutate(doc, rng: random.Random):
-    doc = copy.deepcopy(doc)
+    """One to three random changes: a place replaced by a hostile value, deleted, or wrapped in a list."""
     for _ in range(rng.randint(1, 3)):
-        paths = list(_paths(doc))
-        if not paths:
+        places = list(paths(doc))
+        if not places:
             break
-        path = rng.choice(paths)
-        parent = doc
-        for key in path[:-1]:
-            parent = parent[key]
+        place = rng.choice(places)  # drawn in this order (place, action, value): the same cases for a seed as before
         action = rng.choice(["replace", "replace", "delete", "wrap"])
-        if action == "replace":
-            parent[path[-1]] = rng.choice(VALUES)
-        elif action == "delete":
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = [parent[path[-1]]]
+        doc = mutate_place(doc, place, action, rng.choice(VALUES) if action == "replace" else None)
     return doc
 
 

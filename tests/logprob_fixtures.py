@@ -7,6 +7,7 @@ sends bytes. Expected values are written by hand beside each fixture.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 
@@ -126,3 +127,33 @@ ALL = {
     "ollama_stream": (OLLAMA_STREAM, OLLAMA_EXPECT),
     "openai_stream": (OPENAI_STREAM, OPENAI_STREAM_EXPECT),
 }
+
+
+def paths(doc, prefix=()):
+    """Every place in a JSON document: dict keys and list indices (for the fuzz tests and benchmarks.fuzz)."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            yield (*prefix, k)
+            yield from paths(v, (*prefix, k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            yield (*prefix, i)
+            yield from paths(v, (*prefix, i))
+
+
+def mutate(doc, path, action, value=None):
+    """A copy of ``doc`` with the place ``path`` replaced by ``value``, deleted, wrapped in a list, or put in an object."""
+    doc = copy.deepcopy(doc)
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    key = path[-1]
+    if action == "replace":
+        parent[key] = value
+    elif action == "delete":
+        del parent[key]
+    elif action == "wrap":
+        parent[key] = [parent[key]]
+    else:  # "dict": the value inside an object of its own
+        parent[key] = {"value": parent[key]}
+    return doc

@@ -8,7 +8,6 @@ wrongly), generated settings (every field of every sampler unit, from NaN to
 
 from __future__ import annotations
 
-import copy
 import inspect
 import json
 import math
@@ -19,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logitsviz import InputError, inputs, sampling, tokens
-from tests.logprob_fixtures import ALL
+from tests.logprob_fixtures import ALL, mutate, paths
 
 # --------------------------------------------------------------- documents ----
 
@@ -29,35 +28,6 @@ JSON_LEAF = st.one_of(
 )
 JSON_ANY = st.recursive(JSON_LEAF, lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                            st.dictionaries(st.text(max_size=5), inner, max_size=3)), max_leaves=8)
-
-
-def _paths(doc, prefix=()):
-    """Every place in a JSON document: dict keys and list indices."""
-    if isinstance(doc, dict):
-        for k, v in doc.items():
-            yield (*prefix, k)
-            yield from _paths(v, (*prefix, k))
-    elif isinstance(doc, list):
-        for i, v in enumerate(doc):
-            yield (*prefix, i)
-            yield from _paths(v, (*prefix, i))
-
-
-def _mutate(doc, path, action, value):
-    doc = copy.deepcopy(doc)
-    parent = doc
-    for key in path[:-1]:
-        parent = parent[key]
-    key = path[-1]
-    if action == "replace":
-        parent[key] = value
-    elif action == "delete":
-        del parent[key]
-    elif action == "wrap":
-        parent[key] = [parent[key]]
-    else:  # "dict": the value inside an object of its own
-        parent[key] = {"value": parent[key]}
-    return doc
 
 
 def _sane(seq: tokens.LogprobSequence) -> None:
@@ -78,9 +48,9 @@ DOCS = {name: doc for name, (doc, _) in ALL.items() if not isinstance(doc, str)}
 @given(st.sampled_from(sorted(DOCS)), st.data(), st.sampled_from(["replace", "replace", "delete", "wrap", "dict"]), JSON_ANY)
 def test_mutated_responses_are_read_or_refused(name, data, action, value):
     doc = DOCS[name]
-    paths = list(_paths(doc))
-    path = data.draw(st.sampled_from(paths))
-    mutated = _mutate(doc, path, action, value)
+    places = list(paths(doc))
+    path = data.draw(st.sampled_from(places))
+    mutated = mutate(doc, path, action, value)
     try:
         text = json.dumps(mutated, ensure_ascii=False, allow_nan=True)
     except (ValueError, OverflowError):
