@@ -124,7 +124,8 @@ def _number_box(setting: sampling.Setting, label: str, **kw) -> float:
 
 def _card_settings(name: str, labels: list[str]) -> None:
     """A unit's other settings, under its slider: numbers side by side, then switches and boxes of token ids."""
-    rest = [s for s in sampling.FILTERS[name].settings if s is not _main(name)]
+    main = _main(name)
+    rest = [s for s in sampling.FILTERS[name].settings if s is not main]
     numbers = [s for s in rest if s.kind == "number"]
     if numbers:
         with st.container(horizontal=True, gap="small"):
@@ -168,8 +169,9 @@ def unit(name: str, value: float, history: tuple[int, ...], tokens: tuple[tuple[
         return mirostat
     typed = dict(tokens)
     values = {s.key: typed.get(s.key, ()) if s.kind == "tokens" else st.session_state.get(s.key) for s in cls.settings}
-    if _main(name) is not None:
-        values[_main(name).key] = value
+    main = _main(name)
+    if main is not None:
+        values[main.key] = value
     return cls.from_settings(values, history=history, seed=_seed())
 
 
