@@ -866,7 +866,7 @@ def generation_step(logits: ArrayLike, units: Sequence[sampling.Filter], *, hist
     """
     token, final = sampling.draw(logits, units, history=history, rng=rng)
     p = numerics.softmax(np.asarray(final, dtype=np.float64))
-    mirostat = next((u for u in units if isinstance(u, sampling.Mirostat)), None)
+    mirostat = next((u for u in units if u.picks_token), None)
     return GenerationStep(token, float(p[token]), float(-np.log2(p[token])) + 0.0, float(numerics.entropy(final, base=2)),
                           int(np.isfinite(final).sum()), None if mirostat is None else float(mirostat.mu))
 

@@ -353,7 +353,7 @@ _SCORE_BLOCK = 32
 
 
 def _mirostat_mu(units: Sequence[sampling.Filter]) -> float | None:
-    return next((float(u.mu) for u in units if isinstance(u, sampling.Mirostat)), None)
+    return next((float(u.mu) for u in units if u.picks_token), None)
 
 
 def _step_record(z: np.ndarray, final: np.ndarray, token: int) -> tuple:

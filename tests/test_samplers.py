@@ -9,6 +9,11 @@ the p-less authors' code); worked numbers come from those sources' own examples.
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -353,6 +358,38 @@ def test_mirostat_is_reproducible_and_checks_settings():
         sampling.Mirostat(3.0).step(np.zeros((2, 3)))
 
 
+def test_mirostat_pick_is_pure_and_step_is_pick_then_keep():
+    z = -1.1 * np.log(np.arange(1, 300))
+    m = sampling.Mirostat(tau=3.0, eta=0.3)
+    state = m.state
+    walked, ga, gb = sampling.Mirostat(tau=3.0, eta=0.3), np.random.default_rng(4), np.random.default_rng(4)
+    for _ in range(25):
+        token, truncated, state = m.pick(z, state, ga)  # state passed in and returned
+        want_token, want_truncated = walked.step(z, gb)  # the same walk kept inside a unit
+        assert token == want_token and state == walked.state
+        np.testing.assert_array_equal(truncated, want_truncated)
+    assert m.state == sampling.MirostatState(6.0) and m.mu == 6.0  # pick left the unit as it was
+    assert state.mu != 6.0
+    # picking up a generation where it was: the same next token and state as carrying on
+    later = sampling.Mirostat(tau=3.0, eta=0.3).at(state)
+    g1, g2 = np.random.default_rng(9), np.random.default_rng(9)
+    assert later.pick(z, rng=g1)[::2] == m.pick(z, state, g2)[::2]
+
+
+def test_mirostat_state_after_one_pick_by_hand():
+    z = np.log(np.array([0.5, 0.3, 0.15, 0.05]))
+    m = sampling.Mirostat(tau=1.0, eta=0.5)
+    token, _, after = m.pick(z, sampling.MirostatState(2.0), rng=0)
+    p = {0: 0.5 / 0.8, 1: 0.3 / 0.8}[token]
+    assert after.mu == pytest.approx(2.0 - 0.5 * (-math.log2(p) - 1.0))
+    _, truncated, _ = m.pick(z, sampling.MirostatState(1.0), rng=0)  # μ = 1 bit: only p >= 0.5 survives
+    assert kept(truncated) == {0}
+
+
+def test_only_mirostat_picks_its_token():
+    assert [name for name, cls in sampling.FILTERS.items() if cls.picks_token] == ["mirostat"]
+
+
 # ------------------------------------------------------------- chains ----
 
 
@@ -441,3 +478,36 @@ def test_a_unit_from_its_own_number_keeps_the_class_defaults_for_the_rest():
     assert sampling.draw([3.0, 2.0, 1.0, 0.0], [("presence", 0.5)], history=[0, 0], rng=0)[1].tolist() == [2.5, 2.0, 1.0, 0.0]
     # the settings a control starts at are the Setting's defaults, used by from_settings
     assert sampling.PresenceFrequency.from_settings({"presence": 0.5}).frequency == 0.25
+
+
+NEW_UNIT = '''
+
+@dataclass(frozen=True)
+class KeepNearTop(Filter):
+    """Keep the tokens within ``ratio`` of the most likely one's probability."""
+
+    ratio: float
+
+    name: ClassVar[str] = "keep_near_top"
+    settings: ClassVar[tuple[Setting, ...]] = (Setting("keep_near_top", "ratio", 0.5, 0.01, 1.0, 0.01, "%.2f"),)
+
+    def _cut(self, z):
+        p = np.exp(z - z.max(axis=-1, keepdims=True))
+        return Cut(np.where(p >= self.ratio, z, -np.inf), self.ratio)
+'''
+
+
+def test_a_unit_added_to_one_module_joins_the_registry_and_every_order(tmp_path):
+    # the change docs/architecture.md describes, made to a copy of the package: one class appended to filters.py
+    copy = tmp_path / "logitsviz"
+    shutil.copytree(Path(sampling.__file__).parents[1], copy, ignore=shutil.ignore_patterns("models", "__pycache__"))
+    with open(copy / "sampling" / "filters.py", "a", encoding="utf-8") as f:
+        f.write(NEW_UNIT)
+    script = ("from logitsviz import sampling\n"
+              "assert sampling.FILTERS['keep_near_top'].__name__ == 'KeepNearTop'\n"
+              "assert all(order[-1] == 'keep_near_top' for order in sampling.ORDERS.values())\n"
+              "print(sampling.chain([2.0, 1.9, 0.0], [('keep_near_top', 0.5)])[-1].after.tolist())\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[2.0, 1.9, -inf]"

@@ -67,7 +67,7 @@ from logitsviz.sampling.penalties import (
     repetition_penalty,
 )
 from logitsviz.sampling.pipelines import DEFAULTS, FILTERS, ORDERS, Stage, build_chain, chain, draw, in_order, pipeline
-from logitsviz.sampling.stateful import Mirostat
+from logitsviz.sampling.stateful import Mirostat, MirostatState
 
 __all__ = [
     "temperature",
@@ -111,6 +111,7 @@ __all__ = [
     "TailFree",
     "PLess",
     "Mirostat",
+    "MirostatState",
     "FILTERS",
     "ORDERS",
     "DEFAULTS",

@@ -116,6 +116,11 @@ def _per_row(values: np.ndarray) -> float | np.ndarray:
     return float(out) if out.ndim == 0 else out
 
 
+# Every unit of this package by name, in the order the modules define them: ``sampling.FILTERS``. A unit joins by being
+# defined here with a ``name``; one defined elsewhere (a test, a user's own) is added by hand (``FILTERS[name] = cls``).
+UNITS: dict[str, type[Filter]] = {}
+
+
 @dataclass(frozen=True)
 class Filter:
     """One decoding step, its setting checked once.
@@ -133,8 +138,14 @@ class Filter:
     ranks_by: ClassVar[str] = "probability"
     uses_history: ClassVar[bool] = False  # reads the token history (penalties, DRY): see :meth:`with_history`
     uses_rng: ClassVar[bool] = False  # draws random numbers (XTC, mirostat): see :meth:`with_rng`
+    picks_token: ClassVar[bool] = False  # draws the token itself from a state it carries, ending a chain (mirostat)
     # every setting, the unit's own number first (none for p-less): an app draws its controls from these
     settings: ClassVar[tuple[Setting, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name and cls.__module__.startswith("logitsviz.sampling."):
+            UNITS[cls.name] = cls
 
     def with_history(self, history: Sequence[int]) -> Filter:
         """The same unit looking at ``history`` (token ids, oldest first); units that do not read it come back as they are."""

@@ -11,25 +11,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from logitsviz.errors import InputError
-from logitsviz.sampling.base import Filter, _generator, _history, _logits, sample
-from logitsviz.sampling.filters import (
-    XTC,
-    DynamicTemperature,
-    EpsilonCutoff,
-    EtaCutoff,
-    MinP,
-    PLess,
-    Smoothing,
-    TailFree,
-    Temperature,
-    TopA,
-    TopK,
-    TopNSigma,
-    TopP,
-    TypicalP,
-)
-from logitsviz.sampling.penalties import DRY, PresenceFrequency, RepetitionPenalty
-from logitsviz.sampling.stateful import Mirostat
+from logitsviz.sampling import filters, penalties, stateful  # noqa: F401 - their units register in UNITS on import
+from logitsviz.sampling.base import UNITS, Filter, _generator, _history, _logits, sample
 
 
 def draw(logits: ArrayLike, steps: Sequence[Filter | tuple[str, float]], *, history: Sequence[int] = (),
@@ -47,7 +30,7 @@ def draw(logits: ArrayLike, steps: Sequence[Filter | tuple[str, float]], *, hist
     gen = _generator(rng)
     z = _logits(logits)
     for unit in build_chain(steps, history=history, rng=gen):
-        if isinstance(unit, Mirostat):
+        if unit.picks_token:
             return unit.step(z, gen)
         z = unit(z)
     return int(sample(z, 1, rng=gen)[0]), z
@@ -55,15 +38,12 @@ def draw(logits: ArrayLike, steps: Sequence[Filter | tuple[str, float]], *, hist
 
 # --------------------------------------------------------------- pipelines ----
 
-FILTERS: dict[str, type[Filter]] = {
-    cls.name: cls
-    for cls in (Temperature, TopK, TopP, MinP, TypicalP, EpsilonCutoff, EtaCutoff, TopNSigma, RepetitionPenalty,
-                PresenceFrequency, DRY, XTC, DynamicTemperature, Smoothing, TopA, TailFree, PLess, Mirostat)
-}
+# Every unit by name, registered where it is defined (``base.UNITS``): a new unit needs no line here.
+FILTERS: dict[str, type[Filter]] = UNITS
 
 
 # Every unit in the order each project applies them; a unit a project lacks sits where it fits best (noted).
-ORDERS: dict[str, tuple[str, ...]] = {
+_LISTED: dict[str, tuple[str, ...]] = {
     # transformers' generate(): the repetition penalty among the logits processors, then temperature and the warpers
     # in the order it adds them; top-nσ and everything transformers lacks after them
     "transformers": ("repetition", "presence", "dry", "temperature", "dynatemp", "smoothing", "top_k", "top_p", "min_p",
@@ -76,6 +56,10 @@ ORDERS: dict[str, tuple[str, ...]] = {
     # text-generation-webui's default sampler_priority (modules/presets.py); p-less after min-p
     "text-generation-webui": ("repetition", "presence", "dry", "top_n_sigma", "temperature", "dynatemp", "smoothing", "top_k",
                               "top_p", "typical_p", "epsilon", "eta", "tfs", "top_a", "min_p", "p_less", "mirostat", "xtc"),
+}
+# ... and a unit none of them places yet comes last, so that every order holds every unit once.
+ORDERS: dict[str, tuple[str, ...]] = {
+    project: (*order, *(name for name in FILTERS if name not in order)) for project, order in _LISTED.items()
 }
 
 

@@ -161,18 +161,18 @@ def _seed() -> int:
 
 
 def unit(name: str, value: float, history: tuple[int, ...], tokens: tuple[tuple[str, tuple[int, ...]], ...] = (),
-         mirostat: sampling.Mirostat | None = None) -> sampling.Filter:
+         carried: object | None = None) -> sampling.Filter:
     """The library's unit for a card, from the unit's own settings: the card's number, the others from their boxes, the
-    token ids typed (``tokens``), the history and the page's seed; a running mirostat goes on as it is."""
+    token ids typed (``tokens``), the history and the page's seed; a unit that carries state (mirostat) goes on from
+    the state a generation ``carried``."""
     cls = sampling.FILTERS[name]
-    if mirostat is not None and isinstance(mirostat, cls):
-        return mirostat
     typed = dict(tokens)
     values = {s.key: typed.get(s.key, ()) if s.kind == "tokens" else st.session_state.get(s.key) for s in cls.settings}
     main = _main(name)
     if main is not None:
         values[main.key] = value
-    return cls.from_settings(values, history=history, seed=_seed())
+    built = cls.from_settings(values, history=history, seed=_seed())
+    return built.at(carried) if cls.picks_token and carried is not None else built
 
 
 def source_controls() -> tuple[list[str], np.ndarray, str | None]:
@@ -270,14 +270,14 @@ def _generation(key: tuple) -> dict:
     """The step-by-step generation of this chain and distribution; a change to either starts it again."""
     held = st.session_state.get(GEN)
     if held is None or held["key"] != key:
-        held = {"key": key, "ids": [], "rows": [], "rng": np.random.default_rng(_seed()), "mirostat": None}
+        held = {"key": key, "ids": [], "rows": [], "rng": np.random.default_rng(_seed()), "state": None}
         st.session_state[GEN] = held
     return held
 
 
 def _chain_units(steps: list[tuple[str, float]], history: tuple[int, ...], tokens: tuple,
-                 mirostat: sampling.Mirostat | None = None) -> list[sampling.Filter]:
-    return [unit(name, value, history, tokens, mirostat) for name, value in steps]
+                 carried: object | None = None) -> list[sampling.Filter]:
+    return [unit(name, value, history, tokens, carried) for name, value in steps]
 
 
 def _queue(n: int) -> None:
@@ -290,7 +290,8 @@ def _reset() -> None:
 
 def advance(held: dict, logits: np.ndarray, steps: list[tuple[str, float]], typed: tuple[int, ...],
             tokens: tuple) -> None:
-    """Draw the tokens asked for by the buttons, each with the history so far; one mirostat keeps its μ throughout.
+    """Draw the tokens asked for by the buttons, each with the history so far; mirostat's state goes from each draw to
+    the next.
 
     On the Language model page's distribution the model itself runs: every token is fed back to it, and the
     generation is made again from the prompt with the same seed (the same tokens, then the new ones).
@@ -306,10 +307,9 @@ def advance(held: dict, logits: np.ndarray, steps: list[tuple[str, float]], type
         held["ids"] = [r.token for r in held["rows"]]
         return
     for _ in range(pending):
-        if held["mirostat"] is None and "mirostat" in dict(steps):
-            held["mirostat"] = unit("mirostat", dict(steps)["mirostat"], ())  # one mirostat for the whole generation
-        units = _chain_units(steps, (), tokens, held["mirostat"])
+        units = _chain_units(steps, (), tokens, held.get("state"))
         step = explain.generation_step(logits, units, history=(*typed, *held["ids"]), rng=held["rng"])
+        held["state"] = next((u.state for u in units if u.picks_token), None)
         held["ids"].append(step.token)
         held["rows"].append(step)
 
@@ -422,7 +422,7 @@ def render() -> None:
     try:
         held = _generation((tuple(steps), typed, tokens, _seed(), logits.size, float(logits.max(initial=-np.inf))))
         advance(held, logits, steps, typed, tokens)
-        view = explain.decoding_units(logits, _chain_units(steps, (*typed, *held["ids"]), tokens, held["mirostat"]))
+        view = explain.decoding_units(logits, _chain_units(steps, (*typed, *held["ids"]), tokens, held.get("state")))
     except InputError as err:
         with right:
             st.error(t(err.key, **err.params), icon=":material/error:")
