@@ -12,8 +12,12 @@ in a ``go.Figure`` without plotly's property-by-property validation: building
 one takes about a millisecond instead of ten, which is most of what a page
 re-run costs. plotly offers no public switch for this (``go.Figure(dict)``
 and ``st.plotly_chart(dict)`` both validate), so :func:`_figure` is the one
-place that passes its ``_validate=False``; the test suite checks every figure
-against plotly's schema (``tests/test_figures.py``), so a misspelt property
+place that passes its ``_validate=False``. It goes one step further: the
+figure stays plain dicts until something other than ``to_dict()`` (all that
+``st.plotly_chart`` asks) is read from it, which saves the 2 to 4 ms plotly
+takes to build and copy even an unvalidated figure. The test suite checks
+every figure against plotly's schema and that what is sent equals what the
+built figure would send (``tests/test_figures.py``), so a misspelt property
 still fails loudly.
 """
 
@@ -123,9 +127,74 @@ def _logits_title(temperature: float, shift: float) -> str:
     return _panel_title("fig.scaled", t("fig.scaled_sub_ct", T=f"{temperature:g}", c=f"{shift:g}"))
 
 
+class _Plain(go.Figure):
+    """A ``go.Figure`` that keeps its plain trace and layout dicts and becomes a full figure only when asked.
+
+    ``st.plotly_chart`` only needs ``to_dict()``, which this answers from the
+    dicts with the current default template added (what plotly would add), so
+    a page's chart costs no plotly object at all. Any other use (``.data``,
+    ``.layout``, ``update_layout``…) builds the real figure first, once: an
+    attribute a plain ``go.Figure`` has and this one does not yet have is
+    looked up after that build (``__getattr__``).
+    """
+
+    def __init__(self, data: list[dict], layout: dict) -> None:  # no go.Figure.__init__ until something needs it
+        self.__dict__["_plain"] = (data, layout)
+
+    def __getattr__(self, name: str):
+        plain = self.__dict__.get("_plain")
+        if plain is None or name in ("__deepcopy__", "__getstate__", "__setstate__") or name.startswith("__"):
+            raise AttributeError(name)
+        del self.__dict__["_plain"]
+        go.Figure.__init__(self, data=plain[0], layout=plain[1], _validate=False)
+        return getattr(self, name)
+
+    def to_dict(self) -> dict:
+        plain = self.__dict__.get("_plain")
+        if plain is None:
+            return super().to_dict()
+        data, layout = plain
+        return {"data": _encoded(data), "layout": _encoded(layout) if "template" in layout else {**_encoded(layout), "template": _template()}}
+
+    def __reduce__(self):
+        plain = self.__dict__.get("_plain")
+        if plain is None:  # built: kept as the dicts it sends
+            sent = self.to_dict()
+            plain = (sent["data"], sent["layout"])
+        return (_Plain, plain)
+
+
+def _encoded(obj, key: str = ""):
+    """``obj`` with its numpy arrays as plotly's base64 typed arrays, as ``go.Figure.to_dict`` sends them (plotly's
+    ``convert_to_base64`` on a copy; the dicts given to :func:`_figure` are left as they are)."""
+    from _plotly_utils.utils import is_homogeneous_array, is_skipped_key, to_typed_array_spec
+
+    if isinstance(obj, dict):
+        return {k: v if is_skipped_key(k) else to_typed_array_spec(v) if is_homogeneous_array(v) else _encoded(v)
+                for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_encoded(v) for v in obj]
+    return obj
+
+
+_TEMPLATES: dict[str, dict] = {}
+
+
+def _template() -> dict:
+    """The default plotly template as a dict (Streamlit sets its own as the default), converted once per name."""
+    import plotly.io as pio
+
+    name = pio.templates.default
+    if not isinstance(name, str):  # a template object set as the default
+        return go.layout.Template(name).to_plotly_json()
+    if name not in _TEMPLATES:
+        _TEMPLATES[name] = pio.templates[name].to_plotly_json()
+    return _TEMPLATES[name]
+
+
 def _figure(data: list[dict], layout: dict) -> go.Figure:
     """A ``go.Figure`` of plain trace and layout dicts, not validated again (see the module docstring)."""
-    return go.Figure(data=data, layout=layout, _validate=False)
+    return _Plain(data, layout)
 
 
 def _hover(template: str) -> str:
@@ -338,24 +407,34 @@ def stage(labels: Sequence[str], view: StageView) -> go.Figure:
         finite_y = [v for v in y if np.isfinite(v)]
         lo = min([*finite_y, view.threshold])
         layout["yaxis"] = dict(layout["yaxis"], range=[lo - 0.5, max(finite_y) + 0.5])
-    return _threshold_line(_figure(data, layout), view)
+    return _figure(data, {**layout, **_threshold_line(view)})
 
 
-def _threshold_line(fig: go.Figure, view: StageView) -> go.Figure:
-    """The filter's threshold: a level for a probability or a logit, a cumulative mass to reach, a count of bars."""
+def _threshold_line(view: StageView) -> dict:
+    """The filter's threshold, as the layout's shapes and annotations (what plotly's ``add_hline`` / ``add_vline``
+    write, without building the figure): a level for a probability or a logit, a cumulative mass to reach, a count of
+    bars."""
     if view.measures == "mass":
         # the cumulative curve ends at the top right, right on the line: the label goes where the curve is not, above
         # the line on the left while the curve starts below it, else under the line on the right
         starts_below = view.cumulative is not None and len(view.cumulative) and view.cumulative[0] < view.threshold
-        fig.add_hline(y=view.threshold, line=_RULE, annotation_text=f"p = {view.threshold:g}",
-                      annotation_position="top left" if starts_below else "bottom right")
-    elif view.measures in ("probability", "logit"):
-        fig.add_hline(y=view.threshold, line=_RULE, annotation_text=t("decode.chart.threshold", value=f"{view.threshold:.3g}"),
-                      annotation_position="top right")
-    elif view.measures == "count" and view.threshold < view.index.size:
-        fig.add_vline(x=view.threshold - 0.5, line=_RULE, annotation_text=f"k = {int(view.threshold)}",
-                      annotation_position="top right")
-    return fig
+        return _level(view.threshold, f"p = {view.threshold:g}", "left" if starts_below else "right",
+                      "bottom" if starts_below else "top")
+    if view.measures in ("probability", "logit"):
+        return _level(view.threshold, t("decode.chart.threshold", value=f"{view.threshold:.3g}"), "right", "bottom")
+    if view.measures == "count" and view.threshold < view.index.size:
+        x = view.threshold - 0.5
+        return dict(shapes=[dict(type="line", xref="x", x0=x, x1=x, yref="y domain", y0=0, y1=1, line=_RULE)],
+                    annotations=[dict(text=f"k = {int(view.threshold)}", showarrow=False, xref="x", x=x, xanchor="left",
+                                      yref="y domain", y=1, yanchor="top")])
+    return {}
+
+
+def _level(y: float, text: str, side: str, above: str) -> dict:
+    """A horizontal rule across the plot at ``y``, its label at one end, above (``"bottom"`` anchor) or under it."""
+    return dict(shapes=[dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=y, y1=y, line=_RULE)],
+                annotations=[dict(text=text, showarrow=False, xref="x domain", x=0 if side == "left" else 1, xanchor=side,
+                                  yref="y", y=y, yanchor=above)])
 
 
 def _bars(names: list[str], values: ArrayLike, name: str, color: str) -> dict:
@@ -411,10 +490,9 @@ def generation_steps(view: GenerationView) -> go.Figure:
     layout = dict(height=260, margin=dict(l=8, r=8, t=30, b=30), showlegend=True, legend=_LEGEND_TOP_LEFT,
                   xaxis=dict(title=dict(text=t("decode.gen.axis_step")), gridcolor=COLORS["grid"], dtick=max(1, len(x) // 10)),
                   yaxis=dict(title=dict(text=t("decode.gen.axis_bits")), gridcolor=COLORS["grid"], rangemode="tozero"))
-    fig = _figure(data, layout)
     if view.tau is not None:
-        fig.add_hline(y=view.tau, line=_RULE, annotation_text=f"τ = {view.tau:g}", annotation_position="bottom right")
-    return fig
+        layout.update(_level(view.tau, f"τ = {view.tau:g}", "right", "top"))
+    return _figure(data, layout)
 
 
 # ----------------------------------------------------- stability and losses ----

@@ -127,6 +127,31 @@ def test_table_edit():
     assert chart_labels(at) == ["Entertainment", "Technology", "Sports"]
 
 
+def test_the_table_is_checked_only_when_it_is_edited(monkeypatch):
+    from logitsviz import inputs
+
+    calls = []
+    checked = inputs.validate_pairs
+    monkeypatch.setattr(inputs, "validate_pairs", lambda *a, **k: calls.append(1) or checked(*a, **k))
+    at = run({"logits": ",".join(str(v) for v in range(1000))})  # the largest table the editor shows
+    for temperature in (0.5, 2.0):  # a view change: the table is drawn again, not checked again
+        at.select_slider(key="T").set_value(temperature).run()
+    assert calls == []
+    key = at.data_editor[0].key
+    at.session_state[key] = {"edited_rows": {0: {"logit": 5000.0}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert calls == [1] and metrics(at)["Predicted class"] == "class 0"
+    at.select_slider(key="T").set_value(1.0).run()
+    assert calls == [1] and metrics(at)["Predicted class"] == "class 0"
+    # a bad edit: its message stays through view changes, which do not check the table again
+    at.session_state[key] = {"edited_rows": {0: {"logit": None}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.select_slider(key="T").set_value(2.0).run()
+    assert calls == [1, 1] and at.error and "Row 1 has no logit" in at.error[0].value
+    assert metrics(at)["Predicted class"] == "class 0"
+    assert_clean(at)
+
+
 def test_table_edit_missing_value_is_an_error_and_keeps_the_result():
     at = run()
     key = at.data_editor[0].key

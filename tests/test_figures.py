@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import pickle
 import re
 
 import numpy as np
@@ -17,6 +18,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 from plotly.colors import get_colorscale
+from plotly.utils import PlotlyJSONEncoder
 
 from logitsviz import calibration, explain, figures, sampling
 from logitsviz.explain import softmax_steps
@@ -91,6 +93,19 @@ def test_figure_passes_plotly_validation_unchanged(name):
     assert _spec(validated) == _expand_named_colorscales(spec)
 
 
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_a_chart_is_sent_as_the_full_figure_would_be(name):
+    # st.plotly_chart reads to_dict(): answered from the plain dicts, it must say what the built figure says
+    fig = FIGURES[name]()
+    sent = json.loads(pio.to_json(fig.to_dict(), validate=False))
+    template = pio.templates[pio.templates.default].to_plotly_json()
+    assert sent["layout"]["template"] == json.loads(json.dumps(template, cls=PlotlyJSONEncoder))
+    kept = pickle.loads(pickle.dumps(fig))  # st.cache_data pickles what it keeps
+    assert json.loads(pio.to_json(kept.to_dict(), validate=False)) == sent
+    assert len(fig.data) >= 1  # any attribute of a go.Figure builds it
+    assert json.loads(pio.to_json(fig.to_dict(), validate=False)) == sent
+
+
 def test_all_public_figure_functions_are_covered():
     public = {name for name in figures.__all__ if callable(getattr(figures, name)) and name not in ("safe_label", "plotly_config", "digit_pixels")}
     covered = {name.split("_others")[0].removesuffix("_quantile").removesuffix("_log").removesuffix("_large") for name in FIGURES}
@@ -120,6 +135,16 @@ def test_temperature_curve_marks_sit_on_the_log_axis():
     # ticks at temperatures people read, inside the plotted range
     assert list(fig.layout.xaxis.tickvals) == [0.5, 0.7, 1.0, 1.5, 2.0, 3.0]
     assert list(fig.layout.xaxis.ticktext) == ["0.5", "0.7", "1", "1.5", "2", "3"]
+
+
+@pytest.mark.parametrize(("position", "side", "above"), [("top left", "left", "bottom"), ("top right", "right", "bottom"),
+                                                        ("bottom right", "right", "top")])
+def test_a_level_is_what_plotlys_add_hline_writes(position, side, above):
+    reference = go.Figure(go.Bar(x=["a"], y=[1]))
+    reference.add_hline(y=0.25, line=figures._RULE, annotation_text="p = 0.25", annotation_position=position)
+    ours = go.Figure(go.Bar(x=["a"], y=[1]), layout=figures._level(0.25, "p = 0.25", side, above))
+    for part in ("shapes", "annotations"):
+        assert ours.to_dict()["layout"][part] == reference.to_dict()["layout"][part]
 
 
 def test_stage_threshold_lines():
