@@ -158,34 +158,40 @@ def softmax_steps(
     """
     x = np.asarray(logits, dtype=np.float64).ravel()
     z = (x + shift) / temperature if (shift or temperature != 1.0) else x
-    p = numerics.softmax(z)
-    logp = numerics.log_softmax(z)
+    # one logsumexp serves every probability: p = exp(z - lse) and log p = z - lse on the few shown (what softmax and
+    # log_softmax give, to rounding), so a 200,000-class vector is read a few times, not ten
     lse = float(numerics.logsumexp(z))
-    max_z = float(np.max(z))
+    max_z = float(np.max(z)) if z.size else float("nan")
 
-    # the top-N by probability, largest first: softmax keeps the order, so also by logit
-    chosen = top_indices(p, top)
+    # the top-N by logit, largest first: softmax keeps the order (and tells apart logits whose p underflows alike)
+    chosen = top_indices(z, top)
     # a top-N cut of a large vector reads best largest first, whatever `sort` says
     index = chosen if sort or chosen.size < z.size else np.sort(chosen)
 
-    others = np.ones(z.size, dtype=bool)
-    others[chosen] = False
-    n_others = int(others.sum())
-    others_logit = float(numerics.logsumexp(z[others])) if n_others else -np.inf
+    n_others = z.size - chosen.size
+    if n_others:
+        others = np.ones(z.size, dtype=bool)
+        others[chosen] = False
+        others_logit = float(numerics.logsumexp(z[others]))
+    else:
+        others_logit = -np.inf
     others_prob = float(np.exp(others_logit - lse)) if n_others else 0.0
 
     shifted = z[index] - max_z
-    best2 = top_indices(z, 2)
+    best2 = chosen[:2] if chosen.size >= min(2, z.size) else top_indices(z, 2)
     margin = float(z[best2[0]] - z[best2[1]]) if z.size > 1 else float("nan")
     h_bits = float(numerics.entropy(z, base=2))
+    with np.errstate(invalid="ignore"):  # NaN logits: NaN probabilities, as softmax gives
+        logp = z[index] - lse
+        p = np.exp(logp)
     return SoftmaxSteps(
         index=index,
         logits=x[index],
         z=z[index],
         shifted=shifted,
         exps=np.exp(shifted),
-        probs=p[index],
-        logprobs=logp[index],
+        probs=p,
+        logprobs=logp,
         n_classes=int(z.size),
         max_z=max_z,
         exp_sum=float(np.exp(lse - max_z)),
@@ -193,7 +199,7 @@ def softmax_steps(
         others_prob=others_prob,
         others_logit=others_logit,
         argmax=int(best2[0]),
-        top_prob=float(p[best2[0]]),
+        top_prob=float(np.exp(z[best2[0]] - lse)),
         entropy_bits=h_bits,
         perplexity=float(2.0**h_bits),
         margin=margin,
