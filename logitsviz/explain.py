@@ -25,8 +25,10 @@ from logitsviz.tokens import visible
 __all__ = [
     "DTYPES",
     "INTERVAL_METRICS",
+    "INTERVALS_QUICK_FIRST",
     "CalibrationMetricsView",
     "calibration_metrics",
+    "metric_interval",
     "BarGroups",
     "CrossEntropyView",
     "DecodingView",
@@ -830,21 +832,37 @@ class CalibrationMetricsView:
 def calibration_metrics(logits: ArrayLike, labels: ArrayLike, *, temperature: float = 1.0, n_bins: int = 15,
                         n_boot: int = 200, seed: int = 0, points: int = 400) -> CalibrationMetricsView:
     """Every metric with its bootstrap interval (the same ``n_boot`` resamples for each: same seed), the smoothed
-    reliability curve and its band, and the risk-coverage curve.
+    reliability curve and its band, and the risk-coverage curve. ``n_boot=0`` gives the view at once, without
+    intervals or band (:func:`metric_interval` adds them one at a time).
 
     >>> v = calibration_metrics([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 3.0]], [0, 1, 1, 1], n_boot=20)
     >>> sorted(v.intervals) == sorted(INTERVAL_METRICS), float(v.coverage[-1]), round(float(v.best_risk[-1]), 2)
     (True, 1.0, 0.25)
     """
     summary = calibration.summarize(logits, labels, temperature=temperature, n_bins=n_bins)
-    intervals = {name: calibration.bootstrap(name, logits, labels, n=n_boot, rng=seed, temperature=temperature, n_bins=n_bins)
-                 for name in INTERVAL_METRICS}
+    intervals = {name: metric_interval(name, logits, labels, temperature=temperature, n_bins=n_bins, n_boot=n_boot, seed=seed)
+                 for name in INTERVAL_METRICS} if n_boot else {}
     smooth = calibration.smooth_reliability(logits, labels, temperature=temperature, n_boot=n_boot, rng=seed)
     rc = calibration.risk_coverage(logits, labels, temperature=temperature)
     pick = np.unique(np.linspace(0, rc.coverage.size - 1, min(points, rc.coverage.size)).round().astype(int))
     best_cov = np.linspace(0.0, 1.0, points + 1)[1:]
     best_risk = np.maximum(0.0, best_cov - (1.0 - rc.error_rate)) / best_cov
     return CalibrationMetricsView(summary, intervals, smooth, rc, rc.coverage[pick], rc.risk[pick], best_cov, best_risk)
+
+
+def metric_interval(name: str, logits: ArrayLike, labels: ArrayLike, *, temperature: float = 1.0, n_bins: int = 15,
+                    n_boot: int = 200, seed: int = 0) -> calibration.Interval:
+    """One metric's bootstrap interval as :func:`calibration_metrics` computes it (the same resamples for every metric).
+
+    >>> iv = metric_interval("accuracy", [[2.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 3.0]], [0, 1, 1, 1], n_boot=20)
+    >>> iv.low <= iv.estimate == 0.75 <= iv.high
+    True
+    """
+    return calibration.bootstrap(name, logits, labels, n=n_boot, rng=seed, temperature=temperature, n_bins=n_bins)
+
+
+# the order a page fills the intervals in: the quick ones first
+INTERVALS_QUICK_FIRST = tuple(sorted(INTERVAL_METRICS, key=lambda name: calibration.REGISTRY[name].slow_to_resample))
 
 
 # ------------------------------------------------------------- generation ----

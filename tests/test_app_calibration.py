@@ -317,3 +317,20 @@ def test_an_mce_from_a_tiny_bin_says_so_beside_the_tiles():
     opening = catalog("en")["cal.mce_few"].split("{")[0]  # "The MCE of ", as both notes begin
     assert opening and catalog("en")["cal.mce_few_one"].startswith(opening)
     assert not any(c.value.startswith(opening) for c in at.caption)
+
+
+def test_the_pieces_the_metrics_tab_fills_in_are_the_whole_views():
+    from logitsviz.ui import calibration as page
+
+    rng = np.random.default_rng(3)
+    z = rng.normal(0.0, 2.0, (120, 3))
+    y = np.argmax(z + rng.normal(0.0, 2.0, z.shape), axis=1)
+    whole = explain.calibration_metrics(z, y, temperature=1.5, n_bins=10, n_boot=page.N_BOOT)
+    band = page._band("pieces", z, y, 1.5)
+    np.testing.assert_array_equal(band.lower, whole.smooth.lower)
+    np.testing.assert_array_equal(band.upper, whole.smooth.upper)
+    for name in explain.INTERVAL_METRICS:
+        iv = page._interval("pieces", z, y, 1.5, 10, name)
+        assert (iv.low, iv.high) == (whole.intervals[name].low, whole.intervals[name].high), name
+    page._band.clear()
+    page._interval.clear()

@@ -48,20 +48,24 @@ from logitsviz.calibration.chunks import (
 )
 from logitsviz.calibration.intervals import Interval, bootstrap
 from logitsviz.calibration.maps import (
-    CV_FOLDS as CV_FOLDS,
-)
-from logitsviz.calibration.maps import (
-    CV_MAX_ROWS as CV_MAX_ROWS,
-)
-from logitsviz.calibration.maps import (
+    BY_FITTING_TIME,
     MAPS,
     MAX_MATRIX_CLASSES,
     REG_GRID,
     MapComparison,
     MapResult,
+    Measured,
     Recalibration,
+    assemble,
     compare_maps,
     fit_map,
+    measure_map,
+)
+from logitsviz.calibration.maps import (
+    CV_FOLDS as CV_FOLDS,
+)
+from logitsviz.calibration.maps import (
+    CV_MAX_ROWS as CV_MAX_ROWS,
 )
 from logitsviz.calibration.maps import (
     TOP_MAX as TOP_MAX,
@@ -144,6 +148,7 @@ __all__ = [
     "Shards",
     "open_shards",
     "MAPS",
+    "BY_FITTING_TIME",
     "REG_GRID",
     "MAX_MATRIX_CLASSES",
     "Recalibration",
@@ -151,4 +156,7 @@ __all__ = [
     "MapResult",
     "MapComparison",
     "compare_maps",
+    "Measured",
+    "measure_map",
+    "assemble",
 ]

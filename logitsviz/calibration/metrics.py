@@ -36,6 +36,7 @@ class Metric:
     higher_is_better: bool = False
     classwise: bool = False  # needs the per-class sums (Summary made with classwise=True)
     compared: bool = False  # a column of the recalibration maps' comparison
+    slow_to_resample: bool = False  # each resample solves a fixed point (smooth ECE: 10 ms each): a page computes it last
 
     def best(self, values):
         """The best of ``values`` by this metric's direction."""
@@ -73,7 +74,7 @@ REGISTRY: dict[str, Metric] = {m.name: m for m in (
     Metric("ece", "ECE", lambda s: s.ece("l1"), _binned("l1"), compared=True),
     Metric("mce", "MCE", lambda s: s.ece("max"), _binned("max")),
     Metric("rmsce", "RMS calib. error", lambda s: s.ece("l2"), _binned("l2")),
-    Metric("smooth_ece", "smooth ECE", lambda s: s.smooth_ece(), _smooth_rows, compared=True),
+    Metric("smooth_ece", "smooth ECE", lambda s: s.smooth_ece(), _smooth_rows, compared=True, slow_to_resample=True),
     Metric("classwise_ece", "classwise ECE", lambda s: s.classwise_ece(), classwise=True, compared=True),
     Metric("debiased_ece", "debiased l2 ECE", lambda s: s.debiased_ece(), _debiased_rows),
     Metric("aurc", "AURC", lambda s: s.risk_coverage().aurc, _aurc_rows, compared=True),

@@ -98,12 +98,29 @@ def _fitted(data_id: str, _z: np.ndarray, _y: np.ndarray) -> float:
 
 @st.cache_data(max_entries=config.limits().cache_entries, show_spinner=False)
 def _metrics(data_id: str, _z: np.ndarray, _y: np.ndarray, temperature: float, n_bins: int) -> explain.CalibrationMetricsView:
-    return explain.calibration_metrics(_z, _y, temperature=temperature, n_bins=n_bins, n_boot=N_BOOT)
+    return explain.calibration_metrics(_z, _y, temperature=temperature, n_bins=n_bins, n_boot=0)  # intervals come one by one
 
 
 @st.cache_data(max_entries=config.limits().cache_entries, show_spinner=False)
-def _maps(data_id: str, _z: np.ndarray, _y: np.ndarray, split: float, seed: int, n_bins: int) -> calibration.MapComparison:
-    return calibration.compare_maps(_z, _y, split=split, rng=seed, n_bins=n_bins, max_classes=PAGE_MATRIX_CLASSES)
+def _band(data_id: str, _z: np.ndarray, _y: np.ndarray, temperature: float) -> calibration.SmoothReliability:
+    """The smoothed reliability curve with its band, as :func:`explain.calibration_metrics` draws it."""
+    return calibration.smooth_reliability(_z, _y, temperature=temperature, n_boot=N_BOOT, rng=0)
+
+
+@st.cache_data(max_entries=config.limits().cache_entries * len(explain.INTERVAL_METRICS), show_spinner=False)
+def _interval(data_id: str, _z: np.ndarray, _y: np.ndarray, temperature: float, n_bins: int, name: str) -> calibration.Interval:
+    return explain.metric_interval(name, _z, _y, temperature=temperature, n_bins=n_bins, n_boot=N_BOOT)
+
+
+@st.cache_data(max_entries=config.limits().cache_entries * (len(calibration.MAPS) + 1), show_spinner=False)
+def _map_row(data_id: str, _z: np.ndarray, _y: np.ndarray, split: float, seed: int, n_bins: int, kind: str) -> calibration.Measured:
+    return calibration.measure_map(kind, _z, _y, split=split, rng=seed, n_bins=n_bins, max_classes=PAGE_MATRIX_CLASSES)
+
+
+@st.cache_data(max_entries=config.limits().cache_entries, show_spinner=False)
+def _comparison(data_id: str, _measured: list[calibration.Measured], split: float, seed: int, n_bins: int) -> calibration.MapComparison:
+    """Every map's metrics and its curve at one shared kernel width (a fixed point per map: kept, not redone a re-run)."""
+    return calibration.assemble(_measured, seed)
 
 
 @st.cache_data(max_entries=config.limits().cache_entries, show_spinner=False)
@@ -325,15 +342,17 @@ def _fmt(value: float, name: str) -> str:
 def metrics_section(data_id: str, z: np.ndarray, y: np.ndarray, temperature: float, n_bins: int) -> None:
     """Every metric with its bootstrap interval, the smoothed reliability curve with its band, risk-coverage and the
     Brier decomposition, at the temperature in use."""
-    with st.spinner(t("cal.metrics.computing")):
-        view = _metrics(data_id, z, y, temperature, n_bins)
+    # at once: every value, the curves, the Brier parts; then each interval as its resamples finish (the smoothed
+    # curve's band with the whole view at the end); leaving the tab stops the run between two, what is done stays cached
+    view = _metrics(data_id, z, y, temperature, n_bins)
     st.subheader(t("cal.metrics.title", T=f"{temperature:g}"))
     st.caption(t("cal.metrics.caption", n=N_BOOT))
     left, right = st.columns(2)
     with left:
         st.markdown(t("cal.smooth.title", s=f"{100 * view.smooth.smooth_ece:.2f}", sigma=f"{view.smooth.sigma:.3f}"))
-        st.plotly_chart(figures.smooth_reliability(view.smooth), config=figures.plotly_config("logitsviz-smooth-reliability"),
-                        key="chart_smooth")
+        smooth_slot = st.empty()
+        smooth_slot.plotly_chart(figures.smooth_reliability(view.smooth), config=figures.plotly_config("logitsviz-smooth-reliability"),
+                                 key="chart_smooth_quick")
         st.caption(t("cal.smooth.caption"))
     with right:
         rc = view.risk
@@ -341,19 +360,31 @@ def metrics_section(data_id: str, z: np.ndarray, y: np.ndarray, temperature: flo
         st.plotly_chart(figures.risk_coverage(view.coverage, view.risk_curve, view.best_coverage, view.best_risk),
                         config=figures.plotly_config("logitsviz-risk-coverage"), key="chart_rc")
         st.caption(t("cal.rc.caption"))
-    table = _interval_table(view)
-    st.dataframe(table, hide_index=True, width="stretch")
+    table_slot, progress = st.empty(), st.empty()
+    values = view.summary.metrics()  # once: the smooth ECE among them is a fixed point (25 ms)
+    intervals: dict[str, calibration.Interval] = {}
+    for done, name in enumerate(explain.INTERVALS_QUICK_FIRST):
+        table_slot.dataframe(_interval_table(values, intervals), hide_index=True, width="stretch")
+        progress.progress(done / (len(explain.INTERVAL_METRICS) + 1),
+                          text=t("cal.metrics.resampling", metric=t(f"cal.m2.{name}"), n=N_BOOT))
+        intervals[name] = _interval(data_id, z, y, temperature, n_bins, name)
+    progress.progress(1.0, text=t("cal.metrics.band", n=N_BOOT))
+    smooth_slot.plotly_chart(figures.smooth_reliability(_band(data_id, z, y, temperature)),
+                             config=figures.plotly_config("logitsviz-smooth-reliability"), key="chart_smooth")
+    progress.empty()
+    table = _interval_table(values, intervals)
+    table_slot.dataframe(table, hide_index=True, width="stretch")
     widgets.table_downloads(table, "calibration-intervals", "dl_cal_intervals")
     brier_section(view.summary)
 
 
-def _interval_table(view: explain.CalibrationMetricsView) -> pd.DataFrame:
-    """Every metric of the registry in its order: its value, its bootstrap interval when it has one, what it measures."""
+def _interval_table(values: dict[str, float], intervals: dict[str, calibration.Interval]) -> pd.DataFrame:
+    """Every metric of the registry in its order: its value, its bootstrap interval when it has one (… while it is being
+    computed), what it measures."""
     rows = []
-    values = view.summary.metrics()
     for name in calibration.REGISTRY:
-        iv = view.intervals.get(name)
-        shown = f"{_fmt(iv.low, name)} – {_fmt(iv.high, name)}" if iv is not None else "—"
+        iv = intervals.get(name)
+        shown = f"{_fmt(iv.low, name)} – {_fmt(iv.high, name)}" if iv is not None else "…" if name in explain.INTERVAL_METRICS else "—"
         rows.append((t(f"cal.m2.{name}"), _fmt(iv.estimate if iv is not None else values[name], name), shown,
                      t(f"cal.m2.{name}.what")))
     return pd.DataFrame(rows, columns=[t("cal.table.metric"), t("cal.m2.value"), t("cal.m2.interval", p="95"), t("cal.m2.what")])
@@ -387,15 +418,31 @@ def maps_section(data_id: str, z: np.ndarray, y: np.ndarray, n_bins: int) -> Non
     split = c1.slider(t("cal.maps.split"), SPLITS[0], SPLITS[-1], step=0.05, key="split", help=t("cal.maps.split_help"),
                       format="%.2f", persist_state="session")
     seed = int(c2.number_input(t("cal.maps.seed"), 0, MAX_SEED, key="seed", help=t("cal.maps.seed_help"), persist_state="session"))
-    try:
-        with st.spinner(t("cal.maps.computing")):
-            cmp = _maps(data_id, z, y, float(split), seed, n_bins)
-    except InputError as err:  # too few rows to split: a limit of the set, not a mistake
-        st.info(t(err.key, **err.params), icon=":material/info:")
-        return
-    st.caption(t("cal.maps.sizes", cal=f"{cmp.calibration_rows:,}", test=f"{cmp.test_rows:,}", seed=seed))
+    sizes, table_slot, progress = st.empty(), st.empty(), st.empty()
+    measured, partial = [], []
+    # each map is drawn as soon as it is fitted (the slow ones, matrix and Dirichlet scaling, last); leaving the tab
+    # stops the run between two maps, and what was fitted stays cached
+    kinds = ("none", *calibration.BY_FITTING_TIME)
+    for done, kind in enumerate(kinds):
+        if len(partial) > 1:  # the logits as they are, and at least one map, in the table's order
+            with table_slot.container():
+                _maps_table(_in_order(partial), final=False)
+        progress.progress(done / len(kinds), text=t("cal.maps.fitting", map=t(f"cal.map.{kind}"), i=max(done - 1, 0), n=len(kinds) - 1))
+        try:
+            row = _map_row(data_id, z, y, float(split), seed, n_bins, kind)
+        except InputError as err:  # too few rows to split: a limit of the set, not a mistake
+            progress.empty()
+            st.info(t(err.key, **err.params), icon=":material/info:")
+            return
+        measured.append(row)
+        if row.summary is not None:
+            partial.append(calibration.MapResult(row.kind, row.fitted, row.summary.metrics(), None))
+    progress.empty()
+    cmp = _comparison(data_id, _in_order(measured), float(split), seed, n_bins)
+    sizes.caption(t("cal.maps.sizes", cal=f"{cmp.calibration_rows:,}", test=f"{cmp.test_rows:,}", seed=seed))
     fitted = [r for r in cmp.results if r.metrics]
-    table = _maps_table(fitted)
+    with table_slot.container():
+        table = _maps_table(fitted)
     st.caption(t("cal.maps.best", map=t(f"cal.map.{cmp.best('nll')}")))
     for r in cmp.results:
         if r.skipped is not None:
@@ -407,8 +454,16 @@ def maps_section(data_id: str, z: np.ndarray, y: np.ndarray, n_bins: int) -> Non
     st.caption(t("cal.maps.chart_caption", sigma=f"{fitted[0].curve.sigma:.3f}", n=f"{figures.MIN_SUPPORT_COMPARED:g}"))
 
 
-def _maps_table(fitted: list[calibration.MapResult]) -> pd.DataFrame:
-    """The comparison as a table on the page, each column's best value highlighted; returned for the downloads."""
+def _in_order(measured: list) -> list:
+    """The maps measured so far (or their results) in the table's order: the logits as they are, then
+    :data:`calibration.MAPS`'s."""
+    order = ("none", *calibration.MAPS)
+    return sorted(measured, key=lambda m: order.index(m.kind))
+
+
+def _maps_table(fitted: list[calibration.MapResult], final: bool = True) -> pd.DataFrame:
+    """The comparison as a table on the page, each column's best value highlighted once every map is in (``final``:
+    pandas' styling takes 50 ms a table); returned for the downloads."""
     table = pd.DataFrame({
         t("cal.maps.map"): [t(f"cal.map.{r.kind}") for r in fitted],
         **{t(f"cal.m2.{name}"): [r.metrics[name] for r in fitted] for name in _MAP_COLUMNS},
@@ -419,7 +474,7 @@ def _maps_table(fitted: list[calibration.MapResult]) -> pd.DataFrame:
     for name in _MAP_COLUMNS:
         if calibration.REGISTRY[name].rate:
             shown[t(f"cal.m2.{name}")] *= 100
-    styled = shown.style.apply(lambda col: _highlight_best(col, best.get(col.name)), axis=0)
+    styled = shown.style.apply(lambda col: _highlight_best(col, best.get(col.name)), axis=0) if final else shown
     formats = {t(f"cal.m2.{name}"): st.column_config.NumberColumn(format="%.2f%%" if calibration.REGISTRY[name].rate else "%.4f")
                for name in _MAP_COLUMNS}
     formats[t("cal.maps.setting")] = st.column_config.TextColumn(width="medium")  # "λ = 10000 (grid end)" whole
