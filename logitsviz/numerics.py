@@ -127,7 +127,7 @@ def _row_sum(block: np.ndarray) -> np.ndarray:
     return total
 
 
-def _shift_rows(x: np.ndarray, rows: slice, scale, out: np.ndarray) -> np.ndarray:
+def _shift_rows(x: np.ndarray, rows: slice | np.ndarray, scale, out: np.ndarray) -> np.ndarray:
     """``out = x[rows] * scale - max`` row by row (step 1 of softmax: scale by 1/T, shift by the max); returns ``out``.
 
     ``scale`` is None at T = 1, which skips the multiply.
@@ -163,39 +163,50 @@ def _rowwise(z: np.ndarray, axis: int, temperature: float, log: bool) -> np.ndar
                 _shift_rows(x, rows, scale, o)
                 o -= np.log(_row_sum(np.exp(o)))[:, None]
             else:
-                _exp_rows(x, rows, scale, o)  # steps 1-2: exp(z / T - shift), the shift 0 or the max
-                o *= 1.0 / _row_sum(o)[:, None]  # step 3: normalise
+                total = _exp_rows(x, rows, scale, o)  # steps 1-2: exp(z / T - shift), the shift 0 or the max
+                o *= (1.0 / total)[:, None]  # step 3: normalise
 
     _parallel.map_rows(x.shape[0], x.shape[1] * x.itemsize, work)
     return out.reshape(z.shape)
 
 
-# exp(z) itself neither overflows nor loses precision to exp(z - max) while the max lies in [0, limit]: rows of such
-# blocks skip the shift (a pass over memory). The sum of up to 2^20 terms stays finite.
+# exp(z) itself does not overflow while every z of a block is at most this: the sum of up to 2^20 such terms stays
+# finite. With no shift, a row is as precise as with one when its sum of exp(z) is at least 1 (then a term that
+# underflows is a probability that underflows too): such blocks skip finding each row's max (a pass over memory, and
+# for narrow rows the slowest one).
 _NO_SHIFT_LIMIT = {np.dtype(np.float32): 64.0, np.dtype(np.float64): 690.0}
 
 
-def _exp_rows(x: np.ndarray, rows: slice, scale, out: np.ndarray) -> None:
-    """``out = exp(x[rows] * scale - shift)``: the shift is 0 when every row's max lies in ``[0, limit]`` (see
-    :data:`_NO_SHIFT_LIMIT`: a pass saved), else each row's max, as in every stable softmax. A NaN, ``+inf`` or all
-    ``-inf`` row takes the shifted path, which gives it NaN."""
+def _exp_rows(x: np.ndarray, rows: slice, scale, out: np.ndarray) -> np.ndarray:
+    """``out = exp(x[rows] * scale - shift)``; returns each row's sum of ``out``.
+
+    The shift is 0 when the block's largest value is at most ``limit`` (see
+    :data:`_NO_SHIFT_LIMIT`) and a row's sum comes to at least 1; any other
+    row is shifted by its max, as in every stable softmax. A NaN, ``+inf`` or
+    all ``-inf`` row takes the shifted path, which gives it NaN.
+    """
     block = x[rows]
-    top = _row_max(block)
+    big = np.max(block)
     if scale is not None:
-        top *= scale
-    if np.all((top >= 0) & (top <= _NO_SHIFT_LIMIT[x.dtype])):
+        big = big * scale
+    if big <= _NO_SHIFT_LIMIT[x.dtype]:  # False for NaN
         if scale is None:
             np.exp(block, out=out)
         else:
             np.multiply(block, scale, out=out)
             np.exp(out, out=out)
-        return
-    if scale is None:
-        np.subtract(block, top, out=out)
-    else:
-        np.multiply(block, scale, out=out)
-        out -= top
+        total = _row_sum(out)
+        redo = np.flatnonzero(~(total >= 1.0))  # rows whose terms could underflow unshifted (all -inf ones too)
+        if redo.size:
+            sub = out[redo]
+            _shift_rows(block, redo, scale, sub)
+            np.exp(sub, out=sub)
+            out[redo] = sub
+            total[redo] = _row_sum(sub)
+        return total
+    _shift_rows(x, rows, scale, out)
     np.exp(out, out=out)
+    return _row_sum(out)
 
 
 def _rowwise_entropy(z: np.ndarray, axis: int, temperature: float) -> np.ndarray | None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import logitsviz as lv
-from logitsviz import InputError
+from logitsviz import InputError, numerics
 
 inf, nan = np.inf, np.nan
 
@@ -451,3 +451,31 @@ def test_few_long_rows_bad_rows_are_nan_quietly():
         assert np.isnan(arr[:3]).all() and np.isfinite(arr[3]).all()
     assert np.isnan(h[:3]).all() and np.isfinite(h[3])
     np.testing.assert_allclose(p[3], sp.softmax(z[3].astype(np.float64)), rtol=2e-5, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("classes", [3, 10, 40])
+def test_blocked_softmax_shifts_only_the_rows_that_need_it(dtype, classes):
+    # one large array (the blocked path): rows exp() takes as they are, and rows it must shift (their exp would
+    # underflow, or their sum be below 1), beside masked, NaN and +inf rows; each must equal scipy's softmax
+    rng = np.random.default_rng(classes)
+    z = rng.normal(0.0, 2.0, (6000, classes))
+    z[1::7] -= 80.0  # every term near float32's smallest normal: shifted
+    z[2::7] -= 1000.0  # every term 0 unshifted
+    z[3::7] = rng.normal(-1.0, 0.1, (len(z[3::7]), classes))  # max below 0, sum above 1: as they are, still exact
+    z[4::7, 0] = -np.inf
+    z[5] = -np.inf  # a row with nothing left: NaN
+    x = z.astype(dtype)
+    got = numerics.softmax(x)
+    ok = np.isfinite(x).any(axis=1)
+    want = sp.softmax(x[ok].astype(np.float64), axis=-1)
+    tol = 2e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(got[ok], want, rtol=tol, atol=np.finfo(dtype).tiny)
+    assert np.isnan(got[5]).all() and got.dtype == dtype
+    # a NaN or +inf anywhere: that row is NaN, the others as before (their block takes the shifted path)
+    x[6, 1], x[8, 2] = np.nan, np.inf
+    again = numerics.softmax(x)
+    assert np.isnan(again[[5, 6, 8]]).all()
+    rest = ok.copy()
+    rest[[6, 8]] = False
+    np.testing.assert_allclose(again[rest], got[rest], rtol=tol, atol=np.finfo(dtype).tiny)
