@@ -8,7 +8,9 @@ the same process, interleaved so that machine noise hits both alike:
   classes, the input given through the shareable-link parameters (``logits=``
   or ``preset=``), plus the first run of each;
 - the Decoding page with its defaults, after a top-p change;
-- the Calibration page with its defaults, after a temperature change.
+- the Calibration page with its defaults, after a temperature change;
+- the Losses page (label smoothing), the Numerical stability page (the shift c), the Tour's first step (a logit) and
+  the Language model page (its temperature, the built-in model loaded), each on its main slider.
 
     python -m benchmarks.explorer_rerun [--repeats 9]
 """
@@ -78,6 +80,30 @@ def calibration_temperature(at: AppTest, i: int) -> None:
     at.slider(key="calT").set_value(TEMPS[i % len(TEMPS)])
 
 
+def losses_smoothing(at: AppTest, i: int) -> None:
+    at.slider(key="ls").set_value((0.0, 0.1, 0.2, 0.05)[i % 4])
+
+
+def stability_shift(at: AppTest, i: int) -> None:
+    at.slider(key="c").set_value((0.0, 100.0, -500.0, 1000.0)[i % 4])
+
+
+def tour_logit(at: AppTest, i: int) -> None:
+    at.slider(key="tour_tech").set_value((0.5, 2.0, -1.0, 4.0)[i % 4])
+
+
+def lm_temperature(at: AppTest, i: int) -> None:
+    at.select_slider(key="lmT").set_value(TEMPS[i % len(TEMPS)])
+
+
+def _has(at: AppTest, key: str) -> bool:
+    try:
+        at.select_slider(key=key)
+    except KeyError:
+        return False
+    return True
+
+
 def measure(at: AppTest, change: Change, base: AppTest, repeats: int) -> dict[str, float]:
     ours, minimal = [], []
     for i in range(repeats):  # interleaved
@@ -111,10 +137,18 @@ def main() -> None:
         "explorer 200000 (preset)": ({"preset": "random200k"}, None, explorer_temperature),
         "decoding (defaults)": ({}, "decoding", decoding_top_p),
         "calibration (defaults)": ({}, "calibration", calibration_temperature),
+        "losses (defaults)": ({}, "losses", losses_smoothing),
+        "stability (defaults)": ({}, "stability", stability_shift),
+        "tour (first step)": ({}, "tour", tour_logit),
+        "language model (built-in)": ({}, "lm", lm_temperature),
     }
     results = {}
     for name, (query, page, change) in cases.items():
         at, first = open_app(query, page)
+        deadline = time.perf_counter() + 120
+        while page == "lm" and not _has(at, "lmT") and time.perf_counter() < deadline:  # the model loads in the background
+            time.sleep(0.5)
+            at.run()
         results[name] = {"first_run_s": round(first, 4), **measure(at, change, base, args.repeats)}
     print(json.dumps({"benchmark": "app_rerun", "machine": platform.machine(), "python": platform.python_version(), "results": results}, indent=2))
 

@@ -65,14 +65,23 @@ def test_cross_entropy_tab():
     assert len(at.get("plotly_chart")) >= 2
 
 
+def test_only_the_open_loss_tab_runs():
+    at = open_page("losses")
+    assert metric(at, "loss.ce.loss") and not any(m.label == t("loss.nce.loss") for m in at.metric)
+    at.session_state["loss_tab"] = t("loss.tab.nce")  # a click on the tab
+    at.run()
+    assert not at.exception and at.query_params["loss_tab"] == "nce"
+    assert metric(at, "loss.nce.loss") and not any(m.label == t("loss.ce.loss") for m in at.metric)
+
+
 def test_sigmoid_tab():
-    at = open_page("losses", {"logits": "a:2,b:-1"})
+    at = open_page("losses", {"logits": "a:2,b:-1", "loss_tab": "sig"})
     assert metric(at, "loss.sig.sum_sigmoid") == f"{sp.expit(2.0) + sp.expit(-1.0):.3f}"
     assert metric(at, "loss.sig.sum_softmax") == "1.000"
 
 
 def test_info_nce_tab_temperature():
-    at = open_page("losses")
+    at = open_page("losses", {"loss_tab": "nce"})
     hot = float(metric(at, "loss.nce.loss").split()[0])
     at.select_slider(key="tau").set_value(1.0).run()
     cold = float(metric(at, "loss.nce.loss").split()[0])
@@ -81,7 +90,7 @@ def test_info_nce_tab_temperature():
 
 
 def test_distillation_tab():
-    at = open_page("losses")
+    at = open_page("losses", {"loss_tab": "kd"})
     at.pills(key="kd_preset").set_value("wrong").run()
     assert at.text_input(key="teacher").value == "4, 1, 0, 0, 0"
     T = 4.0
@@ -94,7 +103,7 @@ def test_distillation_tab():
 
 @pytest.mark.parametrize(("teacher", "student"), [("1, 2, 3", "1, 2"), ("1, nan", "1, 2"), ("", "1")])
 def test_distillation_bad_input_shows_error(teacher, student):
-    at = open_page("losses")
+    at = open_page("losses", {"loss_tab": "kd"})
     at.text_input(key="teacher").input(teacher)
     at.text_input(key="student").input(student).run()
     assert not at.exception

@@ -187,12 +187,10 @@ def render() -> None:
     st.markdown(t("loss.subtitle"))
     cur = state.init_current()
     state.show_unlinked()
+    # only the open tab runs: moving a slider on one re-draws it alone (a third of the page's re-run)
     tabs = widgets.tabs("loss_tab", ["ce", "sig", "nce", "kd"], "loss.tab.{}")
-    with tabs[0]:
-        cross_entropy_tab(cur)
-    with tabs[1]:
-        sigmoid_tab(cur)
-    with tabs[2]:
-        info_nce_tab()
-    with tabs[3]:
-        distillation_tab()
+    for i, (tab, draw) in enumerate(zip(tabs, (lambda: cross_entropy_tab(cur), lambda: sigmoid_tab(cur), info_nce_tab,
+                                                distillation_tab))):
+        with tab:
+            if tab.open or (i == 0 and tab.open is None):  # before the first run's state, the first tab is the open one
+                draw()
