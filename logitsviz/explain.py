@@ -163,7 +163,7 @@ def softmax_steps(
     # one logsumexp serves every probability: p = exp(z - lse) and log p = z - lse on the few shown (what softmax and
     # log_softmax give, to rounding), so a 200,000-class vector is read a few times, not ten
     lse = float(numerics.logsumexp(z))
-    max_z = float(np.max(z)) if z.size else float("nan")
+    max_z = float(np.max(z))
 
     # the top-N by logit, largest first: softmax keeps the order (and tells apart logits whose p underflows alike)
     chosen = top_indices(z, top)
@@ -177,14 +177,14 @@ def softmax_steps(
         others_logit = float(numerics.logsumexp(z[others]))
     else:
         others_logit = -np.inf
-    others_prob = float(np.exp(others_logit - lse)) if n_others else 0.0
+    others_prob = (float(np.exp(others_logit - lse)) if n_others else 0.0) if np.isfinite(lse) else float("nan")
 
-    shifted = z[index] - max_z
     best2 = chosen[:2] if chosen.size >= min(2, z.size) else top_indices(z, 2)
-    margin = float(z[best2[0]] - z[best2[1]]) if z.size > 1 else float("nan")
     h_bits = float(numerics.entropy(z, base=2))
-    with np.errstate(invalid="ignore"):  # NaN logits: NaN probabilities, as softmax gives
-        logp = z[index] - lse
+    with np.errstate(invalid="ignore"):  # NaN or +inf logits: NaN probabilities, as softmax gives, without a warning
+        shifted = z[index] - max_z
+        margin = float(z[best2[0]] - z[best2[1]]) if z.size > 1 else float("nan")
+        logp = z[index] - lse if np.isfinite(lse) else np.full(index.size, np.nan)  # +inf: every p NaN, as softmax's
         p = np.exp(logp)
     return SoftmaxSteps(
         index=index,
@@ -201,7 +201,7 @@ def softmax_steps(
         others_prob=others_prob,
         others_logit=others_logit,
         argmax=int(best2[0]),
-        top_prob=float(np.exp(z[best2[0]] - lse)),
+        top_prob=float(np.exp(z[best2[0]] - lse)) if np.isfinite(lse) else float("nan"),
         entropy_bits=h_bits,
         perplexity=float(2.0**h_bits),
         margin=margin,

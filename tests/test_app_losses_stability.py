@@ -74,6 +74,21 @@ def test_only_the_open_loss_tab_runs():
     assert metric(at, "loss.nce.loss") and not any(m.label == t("loss.ce.loss") for m in at.metric)
 
 
+def test_a_tab_keeps_its_settings_while_another_is_open():
+    at = open_page("losses", {"logits": "a:2,b:-1,c:0.5", "loss_tab": "sig"})
+    at.multiselect(key="pos").set_value([0, 2]).run()
+    both = metric(at, "loss.sig.bce")
+    for tab in ("ce", "kd", "sig"):  # away (the sigmoid tab does not run) and back
+        at.session_state["loss_tab"] = t(f"loss.tab.{tab}")
+        at.run()
+        if tab == "kd":
+            at.pills(key="kd_preset").set_value("wrong").run()
+    assert at.multiselect(key="pos").value == [0, 2] and metric(at, "loss.sig.bce") == both
+    at.session_state["loss_tab"] = t("loss.tab.kd")
+    at.run()
+    assert at.pills(key="kd_preset").value == "wrong" and not at.exception
+
+
 def test_sigmoid_tab():
     at = open_page("losses", {"logits": "a:2,b:-1", "loss_tab": "sig"})
     assert metric(at, "loss.sig.sum_sigmoid") == f"{sp.expit(2.0) + sp.expit(-1.0):.3f}"

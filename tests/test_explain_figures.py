@@ -11,6 +11,7 @@ import scipy.special as sp
 
 from logitsviz import figures
 from logitsviz.explain import softmax_steps, top_indices
+from logitsviz.numerics import softmax
 
 
 def test_steps_of_the_seed_example():
@@ -132,3 +133,24 @@ def test_the_merged_others_entry_is_drawn_as_a_different_kind():
     shapes = list(fig.data[0].marker.pattern.shape)
     assert shapes[-1] == "/" and set(shapes[:-1]) == {""}
     assert fig.data[0].text[-1].endswith("(lse)")
+
+
+@pytest.mark.parametrize(("logits", "temperature"), [([1e308, 0.0, -5.0], 0.5), ([np.inf, 0.0], 1.0),
+                                                     (np.r_[np.arange(30.0), np.inf], 1.0)])
+def test_softmax_steps_of_an_infinite_logit_are_nan_as_softmax_gives(logits, temperature):
+    with np.errstate(over="ignore"):  # (1e308 + 0) / 0.5 overflows: that is the point
+        steps = softmax_steps(np.asarray(logits), temperature=temperature, top=5)
+        assert np.isnan(softmax(np.asarray(logits, dtype=np.float64) / temperature)).all()
+    assert np.isnan(steps.probs).all() and np.isnan(steps.logprobs).all() and np.isnan(steps.top_prob)
+    assert np.isnan(steps.others_prob) or steps.others_count == 0
+
+
+def test_softmax_steps_shown_probabilities_equal_softmax_for_large_vectors():
+    z = np.random.default_rng(4).normal(0.0, 4.0, 50_000)
+    z[::97] = -np.inf
+    steps = softmax_steps(z, temperature=0.7, top=20)
+    p = softmax(z / 0.7)
+    np.testing.assert_allclose(steps.probs, p[steps.index], rtol=1e-12)
+    np.testing.assert_allclose(steps.logprobs, np.log(p[steps.index]), rtol=1e-12)
+    assert list(steps.index) == list(np.argsort(-p, kind="stable")[:20])  # the 20 most likely, largest first
+    assert steps.others_prob == pytest.approx(1.0 - p[steps.index].sum(), rel=1e-9)

@@ -144,7 +144,8 @@ class Filter:
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.name and cls.__module__.startswith("logitsviz.sampling."):
+        # its own name (a subclass that inherits one would replace its parent), defined in this package
+        if "name" in cls.__dict__ and cls.name and cls.__module__.startswith("logitsviz.sampling."):
             UNITS[cls.name] = cls
 
     def with_history(self, history: Sequence[int]) -> Filter:

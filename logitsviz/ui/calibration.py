@@ -351,8 +351,10 @@ def metrics_section(data_id: str, z: np.ndarray, y: np.ndarray, temperature: flo
     with left:
         st.markdown(t("cal.smooth.title", s=f"{100 * view.smooth.smooth_ece:.2f}", sigma=f"{view.smooth.sigma:.3f}"))
         smooth_slot = st.empty()
-        smooth_slot.plotly_chart(figures.smooth_reliability(view.smooth), config=figures.plotly_config("logitsviz-smooth-reliability"),
-                                 key="chart_smooth_quick")
+        banded = (data_id, temperature) in st.session_state.setdefault(_BANDED, set())  # drawn once already: at once
+        smooth_slot.plotly_chart(figures.smooth_reliability(_band(data_id, z, y, temperature) if banded else view.smooth),
+                                 config=figures.plotly_config("logitsviz-smooth-reliability"),
+                                 key="chart_smooth" if banded else "chart_smooth_quick")
         st.caption(t("cal.smooth.caption"))
     with right:
         rc = view.risk
@@ -368,14 +370,19 @@ def metrics_section(data_id: str, z: np.ndarray, y: np.ndarray, temperature: flo
         progress.progress(done / (len(explain.INTERVAL_METRICS) + 1),
                           text=t("cal.metrics.resampling", metric=t(f"cal.m2.{name}"), n=N_BOOT))
         intervals[name] = _interval(data_id, z, y, temperature, n_bins, name)
-    progress.progress(1.0, text=t("cal.metrics.band", n=N_BOOT))
-    smooth_slot.plotly_chart(figures.smooth_reliability(_band(data_id, z, y, temperature)),
-                             config=figures.plotly_config("logitsviz-smooth-reliability"), key="chart_smooth")
+    if not banded:  # the band last: the curve drawn again with it, once per set and temperature in a session
+        progress.progress(1.0, text=t("cal.metrics.band", n=N_BOOT))
+        smooth_slot.plotly_chart(figures.smooth_reliability(_band(data_id, z, y, temperature)),
+                                 config=figures.plotly_config("logitsviz-smooth-reliability"), key="chart_smooth")
+        st.session_state[_BANDED].add((data_id, temperature))
     progress.empty()
     table = _interval_table(values, intervals)
     table_slot.dataframe(table, hide_index=True, width="stretch")
     widgets.table_downloads(table, "calibration-intervals", "dl_cal_intervals")
     brier_section(view.summary)
+
+
+_BANDED = "lv_cal_banded"  # (set, temperature) pairs whose smoothed curve this session has drawn with its band
 
 
 def _interval_table(values: dict[str, float], intervals: dict[str, calibration.Interval]) -> pd.DataFrame:

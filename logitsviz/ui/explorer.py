@@ -147,7 +147,8 @@ def input_controls(cur: state.Current) -> None:
                 },
             )
             made = {part: change for part, change in (st.session_state.get(key) or {}).items() if change}  # none: {}
-            edits = (key, json.dumps(made, sort_keys=True, default=str))
+            # the default label too: rows typed without a name take the language's ("class 3", "类别 3")
+            edits = (key, json.dumps(made, sort_keys=True, default=str), state.default_label())
             seen = st.session_state.get(_TABLE_SEEN)
             st.session_state[_TABLE_SEEN] = edits
             # 1,000 rows take 30 ms to check: only when the edits change (a new editor without edits is the current input)

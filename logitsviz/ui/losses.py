@@ -78,7 +78,8 @@ def sigmoid_tab(cur: state.Current) -> None:
     n = len(cur.labels)
     options = list(range(min(n, 1000)))
     chosen = st.multiselect(t("loss.sig.positives"), options=options, default=[int(np.argmax(cur.logits))] if n <= 1000 else [],
-                            format_func=lambda i: cur.labels[i], key="pos", help=t("loss.sig.positives_help"))
+                            format_func=lambda i: cur.labels[i], key="pos", help=t("loss.sig.positives_help"),
+                            persist_state="session")  # kept while another tab is open (a closed tab does not run)
     view = explain.sigmoid_view(cur.logits, chosen)
     m = st.columns(3)
     m[0].metric(t("loss.sig.sum_sigmoid"), f"{view.sum_sigmoid:.3f}", help=t("loss.sig.sum_sigmoid_help"))
@@ -145,7 +146,7 @@ def _on_kd_preset() -> None:
 def distillation_tab() -> None:
     st.markdown(t("loss.kd.intro"))
     st.pills(t("loss.kd.presets"), options=list(DISTILL_PRESETS), format_func=lambda n: t(f"loss.kd.preset.{n}"), key="kd_preset",
-             on_change=_on_kd_preset)
+             on_change=_on_kd_preset, persist_state="session")
     for key, default in zip(("teacher", "student"), DISTILL_PRESETS["confident"]):
         if key not in st.session_state and key not in st.query_params:
             st.session_state[key] = default  # a link's value, when there is one, seeds the box instead
