@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -293,6 +293,7 @@ class Measured:
     skipped: InputError | None = None
     calibration_rows: int = 0  # the split it was measured on
     test_rows: int = 0
+    metrics: dict[str, float] = field(default_factory=dict)  # summary.metrics(), once (smooth ECE is a fixed point)
 
 
 def measure_map(kind: str, logits: ArrayLike, labels: ArrayLike, *, split: float = 0.5, rng: int = 0, n_bins: int = 15,
@@ -318,7 +319,7 @@ def assemble(measured: Sequence[Measured], seed: int, n_points: int = 200) -> Ma
     # maps' own smooth-ECE widths (at least 0.02)
     sigma = max([0.02] + [m.summary.smooth_reliability(2).sigma for m in measured if m.summary is not None])
     results = tuple(MapResult(m.kind, None, {}, None, m.skipped) if m.summary is None else
-                    MapResult(m.kind, m.fitted, m.summary.metrics(), m.summary.smooth_reliability(n_points, sigma))
+                    MapResult(m.kind, m.fitted, m.metrics, m.summary.smooth_reliability(n_points, sigma))
                     for m in measured)
     return MapComparison(measured[0].calibration_rows, measured[0].test_rows, int(seed), results)
 
@@ -338,13 +339,14 @@ def _measured(kind: str, z: np.ndarray, y: np.ndarray, cal: np.ndarray, test: np
               reg: float | None, max_classes: int) -> Measured:
     rows = {"calibration_rows": cal.size, "test_rows": test.size}
     if kind == "none":
-        identity = Recalibration("identity", {})
-        return Measured(kind, identity, _measure(identity, z[test], y[test], n_bins), **rows)
-    try:
-        fitted = fit_map(kind, z[cal], y[cal], reg=reg, n_bins=n_bins, max_classes=max_classes)
-    except InputError as err:
-        return Measured(kind, None, None, err, **rows)
-    return Measured(kind, fitted, _measure(fitted, z[test], y[test], n_bins), **rows)
+        fitted = Recalibration("identity", {})
+    else:
+        try:
+            fitted = fit_map(kind, z[cal], y[cal], reg=reg, n_bins=n_bins, max_classes=max_classes)
+        except InputError as err:
+            return Measured(kind, None, None, err, **rows)
+    summary = _measure(fitted, z[test], y[test], n_bins)
+    return Measured(kind, fitted, summary, **rows, metrics=summary.metrics())
 
 
 def _measure(fitted: Recalibration, z: np.ndarray, y: np.ndarray, n_bins: int) -> Summary:

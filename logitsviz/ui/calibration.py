@@ -443,7 +443,7 @@ def maps_section(data_id: str, z: np.ndarray, y: np.ndarray, n_bins: int) -> Non
             return
         measured.append(row)
         if row.summary is not None:
-            partial.append(calibration.MapResult(row.kind, row.fitted, row.summary.metrics(), None))
+            partial.append(calibration.MapResult(row.kind, row.fitted, row.metrics, None))
     progress.empty()
     cmp = _comparison(data_id, _in_order(measured), float(split), seed, n_bins)
     sizes.caption(t("cal.maps.sizes", cal=f"{cmp.calibration_rows:,}", test=f"{cmp.test_rows:,}", seed=seed))
