@@ -110,23 +110,26 @@ def _mapping(a: np.ndarray) -> mmap.mmap | None:
     return base
 
 
-def _chunks(z: np.ndarray, y: np.ndarray, offset: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
-    """``(rows of z, their labels, first row)`` at most :data:`CHUNK_BYTES` at a time; a memory map's pages are
-    released (``MADV_DONTNEED``) once a chunk is done, so the process never holds more than one chunk of the file."""
+def _chunks(z: np.ndarray, y: np.ndarray, offset: int = 0,
+            budget: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
+    """``(rows of z, the same rows of y, first row)`` at most ``budget`` bytes of ``z`` (:data:`CHUNK_BYTES`) at a
+    time; ``y`` is the labels, or another set of logits (the divergence module's second side). A memory map's pages
+    are released (``MADV_DONTNEED``) once a chunk is done, so the process never holds more than one chunk of the file."""
     if z.ndim != 2 or z.shape[1] == 0:
         raise InputError("calib.shape", shape=z.shape)
     if np.shape(y)[0] != z.shape[0]:
         raise InputError("calib.labels_shape", n=z.shape[0], shape=np.shape(y))
-    mapped = _mapping(z) if isinstance(z, np.memmap) else None
-    start_address = np.frombuffer(mapped, np.uint8).__array_interface__["data"][0] if mapped is not None else 0
-    step = max(1, CHUNK_BYTES // max(1, z.shape[1] * z.itemsize))
+    maps = [(a, m, np.frombuffer(m, np.uint8).__array_interface__["data"][0])
+            for a in (z, y) if isinstance(a, np.memmap) and (m := _mapping(a)) is not None]
+    step = max(1, (budget or CHUNK_BYTES) // max(1, z.shape[1] * z.itemsize))
     for i in range(0, z.shape[0], step):
-        part = z[i:i + step]
-        yield np.asarray(part), np.asarray(y[i:i + step]), offset + i
-        if mapped is not None and part.flags.c_contiguous:
-            first = part.__array_interface__["data"][0] - start_address
-            aligned = first - first % mmap.PAGESIZE
-            mapped.madvise(mmap.MADV_DONTNEED, aligned, min(part.nbytes + first - aligned, len(mapped) - aligned))
+        yield np.asarray(z[i:i + step]), np.asarray(y[i:i + step]), offset + i
+        for a, mapped, start_address in maps:
+            part = a[i:i + step]
+            if part.flags.c_contiguous and part.nbytes:
+                first = part.__array_interface__["data"][0] - start_address
+                aligned = first - first % mmap.PAGESIZE
+                mapped.madvise(mmap.MADV_DONTNEED, aligned, min(part.nbytes + first - aligned, len(mapped) - aligned))
 
 
 def _reduce(logits, labels, work: Callable[[np.ndarray, np.ndarray, int], Any],
@@ -163,7 +166,7 @@ def _reduce_dask(logits, labels, work):
     y = labels if _is_dask(labels) else da.from_array(np.asarray(labels))
     if y.shape[0] != z.shape[0]:
         raise InputError("calib.labels_shape", n=z.shape[0], shape=y.shape)
-    y = y.rechunk((z.chunks[0],))
+    y = y.rechunk({0: z.chunks[0], **{axis: -1 for axis in range(1, y.ndim)}})  # labels, or the other side's logits
     firsts = np.concatenate([[0], np.cumsum(z.chunks[0])[:-1]])
     parts = [dask.delayed(work)(zb, yb, int(first)) for zb, yb, first in zip(z.to_delayed().ravel(), y.to_delayed().ravel(), firsts)]
     while len(parts) > 1:
