@@ -166,6 +166,54 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+_LLAMA_LABELS = {  # llama.cpp's own names, so the two outputs can be read side by side
+    "ppl_other": "Mean PPL(Q)", "ppl_base": "Mean PPL(base)", "ppl_cor": "Cor(ln(PPL(Q)), ln(PPL(base)))",
+    "ln_ppl_ratio": "Mean ln(PPL(Q)/PPL(base))", "ppl_ratio": "Mean PPL(Q)/PPL(base)", "ppl_diff": "Mean PPL(Q)-PPL(base)",
+    "kl_mean": "Mean    KLD", "kl_max": "Maximum KLD", "kl_median": "Median  KLD", "kl_min": "Minimum KLD",
+    "js_mean": "Mean    JSD", "tv_mean": "Mean    TV", "delta_p_mean": "Mean    Δp", "delta_p_max": "Maximum Δp",
+    "delta_p_median": "Median  Δp", "delta_p_min": "Minimum Δp", "delta_p_rms": "RMS Δp", "same_top": "Same top p",
+}
+_SECTIONS = {"ppl": "Perplexity statistics", "kl": "KL divergence statistics", "p": "Token probability statistics"}
+
+
+def _statistic_label(key: str) -> str:
+    if key in _LLAMA_LABELS:
+        return _LLAMA_LABELS[key]
+    name, _, level = key.rpartition("_p")  # kl_p999 -> 99.9 %
+    percent = {"999": "99.9", "001": "0.1"}.get(level, f"{int(level):.1f}" if len(level) == 2 else level)
+    return f"{percent:>4}%   {'KLD' if name == 'kl' else 'Δp'}"
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from logitsviz import divergence
+
+    base, other = divergence.open_dump(args.base), divergence.open_dump(args.other)
+    targets = None
+    if args.targets:
+        path = Path(args.targets)
+        if not path.is_file():
+            raise InputError("cli.no_file", path=str(path))
+        targets = inputs.load_array(path.read_bytes(), path.name).ravel()
+    s = divergence.compare(base, other, targets).summary()
+    if args.json:
+        print(json.dumps({k: v if k == "n" else _jsonable(v) for k, v in s.items()}, indent=2))
+        return 0
+    n, v = s["n"], base.shape[1]
+    print(f"{n:,} rows x {v:,} classes: KL({Path(args.base).name} || {Path(args.other).name})")
+    section = None
+    for part, key, unc, unit in divergence.STATISTICS:
+        if key not in s:
+            continue
+        if part != section:
+            section = part
+            print(f"====== {_SECTIONS[part]} ======")
+        scale, sign = (100.0, " %") if unit == "percent" else (1.0, "")
+        value = f"{scale * s[key]:10.6f}" if unit == "plain" else f"{scale * s[key]:6.3f}"
+        plus = f" ± {scale * s[unc]:10.6f}" if unc and unit == "plain" else (f" ± {scale * s[unc]:5.3f}" if unc else "")
+        print(f"{_statistic_label(key):<30}: {value}{plus}{sign}")
+    return 0
+
+
 def _language_model(name: str):
     from logitsviz import examples
 
@@ -359,6 +407,16 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--choice", type=int, default=0, help="which choice of a response with several (default 0)")
     k.add_argument("--json", action="store_true", help="print JSON instead of a table")
     k.set_defaults(run=cmd_tokens)
+
+    d = sub.add_parser("compare", help="KL divergence, same top token and perplexities of two dumps of logits",
+                       description="Compare two sets of logits of the same positions (a model and its quantised copy, a "
+                                   "draft and its target) as llama.cpp's perplexity --kl-divergence does. Each side is an "
+                                   ".npy file (N, V), read memory-mapped a chunk at a time, or a folder of .npy shards.")
+    d.add_argument("base", help="the reference logits (P): .npy file or folder of shards")
+    d.add_argument("other", help="the logits compared with it (Q)")
+    d.add_argument("--targets", metavar="T.npy", help="the token that came next at each row: adds perplexities and Δp")
+    d.add_argument("--json", action="store_true", help="print the summary as JSON")
+    d.set_defaults(run=cmd_compare)
 
     a = sub.add_parser("app", help="start the web app (streamlit run app.py)",
                        description="Start the logitsviz web app; extra options go to streamlit, e.g. --server.port 8502.")

@@ -46,6 +46,30 @@ DELTA_P_QUANTILES = (("p999", 0.999), ("p99", 0.99), ("p95", 0.95), ("p90", 0.90
                      ("p25", 0.25), ("p10", 0.10), ("p05", 0.05), ("p01", 0.01), ("p001", 0.001))
 
 
+#: the summary's statistics in llama.cpp's order: (section, key, key of its ± or None, unit); unit "percent" is shown
+#: ×100 with a %, "plain" as it is. The page and the command line both print this list.
+STATISTICS = (
+    ("ppl", "ppl_other", "ppl_other_unc", "plain"),
+    ("ppl", "ppl_base", "ppl_base_unc", "plain"),
+    ("ppl", "ppl_cor", None, "percent"),
+    ("ppl", "ln_ppl_ratio", "ln_ppl_ratio_unc", "plain"),
+    ("ppl", "ppl_ratio", "ppl_ratio_unc", "plain"),
+    ("ppl", "ppl_diff", "ppl_diff_unc", "plain"),
+    ("kl", "kl_mean", "kl_mean_unc", "plain"),
+    ("kl", "kl_max", None, "plain"),
+    *(("kl", f"kl_{name}", None, "plain") for name, _ in KL_QUANTILES),
+    ("kl", "kl_min", None, "plain"),
+    ("kl", "js_mean", None, "plain"),
+    ("kl", "tv_mean", None, "plain"),
+    ("p", "delta_p_mean", "delta_p_mean_unc", "percent"),
+    ("p", "delta_p_max", None, "percent"),
+    *(("p", f"delta_p_{name}", None, "percent") for name, _ in DELTA_P_QUANTILES),
+    ("p", "delta_p_min", None, "percent"),
+    ("p", "delta_p_rms", "delta_p_rms_unc", "percent"),
+    ("p", "same_top", "same_top_unc", "percent"),
+)
+
+
 # ----------------------------------------------------------- per position ----
 
 

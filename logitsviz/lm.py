@@ -46,9 +46,11 @@ __all__ = [
     "TokenScore",
     "Trace",
     "available",
+    "compare",
     "forget",
     "load",
     "loading",
+    "quantized",
 ]
 
 INSTALL = "pip install -r requirements-lm.txt"  # or: pip install "logitsviz[lm]"
@@ -335,6 +337,20 @@ class Model:
             block = slice(start, min(start + _SCORE_BLOCK, len(ids) - 1))
             scored += self._score_block(logits[block], np.array(ids[1:])[block], shown[block], top)
         return Scores(text, tuple(scored), unscored)
+
+    def forced(self, text: str) -> tuple[list[int], np.ndarray]:
+        """Teacher forcing over ``text``: ``(ids, logits)`` where ``logits[i]`` (float32, shape ``(len(ids) − 1, V)``)
+        is the model's prediction for ``ids[i + 1]``. ``ids`` starts with the start token when the tokenizer has one,
+        so the text's first token is predicted too (as :meth:`score` does)."""
+        ids = self._prompt_ids(text)
+        bos = self.tokenizer.bos_token_id
+        if bos is not None and ids[0] != bos:
+            ids = [int(bos), *ids]
+        self._check_length(len(ids))
+        if len(ids) < 2:
+            raise InputError("lm.compare_short")
+        logits, _ = self._forward(ids)
+        return ids, logits[:-1]
 
     def _score_block(self, logits: np.ndarray, targets: np.ndarray, shown: list[tokens.Piece], top: int) -> list[TokenScore]:
         logp = numerics.log_softmax(logits.astype(np.float64))
@@ -628,3 +644,104 @@ def load(name_or_path: str) -> Model:
         the weights would not fit in the memory available.
     """
     return loading(name_or_path).wait()
+
+
+# ------------------------------------------------------------ two models ----
+
+
+def compare(model_a: Model, model_b: Model, text: str):
+    """Both models on ``text``, teacher-forced: a :class:`logitsviz.divergence.Comparison` over every position
+    (``base`` = ``model_a``, targets = the text's tokens), so ``.summary()`` is llama.cpp's ``--kl-divergence`` table.
+
+    Raises :class:`~logitsviz.InputError` when the two models do not share a vocabulary (the same token for every id):
+    their logits would not describe the same outcomes.
+    """
+    from logitsviz import divergence
+
+    if model_a.vocab_size != model_b.vocab_size or model_a.token_bytes != model_b.token_bytes:
+        raise InputError("lm.vocab_differs", a=model_a.name, b=model_b.name, va=f"{model_a.vocab_size:,}",
+                         vb=f"{model_b.vocab_size:,}")
+    ids, a = model_a.forced(text)
+    ids_b, b = model_b.forced(text)
+    if ids_b != ids:
+        raise InputError("lm.vocab_differs", a=model_a.name, b=model_b.name, va=f"{model_a.vocab_size:,}",
+                         vb=f"{model_b.vocab_size:,}")
+    return divergence.compare(a, b, np.asarray(ids[1:]), labels=(model_a.name, model_b.name))
+
+
+QUANTIZE_BITS = (2, 3, 4, 5, 6, 8)
+
+
+def _round(w: np.ndarray, bits: int, axis: int) -> np.ndarray:
+    """Symmetric round-to-nearest with one scale per slice along ``axis`` removed (per output channel):
+    ``scale = max|w| / (2^(bits−1) − 1)``, ``w ≈ scale · clip(round(w / scale))``."""
+    qmax = 2 ** (bits - 1) - 1
+    scale = np.max(np.abs(w), axis=axis, keepdims=True) / qmax
+    scale = np.where(scale > 0, scale, 1.0)
+    return (np.clip(np.rint(w / scale), -qmax, qmax) * scale).astype(w.dtype)
+
+
+def quantized(model: Model, bits: int) -> Model:
+    """A copy of ``model`` whose weight matrices are rounded to ``bits`` bits, for seeing what quantisation does to
+    the logits without downloading a quantised model (``model`` itself is not changed).
+
+    Every matrix of a linear layer and the token embedding (and a separate output layer) is rounded symmetrically,
+    one scale per output channel (per row of a ``Linear`` and of an embedding, per column of GPT-2's ``Conv1D``),
+    to the nearest of the ``2^bits − 1`` levels ``k · max|w| / (2^(bits−1) − 1)``. Biases, norms and position
+    tables stay as they are; activations stay float32.
+
+    Real formats round in smaller groups, which keeps more precision: GGUF's Q8_0 and Q4_0 use blocks of 32 weights,
+    each with its own scale (Q4_0 also has 16 levels where this has 15, and k-quants add per-block minimums). A
+    whole channel shares one scale here, so an outlier in the channel costs every other weight in it: this is a
+    pessimistic, easy-to-explain stand-in, not a reproduction of a particular file format.
+
+    >>> QUANTIZE_BITS
+    (2, 3, 4, 5, 6, 8)
+    """
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or int(bits) not in QUANTIZE_BITS:
+        raise InputError("lm.bits", bits=bits, allowed=", ".join(map(str, QUANTIZE_BITS)))
+    bits = int(bits)
+    name = f"{model.name} · {bits}-bit"
+    if model.backend == "numpy":
+        return Model(name, _quantized_numpy(model.model, bits), model.tokenizer)
+    return Model(name, _quantized_torch(model.model, bits), model.tokenizer)
+
+
+def _quantized_numpy(net: gpt2.GPT2, bits: int) -> gpt2.GPT2:
+    import copy
+
+    out = copy.copy(net)
+    weights = dict(net.weights)
+    for key, w in net.weights.items():
+        if w.ndim != 2 or key == "wpe.weight":
+            continue
+        # GPT-2's Conv1D keeps (in, out): one scale per column; the embedding and output layer: one per token (row)
+        weights[key] = _round(w, bits, axis=0 if key.endswith(("c_attn.weight", "c_proj.weight", "c_fc.weight")) else 1)
+    out.weights = weights
+    out.wte = weights["wte.weight"]
+    out.unembed = weights.get("lm_head.weight", out.wte)
+    out.blocks = [{name: weights[f"h.{i}.{name}"] for name in block} for i, block in enumerate(net.blocks)]
+    return out
+
+
+def _quantized_torch(net, bits: int):
+    import copy
+
+    torch, _ = _require()
+    from transformers.pytorch_utils import Conv1D
+
+    out = copy.deepcopy(net)
+    tokens_in = out.get_input_embeddings()
+    done: set[int] = set()
+    with torch.no_grad():
+        for module in out.modules():
+            # linear layers and the token embedding; other embeddings (GPT-2's positions) are tables, kept as they are
+            if isinstance(module, (torch.nn.Linear, Conv1D)) or module is tokens_in:
+                w = module.weight
+                if w.data_ptr() in done:  # a tied output layer: the embedding was rounded already
+                    continue
+                done.add(w.data_ptr())
+                axis = 0 if isinstance(module, Conv1D) else 1
+                w.copy_(torch.from_numpy(_round(w.detach().float().numpy(), bits, axis)).to(w.dtype))
+    out.eval()
+    return out

@@ -89,7 +89,45 @@ def test_calibrate(tmp_path):
     assert "fitted temperature" in table.stdout and "ECE" in table.stdout
 
 
-@pytest.mark.parametrize("command", [[], ["softmax"], ["calibrate"], ["app"]])
+def test_compare(tmp_path):
+    from logitsviz import divergence
+
+    rng = np.random.default_rng(1)
+    a = (rng.normal(size=(400, 50)) * 3).astype(np.float32)
+    b = (a + rng.normal(size=a.shape) * 0.4).astype(np.float32)
+    t = rng.integers(0, 50, size=400)
+    np.save(tmp_path / "a.npy", a)
+    np.save(tmp_path / "b.npy", b)
+    np.save(tmp_path / "t.npy", t)
+    for name, x in (("A", a), ("B", b)):
+        (tmp_path / name).mkdir()
+        np.save(tmp_path / name / "0.npy", x[:250])
+        np.save(tmp_path / name / "1.npy", x[250:])
+    want = divergence.compare(a, b, t).summary()
+    for sides in (("a.npy", "b.npy"), ("A", "B")):
+        out = run("compare", *(str(tmp_path / s) for s in sides), "--targets", str(tmp_path / "t.npy"), "--json")
+        assert out.returncode == 0, out.stderr
+        got = json.loads(out.stdout)
+        assert got["n"] == 400 and got.keys() == want.keys()
+        for key, value in want.items():
+            assert got[key] == pytest.approx(value, rel=1e-5, abs=1e-9), key
+    table = run("compare", str(tmp_path / "a.npy"), str(tmp_path / "b.npy"), "--targets", str(tmp_path / "t.npy"))
+    assert table.returncode == 0
+    lines = table.stdout.splitlines()
+    assert lines[0].startswith("400 rows x 50 classes")
+    assert any(line.startswith("Mean    KLD") and f"{want['kl_mean']:10.6f}" in line for line in lines)
+    assert any(line.startswith("Same top p") and f"{100 * want['same_top']:6.3f}" in line for line in lines)
+    assert any(line.startswith(" 0.1%   KLD") for line in lines) and any(line.startswith("99.9%   Δp") for line in lines)
+    plain = run("compare", str(tmp_path / "a.npy"), str(tmp_path / "b.npy"))  # no targets: no perplexity section
+    assert "Perplexity" not in plain.stdout and "Mean    KLD" in plain.stdout
+    bad = run("compare", str(tmp_path / "a.npy"), str(tmp_path / "missing.npy"))
+    assert bad.returncode == 2 and "missing.npy" in bad.stderr and "Traceback" not in bad.stderr
+    np.save(tmp_path / "short.npy", b[:10])
+    bad = run("compare", str(tmp_path / "a.npy"), str(tmp_path / "short.npy"))
+    assert bad.returncode == 2 and "same shape" in bad.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["softmax"], ["calibrate"], ["compare"], ["app"]])
 def test_help(command):
     out = run(*command, "--help")
     assert out.returncode == 0 and "usage: logitsviz" in out.stdout
