@@ -1015,3 +1015,204 @@ def position_view(pos, rest_label: str) -> PositionView:
     steps = compact_steps(np.array([lp for _, lp in listed]), math.log(rest) if rest > 0 else -math.inf,
                           1 if rest > 0 else 0) if listed else None
     return PositionView(labels, np.array(logits, dtype=np.float64), len(listed), rest, chosen, steps)
+
+
+# -------------------------------------------------------------- comparing two ----
+
+
+def pair_groups(p: ArrayLike, q: ArrayLike, top: int = 12, extra: Sequence[ArrayLike] = ()) -> BarGroups:
+    """Two distributions (and ``extra`` series) over the classes either side ranks in its top ``top``: the classes
+    whose larger probability is largest, then one bar for the rest of each.
+
+    >>> g = pair_groups([0.7, 0.2, 0.1, 0.0], [0.1, 0.2, 0.0, 0.7], top=1)
+    >>> g.index.tolist(), [round(r, 2) for r in g.rest]
+    ([0, 3], [0.3, 0.2])
+    """
+    a, b = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
+    both = np.unique(np.concatenate([top_indices(a, top), top_indices(b, top)]))
+    order = both[np.argsort(-np.maximum(a[both], b[both]), kind="stable")]
+    values = [a, b, *(np.asarray(x, dtype=np.float64) for x in extra)]
+    others = np.ones(a.size, dtype=bool)
+    others[order] = False
+    n_rest = int(others.sum())
+    rest = tuple(float(v[others].sum()) for v in values) if n_rest else None
+    return BarGroups(order, tuple(v[order] for v in values), rest, n_rest)
+
+
+@dataclass(frozen=True)
+class PairView:
+    """Two distributions at one position: their divergences, the chart, and the classes whose probability moved most."""
+
+    kl: float
+    js: float
+    tv: float
+    same_top: bool
+    top_base: int
+    top_other: int
+    p: np.ndarray  # base probabilities (float64)
+    q: np.ndarray  # other probabilities
+    chart: BarGroups  # p and q over the classes either ranks high
+    moved: np.ndarray  # classes ordered by |q − p|, largest first (at most ``moved_count``)
+
+
+def pair_view(base_logits: ArrayLike, other_logits: ArrayLike, top: int = 12, moved_count: int = 10) -> PairView:
+    """Everything the Compare page shows for one position.
+
+    >>> v = pair_view([2.0, 1.0, 0.1], [0.1, 1.0, 2.0])
+    >>> round(v.tv, 4), v.same_top, v.moved.tolist()[:2]
+    (0.5604, False, [0, 2])
+    """
+    from logitsviz import divergence
+
+    z_a, z_b = np.asarray(base_logits, dtype=np.float64), np.asarray(other_logits, dtype=np.float64)
+    p, q = numerics.softmax(z_a), numerics.softmax(z_b)
+    moved = np.argsort(-np.abs(q - p), kind="stable")[:moved_count]
+    top_a, top_b = int(np.argmax(z_a)), int(np.argmax(z_b))
+    return PairView(float(divergence.kl(z_a, z_b)), float(divergence.js(z_a, z_b)), float(divergence.tv(z_a, z_b)),
+                    top_a == top_b, top_a, top_b, p, q, pair_groups(p, q, top), moved)
+
+
+@dataclass(frozen=True)
+class StatisticRow:
+    section: str  # "ppl", "kl" or "p"
+    key: str
+    value: float
+    uncertainty: float | None
+    percent: bool
+
+
+def statistics_rows(summary: dict) -> list[StatisticRow]:
+    """The summary as llama.cpp's table lists it (:data:`logitsviz.divergence.STATISTICS`), only what was computed.
+
+    >>> from logitsviz import divergence
+    >>> rows = statistics_rows(divergence.compare([[1.0, 2.0]], [[2.0, 1.0]]).summary())
+    >>> rows[0].key, rows[-1].key, rows[-1].percent
+    ('kl_mean', 'same_top', True)
+    """
+    from logitsviz import divergence
+
+    return [StatisticRow(section, key, float(summary[key]), None if unc is None else float(summary[unc]), unit == "percent")
+            for section, key, unc, unit in divergence.STATISTICS if key in summary]
+
+
+@dataclass(frozen=True)
+class Histogram:
+    edges: np.ndarray
+    counts: np.ndarray
+    log: bool  # edges spaced evenly in log10
+    infinite: int  # values that are +inf (not in any bin)
+
+
+def kl_histogram(values: ArrayLike, bins: int = 30) -> Histogram:
+    """Counts of per-position KL on a log scale when it spans more than two decades (KL is heavy-tailed), else linear.
+
+    >>> h = kl_histogram([0.001, 0.01, 0.1, 1.0, np.inf], bins=3)
+    >>> h.log, h.counts.tolist(), h.infinite
+    (True, [1, 1, 2], 1)
+    """
+    x = np.asarray(values, dtype=np.float64)
+    x = x[~np.isnan(x)]
+    infinite = int(np.isposinf(x).sum())
+    x = x[np.isfinite(x)]
+    positive = x[x > 0]
+    if positive.size and positive.max() / positive.min() > 100:
+        low, high = np.log10(positive.min()), np.log10(positive.max())
+        edges = 10 ** np.linspace(low, high if high > low else low + 1, bins + 1)
+        counts, _ = np.histogram(np.clip(x, edges[0], edges[-1]), edges)
+        return Histogram(edges, counts, True, infinite)
+    high = float(x.max()) if x.size and x.max() > 0 else 1.0
+    counts, edges = np.histogram(x, bins=bins, range=(0.0, high))
+    return Histogram(edges, counts, False, infinite)
+
+
+@dataclass(frozen=True)
+class SpeculativeView:
+    """Speculative sampling at one position (target = base, draft = other) and a seeded simulation of it."""
+
+    acceptance: float  # 1 − TV
+    chart: BarGroups  # target, draft, residual
+    draws: int
+    sample_chart: BarGroups  # how often each token came out of draft-then-correct, beside the target
+    accepted_rate: float  # share of draws whose draft token was kept
+    p_value: float  # chi-square test of the draws against the target
+    draft_p_value: float  # the same test of draws from the draft alone: how clearly the correction matters
+
+
+def speculative_view(target_logits: ArrayLike, draft_logits: ArrayLike, draws: int = 20_000, seed: int = 0,
+                     top: int = 10) -> SpeculativeView:
+    """The residual beside target and draft, and ``draws`` seeded draft-then-correct samples tested against the target.
+
+    The chi-square test pools the target's rarest tokens into one cell, so every cell expects at least five draws.
+
+    >>> v = speculative_view([2.0, 1.0, 0.1], [0.1, 1.0, 2.0], draws=5000)
+    >>> round(v.acceptance, 4), abs(v.accepted_rate - v.acceptance) < 0.03, v.p_value > 1e-4
+    (0.4396, True, True)
+    """
+    from scipy import stats
+
+    from logitsviz import divergence
+
+    s = divergence.speculative(np.asarray(target_logits, dtype=np.float64), np.asarray(draft_logits, dtype=np.float64))
+    tokens, kept = s.sample(int(draws), rng=int(seed))
+    counts = np.bincount(tokens, minlength=s.target.size).astype(np.float64)
+    plain = np.bincount(np.random.default_rng(int(seed) + 1).choice(s.draft.size, int(draws), p=s.draft / s.draft.sum()),
+                        minlength=s.draft.size).astype(np.float64)
+    expected = s.target * int(draws)
+    return SpeculativeView(float(s.acceptance), pair_groups(s.target, s.draft, top, extra=[s.residual]), int(draws),
+                           pair_groups(s.target, counts / max(int(draws), 1), top), float(kept.mean()) if draws else 0.0,
+                           _chi_square(counts, expected, stats), _chi_square(plain, expected, stats))
+
+
+def _chi_square(observed: np.ndarray, expected: np.ndarray, stats) -> float:
+    """p-value of observed counts against expected ones, the cells expecting fewer than 5 pooled into one."""
+    small = expected < 5
+    obs = np.append(observed[~small], observed[small].sum()) if small.any() else observed
+    exp = np.append(expected[~small], expected[small].sum()) if small.any() else expected
+    keep = exp > 0
+    if keep.sum() < 2:
+        return 1.0
+    obs, exp = obs[keep], exp[keep]
+    return float(stats.chisquare(obs, exp * obs.sum() / exp.sum()).pvalue)
+
+
+@dataclass(frozen=True)
+class TopBoundsView:
+    """Two API responses compared where only their top-k lists are known: bounds, position by position."""
+
+    tokens_a: tuple[str, ...]
+    tokens_b: tuple[str, ...]
+    bounds: tuple  # divergence.Bounds per compared position
+    compared: int  # positions compared: up to and including the first where the two drew different tokens
+    total: int  # positions in the shorter response
+
+
+def top_bounds_view(seq_a, seq_b) -> TopBoundsView:
+    """Bounds on TV and KL at each position of two token sequences (:class:`logitsviz.tokens.LogprobSequence`) while
+    they share the prefix: once the tokens drawn differ, the next positions continue different texts.
+
+    The token drawn counts as listed with its own probability when the API gave it outside its top list.
+    """
+    from logitsviz import divergence
+
+    n = min(len(seq_a.positions), len(seq_b.positions))
+    bounds, compared = [], 0
+    for pa, pb in zip(seq_a.positions[:n], seq_b.positions[:n]):
+        top_a, top_b = _listed(pa), _listed(pb)
+        if not top_a or not top_b:
+            break
+        bounds.append(divergence.top_bounds(top_a, top_b))
+        compared += 1
+        if pa.text != pb.text:
+            break
+    return TopBoundsView(tuple(p.text for p in seq_a.positions[:compared]), tuple(p.text for p in seq_b.positions[:compared]),
+                         tuple(bounds), compared, n)
+
+
+def _listed(position) -> dict[str, float]:
+    listed = {text: math.exp(lp) for text, lp in position.top if math.isfinite(lp)}
+    if position.text not in listed and math.isfinite(position.logprob):
+        listed[position.text] = math.exp(position.logprob)
+    total = sum(listed.values())
+    if total > 1:  # rounded log-probabilities can add up to a hair over 1
+        listed = {k: v / total for k, v in listed.items()}
+    return listed

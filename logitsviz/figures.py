@@ -810,7 +810,7 @@ def _wrap(texts: Sequence[str], columns: int) -> tuple[list[int], list[int]]:
 
 
 def token_strip(texts: Sequence[str], values: ArrayLike, hover: Sequence[str], *, cmin: float, cmax: float, title: str,
-                reverse: bool = False, columns: int = 32) -> go.Figure:
+                reverse: bool = False, columns: int = 32, marked: Sequence[bool] | None = None) -> go.Figure:
     """A text as a row of tokens, each shaded by ``values`` (a probability, or a surprise with ``reverse``).
 
     Laid out like text in a monospace font; hovering a token shows ``hover``;
@@ -828,7 +828,9 @@ def token_strip(texts: Sequence[str], values: ArrayLike, hover: Sequence[str], *
         insidetextanchor="middle", constraintext="inside", textangle=0, cliponaxis=False,
         textfont=dict(family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace", size=13, color="#1F2733"),
         marker=dict(color=np.asarray(values, dtype=np.float64), colorscale=scale, cmin=cmin, cmax=cmax,
-                    line=dict(color="rgba(0,0,0,0.10)", width=0.5),
+                    # a marked token (the Compare page: the two sides' top tokens differ) has a dark frame
+                    line=dict(color=["#1F2733" if m else "rgba(0,0,0,0.10)" for m in marked] if marked is not None
+                              else "rgba(0,0,0,0.10)", width=[2.5 if m else 0.5 for m in marked] if marked is not None else 0.5),
                     colorbar=dict(title=dict(text=title, side="right"), thickness=10, len=1.0, y=0.5)),
         hovertext=[html.escape(h, quote=False).replace("\n", "<br>") for h in hover], hoverinfo="text",
         unselected=dict(marker=dict(opacity=0.5)), selected=dict(marker=dict(opacity=1.0)),
@@ -864,4 +866,53 @@ def rows_overview(view: RowsOverview, labels: Sequence[str]) -> go.Figure:
                   xaxis=dict(title=dict(text=t("fig.row")), gridcolor=COLORS["grid"], tickformat="d",
                              **({"dtick": 1} if n <= 12 else {"nticks": 12})),
                   yaxis=dict(title=dict(text=t("fig.row_top_p")), range=[0, 1.05], tickformat=".0%", gridcolor=COLORS["grid"]))
+    return _figure(data, layout)
+
+
+# ------------------------------------------------------------ comparing two ----
+
+_SIDES = ["#6C8EBF", "#E07A3F", "#3A9E8F"]  # base / target, other / draft, residual
+
+
+def pair(labels: Sequence[str], bars: BarGroups, names: Sequence[str], height: int = 340) -> go.Figure:
+    """Two (or three) distributions over the same tokens, side by side, one bar for the rest of each."""
+    return grouped(labels, bars, names, t("cmp.chart.probability"), _SIDES, height, tokens=True)
+
+
+def kl_histogram(view: explain.Histogram) -> go.Figure:
+    """How many positions fall in each KL bin (log-spaced when KL spans decades)."""
+    mids = np.sqrt(view.edges[:-1] * view.edges[1:]) if view.log else (view.edges[:-1] + view.edges[1:]) / 2
+    widths = np.diff(view.edges)
+    data = [dict(type="bar", x=mids, y=view.counts, width=widths, marker=dict(color=COLORS["logit"]),
+                 customdata=np.stack([view.edges[:-1], view.edges[1:]], axis=1),
+                 hovertemplate="KL %{customdata[0]:.3g} – %{customdata[1]:.3g}<br>%{y}<extra></extra>")]
+    layout = dict(height=280, margin=dict(l=8, r=8, t=10, b=8), bargap=0.05, showlegend=False,
+                  xaxis=dict(type="log" if view.log else "linear", title=dict(text=t("cmp.chart.kl_nats")),
+                             gridcolor=COLORS["grid"]),
+                  yaxis=dict(title=dict(text=t("cmp.chart.positions")), gridcolor=COLORS["grid"]))
+    return _figure(data, layout)
+
+
+def acceptance(texts: Sequence[str], values: ArrayLike, mean: float) -> go.Figure:
+    """Per position, the chance the target keeps the draft's token (1 − TV), with the mean as a line."""
+    shown = [safe_label(x) for x in texts]
+    x = list(range(1, len(shown) + 1))
+    data = [dict(type="bar", x=x, y=np.asarray(values, dtype=np.float64), marker=dict(color=COLORS["prob"]),
+                 customdata=shown, hovertemplate="%{x}: %{customdata}<br>%{y:.3f}<extra></extra>")]
+    layout = dict(height=260, margin=dict(l=8, r=8, t=10, b=8), showlegend=False, bargap=0.1,
+                  xaxis=dict(title=dict(text=t("cmp.chart.position")), gridcolor=COLORS["grid"]),
+                  yaxis=dict(range=[0, 1.05], title=dict(text=t("cmp.chart.acceptance")), gridcolor=COLORS["grid"]),
+                  **_level(mean, t("cmp.chart.mean", value=f"{mean:.3f}"), "right", "bottom"))
+    return _figure(data, layout)
+
+
+def expected_tokens(lengths: ArrayLike, tokens: ArrayLike) -> go.Figure:
+    """Expected tokens per target pass against the draft length γ."""
+    data = [dict(type="scatter", mode="lines+markers+text", x=np.asarray(lengths), y=np.asarray(tokens, dtype=np.float64),
+                 text=[f"{v:.2f}" for v in np.asarray(tokens, dtype=np.float64)], textposition="top center",
+                 line=dict(color=COLORS["argmax"]), hovertemplate="γ = %{x}: %{y:.3f}<extra></extra>")]
+    layout = dict(height=260, margin=dict(l=8, r=8, t=10, b=8), showlegend=False,
+                  xaxis=dict(title=dict(text=t("cmp.chart.gamma")), dtick=1, gridcolor=COLORS["grid"]),
+                  yaxis=dict(title=dict(text=t("cmp.chart.tokens_per_pass")), gridcolor=COLORS["grid"],
+                             range=[0, 1.18 * float(np.max(tokens)) if np.size(tokens) else 1]))  # room for the labels
     return _figure(data, layout)

@@ -19,6 +19,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "decoding": ("logitsviz.ui.decoding", "nav.decoding", ":material/tune:"),
     "lm": ("logitsviz.ui.language_model", "nav.lm", ":material/chat:"),
     "tokens": ("logitsviz.ui.tokens_page", "nav.tokens", ":material/text_fields:"),
+    "compare": ("logitsviz.ui.compare", "nav.compare", ":material/compare_arrows:"),
     "calibration": ("logitsviz.ui.calibration", "nav.calibration", ":material/target:"),
     "losses": ("logitsviz.ui.losses", "nav.losses", ":material/trending_down:"),
     "stability": ("logitsviz.ui.stability", "nav.stability", ":material/warning:"),

@@ -98,7 +98,7 @@ def test_language_model_code_loads_only_when_its_page_opens(browser, tiny_models
 
     with serve_process(env={"LOGITSVIZ_LOCAL_MODELS": "1"}) as (url, proc):
         page = browser.new_page(viewport={"width": 1366, "height": 900})
-        for path in ("/?lang=en", "/tour?lang=en", "/decoding?lang=en", "/tokens?lang=en", "/calibration?lang=en",
+        for path in ("/?lang=en", "/tour?lang=en", "/decoding?lang=en", "/tokens?lang=en", "/compare?lang=en", "/calibration?lang=en",
                      "/losses?lang=en", "/stability?lang=en"):
             page.goto(url + path)
             wait_for_app(page)

@@ -13,7 +13,7 @@ import pytest
 from tests.e2e.harness import exceptions, wait_for_app
 
 PHONE = {"width": 360, "height": 2400}
-PAGES = ["", "decoding", "tokens", "calibration", "losses", "stability"]
+PAGES = ["", "decoding", "tokens", "compare", "calibration", "losses", "stability"]
 
 # Formulas wider than their box (the box scrolls), and chart annotations that
 # overlap each other or stick out of their chart. Only what is displayed counts:

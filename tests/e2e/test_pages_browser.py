@@ -9,6 +9,7 @@ from tests.e2e.test_explorer_browser import CATALOGS
 
 PAGES = {
     "calibration": ("cal.title", "cal.tab.overview", "cal.m.ece"),
+    "compare": ("cmp.title", "cmp.tab.tokens", "cmp.tile.kl"),
     "losses": ("loss.title", "loss.tab.ce", "loss.ce.grad_title"),
     "stability": ("stab.title", "stab.shift.title", "stab.tail.title"),
 }
