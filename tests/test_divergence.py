@@ -447,3 +447,29 @@ def test_expected_accepted():
         dv.expected_accepted(0.5, 2.5)
     with pytest.raises(InputError):
         dv.expected_accepted(np.nan, 2)
+
+
+def test_compare_rows_with_masks_match_the_careful_formulas():
+    """compare takes the direct formulas and redoes only rows whose sums come out NaN: masked rows match kl/js/tv."""
+    rng = np.random.default_rng(40)
+    base = rng.normal(size=(64, 300)) * 3
+    other = base + rng.normal(size=base.shape)
+    base[rng.random(base.shape) < 0.05] = -np.inf  # P masks: finite KL
+    other[:8][rng.random((8, 300)) < 0.05] = -np.inf  # Q masks where P may not: inf KL in some rows
+    c = dv.compare(base, other)
+    for i in range(64):
+        assert c.kl[i] == pytest.approx(float(dv.kl(base[i], other[i])), rel=1e-12, abs=1e-15)
+        assert c.js[i] == pytest.approx(float(dv.js(base[i], other[i])), rel=1e-12, abs=1e-15)
+        assert c.tv[i] == pytest.approx(float(dv.tv(base[i], other[i])), rel=1e-12, abs=1e-15)
+    assert np.isinf(c.kl[:8]).any() and np.all(np.isfinite(c.kl[8:])) and np.all(np.isfinite(c.js))
+
+
+@pytest.mark.parametrize("d", [-1e-6, -1e-3, -0.1, -0.49, -0.51, -2.0, -30.0])
+def test_the_js_share_series_and_closed_form_agree_with_high_precision(d):
+    import mpmath
+
+    mpmath.mp.dps = 40
+    u = mpmath.e ** mpmath.mpf(d)
+    want = float((u * d - (1 + u) * mpmath.log((1 + u) / 2)) / 2)
+    assert float(dv._js_share(np.array([d]))[0]) == pytest.approx(want, rel=1e-11)
+    assert float(dv._js_share(np.array([d], np.float32))[0]) == pytest.approx(want, rel=2e-5)
