@@ -67,7 +67,26 @@ def builtin_lm_table() -> str:
     ]) + "\n"
 
 
-TABLES = {"digits": digits_table, "maps": maps_table, "builtin-lm": builtin_lm_table}
+# English and Chinese the built-in model has not read (not from its training text), for the quantisation table
+QUANT_TEXT = ("The new smartphone has a bright screen and a long battery life. People like to take photos with it, and "
+              "the camera works well at night. The price is higher than last year, but many shops still sold out in a week. "
+              "今天天气很好，我们一起去公园散步吧。下午三点以后可能会下雨，所以最好带一把伞。晚上我们在家里做饭，看一部电影。")
+
+
+def quantized_table() -> str:
+    """The built-in model against copies of itself rounded to fewer bits (lm.quantized), teacher-forced over QUANT_TEXT."""
+    from logitsviz import lm
+
+    model = lm.load(str(examples.language_model_folder()))
+    lines = ["| weights | mean KL (nats) | 99 % KL | same top token | PPL(Q) / PPL(base) | RMS Δp |", "|---|---|---|---|---|---|"]
+    for bits in (8, 6, 5, 4, 3, 2):
+        s = lm.compare(model, lm.quantized(model, bits), QUANT_TEXT).summary()
+        lines.append(f"| {bits}-bit | {s['kl_mean']:.5f} ± {s['kl_mean_unc']:.5f} | {s['kl_p99']:.4f} | "
+                     f"{_pct(s['same_top'])} | {s['ppl_ratio']:.3f} ± {s['ppl_ratio_unc']:.3f} | {_pct(s['delta_p_rms'])} |")
+    return "\n".join(lines) + f"\n\n{s['n']} positions; the base model's perplexity on this text is {s['ppl_base']:.1f}.\n"
+
+
+TABLES = {"digits": digits_table, "maps": maps_table, "builtin-lm": builtin_lm_table, "quantized": quantized_table}
 
 
 def readme_tables() -> dict[str, str]:

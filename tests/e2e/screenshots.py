@@ -23,6 +23,7 @@ PAGES = {
     "decoding": "decoding",
     "lm": "lm",
     "tokens": "tokens",
+    "compare": "compare",
     "calibration": "calibration",
     "losses": "losses",
     "stability": "stability",
@@ -32,6 +33,8 @@ SIZES = {"wide": (1400, 1900), "narrow": (420, 2400)}
 TABS = [
     ("calibration-metrics", "calibration?calT=1.5", "cal.tab.metrics"),
     ("calibration-maps", "calibration", "cal.tab.maps"),
+    ("compare-summary", "compare", "cmp.tab.summary"),
+    ("compare-speculative", "compare", "cmp.tab.speculative"),
 ]
 
 
