@@ -701,6 +701,10 @@ def quantized(model: Model, bits: int) -> Model:
     if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or int(bits) not in QUANTIZE_BITS:
         raise InputError("lm.bits", bits=bits, allowed=", ".join(map(str, QUANTIZE_BITS)))
     bits = int(bits)
+    free = _available_memory()
+    if free is not None and model.memory_bytes * 1.2 > free:  # the copy is as large as the model
+        raise InputError("lm.memory", name=f"{model.name} ({bits}-bit)", need=f"{model.memory_bytes / 2**30:.1f} GB",
+                         available=f"{free / 2**30:.1f} GB")
     name = f"{model.name} · {bits}-bit"
     if model.backend == "numpy":
         return Model(name, _quantized_numpy(model.model, bits), model.tokenizer)

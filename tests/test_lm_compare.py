@@ -110,3 +110,9 @@ def test_quantized_refuses_other_bit_widths(builtin):
 def test_forced_needs_two_tokens(builtin):
     with pytest.raises(InputError):
         lm.compare(builtin, builtin, "")
+
+
+def test_a_copy_that_would_not_fit_is_refused(builtin, monkeypatch):
+    monkeypatch.setattr(lm, "_available_memory", lambda: builtin.memory_bytes // 2)
+    with pytest.raises(InputError, match="memory"):
+        lm.quantized(builtin, 4)
