@@ -20,6 +20,8 @@ is 1,000,000 bytes, as the browser's file uploader counts it:
     Tokens one request may ask a server (or the language model) to generate.
 ``LOGITSVIZ_HISTORY_TOKENS`` (1,000,000)
     Token ids a sampler that reads the history (penalties, DRY) may be given.
+``LOGITSVIZ_LENS_VALUES`` (100,000,000)
+    Logits the logit lens holds at once, (layers + 1) × tokens × vocabulary; past it, one layer at a time.
 
 The defaults keep eight users of the Calibration page, each with an upload
 at the limits, under 1 GB of server memory (measured by the load test).
@@ -156,6 +158,7 @@ class Limits:
     cache_entries: int = 16
     generate_tokens: int = 512
     history_tokens: int = 1_000_000
+    lens_values: int = 100_000_000  # logits a Lens holds at once, (layers + 1) × tokens × vocabulary: 400 MB of float32
 
 
 def _int(name: str, default: int) -> int:
@@ -176,4 +179,4 @@ def limits() -> Limits:
     return Limits(_int("LOGITSVIZ_MAX_UPLOAD_MB", d.upload_mb), _int("LOGITSVIZ_MAX_VALUES", d.values),
                   _int("LOGITSVIZ_MAX_CLASSES", d.classes), _int("LOGITSVIZ_MAX_TEXT_MB", d.text_mb),
                   _int("LOGITSVIZ_CACHE_ENTRIES", d.cache_entries), _int("LOGITSVIZ_GENERATE_TOKENS", d.generate_tokens),
-                  _int("LOGITSVIZ_HISTORY_TOKENS", d.history_tokens))
+                  _int("LOGITSVIZ_HISTORY_TOKENS", d.history_tokens), _int("LOGITSVIZ_LENS_VALUES", d.lens_values))

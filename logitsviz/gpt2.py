@@ -114,10 +114,29 @@ class GPT2:
 
     def forward(self, ids: list[int], past: list | None = None) -> tuple[np.ndarray, list]:
         """Logits ``(len(ids), V)`` float32 for ``ids`` following the ``past`` cache, and the cache with them added."""
+        h, _, new_past = self._residual(ids, past)
+        return self.logits(self.final_norm(h)), new_past
+
+    def parts(self, ids: list[int]) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """What each piece writes into the residual stream at every position: the embeddings ``(T, d)``, then each
+        block's attention output and MLP output. Their running sums are the residual after each block; their total is
+        what the final norm reads."""
+        _, parts, _ = self._residual(ids, None, keep=True)
+        return parts[0], parts[1::2], parts[2::2]
+
+    def final_norm(self, h: np.ndarray) -> np.ndarray:
+        """The final layer norm ``ln_f`` of residuals ``(..., d)``, each with its own mean and variance."""
+        return _layer_norm(h, self.weights["ln_f.weight"], self.weights["ln_f.bias"], self.config.layer_norm_epsilon)
+
+    def logits(self, normed: np.ndarray) -> np.ndarray:
+        return (normed @ self.unembed.T).astype(np.float32)
+
+    def _residual(self, ids: list[int], past: list | None, keep: bool = False):
         c = self.config
         start = past[0][0].shape[1] if past else 0
         positions = np.arange(start, start + len(ids))
         h = self.wte[np.asarray(ids)] + self.wpe[positions]
+        parts = [h] if keep else []
         head = c.n_embd // c.n_head
         new_past = []
         for i, b in enumerate(self.blocks):
@@ -132,11 +151,14 @@ class GPT2:
             scores = np.where(np.arange(k.shape[1])[None, :] <= positions[:, None], scores, np.float32(-np.inf))
             scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
             attn = (scores / scores.sum(axis=-1, keepdims=True)) @ v
-            h = h + attn.transpose(1, 0, 2).reshape(len(ids), c.n_embd) @ b["attn.c_proj.weight"] + b["attn.c_proj.bias"]
+            attn_out = attn.transpose(1, 0, 2).reshape(len(ids), c.n_embd) @ b["attn.c_proj.weight"] + b["attn.c_proj.bias"]
+            h = h + attn_out
             m = _layer_norm(h, b["ln_2.weight"], b["ln_2.bias"], c.layer_norm_epsilon)
-            h = h + _gelu(m @ b["mlp.c_fc.weight"] + b["mlp.c_fc.bias"]) @ b["mlp.c_proj.weight"] + b["mlp.c_proj.bias"]
-        h = _layer_norm(h, self.weights["ln_f.weight"], self.weights["ln_f.bias"], c.layer_norm_epsilon)
-        return (h @ self.unembed.T).astype(np.float32), new_past
+            mlp_out = _gelu(m @ b["mlp.c_fc.weight"] + b["mlp.c_fc.bias"]) @ b["mlp.c_proj.weight"] + b["mlp.c_proj.bias"]
+            h = h + mlp_out
+            if keep:
+                parts += [attn_out, mlp_out]
+        return h, parts, new_past
 
 
 class _Encoding:

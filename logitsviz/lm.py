@@ -39,6 +39,8 @@ __all__ = [
     "INSTALL",
     "STAGES",
     "Alternative",
+    "Attribution",
+    "Lens",
     "Loading",
     "Model",
     "Scores",
@@ -351,6 +353,67 @@ class Model:
             raise InputError("lm.compare_short")
         logits, _ = self._forward(ids)
         return ids, logits[:-1]
+
+    # ---- inside the model
+
+    def _parts(self, ids: Sequence[int]) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """What the embeddings and each block's attention and MLP write into the residual stream, ``(T, d)`` each."""
+        if self.backend == "numpy":
+            return self.model.parts(list(ids))
+        return _torch_parts(self.model, ids)
+
+    @cached_property
+    def _head(self) -> _Head:
+        return _head_of(self.model) if self.backend == "torch" else _numpy_head(self.model)
+
+    def lens(self, prompt: str) -> Lens:
+        """The logit lens (nostalgebraist 2020) over ``prompt``: every layer's residual stream read out as logits.
+
+        Row 0 is the embeddings, row ``l`` the residual after block ``l``; each goes through the model's final norm,
+        with its own scale (not the last layer's: that would act as a temperature), and the unembedding. The last row
+        is the model's own logits. Works for models with a final LayerNorm or RMSNorm and an unembedding (GPT-2,
+        Llama, Qwen2 and their kin); others raise :class:`~logitsviz.InputError`.
+        """
+        head = self._head
+        ids = self._prompt_ids(prompt)
+        embed, attn, mlp = self._parts(ids)
+        residual = np.cumsum(np.stack([embed, *(a + m for a, m in zip(attn, mlp))]).astype(np.float32), axis=0)
+        shown = tuple(p.text for p in tokens.pieces([self.token_bytes[i] for i in ids]))
+        return Lens(tuple(ids), shown, head.norm(residual).astype(np.float32), head.unembed, head.bias, self.vocab)
+
+    def attribution(self, prompt: str, token: int, other: int | None = None) -> Attribution:
+        """Direct logit attribution at the last position: how much the embeddings and each block's attention and MLP
+        add to ``logit[token] − logit[other]`` (``other``: the runner-up when None).
+
+        The final norm is linear once its scale is fixed: the scale is frozen at its value on the final residual
+        (the one the model used), so the parts add up exactly to the difference. Each part is its vector, centred
+        (LayerNorm), divided by that scale, times the norm's weight, dotted with ``W_U[token] − W_U[other]``; the norm's
+        bias and the unembedding's bias, if any, are parts of their own.
+        """
+        head = self._head
+        ids = self._prompt_ids(prompt)
+        embed, attn, mlp = self._parts(ids)
+        pieces = [("embeddings", None, embed[-1])]
+        for i, (a, m) in enumerate(zip(attn, mlp)):
+            pieces += [("attention", i, a[-1]), ("mlp", i, m[-1])]
+        vectors = np.stack([v for *_, v in pieces]).astype(np.float64)
+        final = vectors.sum(axis=0)
+        normed_final = head.norm(final[None, :].astype(np.float64))[0]
+        logits = head.logits(normed_final[None, :].astype(np.float32))[0]
+        token = _token_id(token, logits.size)
+        if other is None:
+            order = np.argsort(-logits.astype(np.float64), kind="stable")
+            other = int(order[1] if order[0] == token else order[0])
+        other = _token_id(other, logits.size)
+        if other == token:
+            raise InputError("lm.attribution_same", token=token)
+        w = head.unembed[token].astype(np.float64) - head.unembed[other].astype(np.float64)
+        items = [(kind, layer, float(head.frozen(v, final) @ w)) for (kind, layer, _), v in zip(pieces, vectors)]
+        if head.beta is not None:
+            items.append(("norm_bias", None, float(head.beta.astype(np.float64) @ w)))
+        if head.bias is not None:
+            items.append(("unembed_bias", None, float(head.bias[token]) - float(head.bias[other])))
+        return Attribution(token, other, tuple(items), normed_final, float(logits[token]), float(logits[other]))
 
     def _score_block(self, logits: np.ndarray, targets: np.ndarray, shown: list[tokens.Piece], top: int) -> list[TokenScore]:
         logp = numerics.log_softmax(logits.astype(np.float64))
@@ -749,3 +812,218 @@ def _quantized_torch(net, bits: int):
                 w.copy_(torch.from_numpy(_round(w.detach().float().numpy(), bits, axis)).to(w.dtype))
     out.eval()
     return out
+
+
+# ------------------------------------------------------------ the logit lens ----
+
+
+@dataclass(frozen=True)
+class _Head:
+    """A model's final norm and unembedding, in numpy: ``norm`` recomputes the scale of each residual it is given."""
+
+    kind: str  # "layer" (LayerNorm) or "rms" (RMSNorm)
+    gamma: np.ndarray
+    beta: np.ndarray | None
+    eps: float
+    unembed: np.ndarray  # (V, d) float32
+    bias: np.ndarray | None  # (V,) or None
+    offset: float = 0.0  # RMSNorms that scale by (1 + weight), as Gemma's
+
+    def _scale(self, h: np.ndarray) -> np.ndarray:
+        if self.kind == "layer":
+            return np.sqrt(h.var(axis=-1, keepdims=True) + self.eps)
+        return np.sqrt(np.mean(h * h, axis=-1, keepdims=True) + self.eps)
+
+    def norm(self, h: np.ndarray) -> np.ndarray:
+        centred = h - h.mean(axis=-1, keepdims=True) if self.kind == "layer" else h
+        out = centred / self._scale(h) * (self.gamma + self.offset)
+        return out + self.beta if self.beta is not None else out
+
+    def frozen(self, v: np.ndarray, final: np.ndarray) -> np.ndarray:
+        """The norm as the linear map it is at ``final``'s scale (its bias left out): applied to one part ``v``."""
+        centred = v - v.mean() if self.kind == "layer" else v
+        return centred / self._scale(final) * (self.gamma.astype(np.float64) + self.offset)
+
+    def logits(self, normed: np.ndarray) -> np.ndarray:
+        out = normed.astype(np.float32) @ self.unembed.T
+        return out + self.bias if self.bias is not None else out
+
+
+def _numpy_head(net: gpt2.GPT2) -> _Head:
+    w = net.weights
+    return _Head("layer", w["ln_f.weight"], w["ln_f.bias"], net.config.layer_norm_epsilon, net.unembed, None)
+
+
+def _blocks_of(model):
+    base = model.base_model
+    blocks = getattr(base, "h", None) or getattr(base, "layers", None)
+    norm = next((getattr(base, n) for n in ("ln_f", "norm", "final_layernorm", "final_layer_norm") if hasattr(base, n)), None)
+    if blocks is None or norm is None or model.get_output_embeddings() is None:
+        raise InputError("lm.lens_unsupported", arch=type(model).__name__)
+    for block in blocks:
+        if _attention_of(block) is None or getattr(block, "mlp", None) is None:
+            raise InputError("lm.lens_unsupported", arch=type(model).__name__)
+    return blocks, norm
+
+
+def _attention_of(block):
+    return getattr(block, "attn", None) or getattr(block, "self_attn", None)
+
+
+def _head_of(model) -> _Head:
+    torch, _ = _require()
+    _, norm = _blocks_of(model)
+    out = model.get_output_embeddings()
+    weight = norm.weight.detach().float().numpy()
+    bias = getattr(norm, "bias", None)
+    if isinstance(norm, torch.nn.LayerNorm):
+        kind, eps = "layer", float(norm.eps)
+    elif type(norm).__name__.endswith("RMSNorm"):
+        kind, eps = "rms", float(getattr(norm, "variance_epsilon", None) or getattr(norm, "eps", 1e-6))
+    else:
+        raise InputError("lm.lens_unsupported", arch=type(model).__name__)
+    offset = 1.0 if type(norm).__name__.startswith("Gemma") else 0.0
+    unembed_bias = None if getattr(out, "bias", None) is None else out.bias.detach().float().numpy()
+    return _Head(kind, weight, None if bias is None else bias.detach().float().numpy(), eps,
+                 out.weight.detach().float().numpy(), unembed_bias, offset)
+
+
+def _torch_parts(model, ids: Sequence[int]) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """The embeddings and each block's attention and MLP outputs, read with forward hooks in one pass."""
+    torch, _ = _require()
+    blocks, _ = _blocks_of(model)
+    attn: list = [None] * len(blocks)
+    mlp: list = [None] * len(blocks)
+    first: list = [None]
+
+    def keep(store, i):
+        def hook(_module, args, output):
+            store[i] = (output[0] if isinstance(output, tuple) else output)[0].detach().float().numpy()
+        return hook
+
+    def entry(_module, args, kwargs):
+        hidden = args[0] if args else kwargs.get("hidden_states")
+        first[0] = hidden[0].detach().float().numpy()
+
+    handles = [blocks[0].register_forward_pre_hook(entry, with_kwargs=True)]
+    for i, block in enumerate(blocks):
+        handles += [_attention_of(block).register_forward_hook(keep(attn, i)), block.mlp.register_forward_hook(keep(mlp, i))]
+    try:
+        with torch.inference_mode():
+            model(torch.tensor([list(ids)]), use_cache=False)
+    finally:
+        for h in handles:
+            h.remove()
+    return first[0], attn, mlp
+
+
+def _token_id(token, vocab_size: int) -> int:
+    if isinstance(token, bool) or not isinstance(token, (int, np.integer)) or not 0 <= int(token) < vocab_size:
+        raise InputError("lm.token_id", token=str(token)[:40], v=f"{vocab_size:,}")
+    return int(token)
+
+
+@dataclass(frozen=True)
+class Lens:
+    """Every layer's residual stream read out as logits (see :meth:`Model.lens`).
+
+    ``normed`` holds each layer's residual through the final norm, ``(layers + 1, tokens, d)``; the logits of a layer
+    are computed from it when asked (:meth:`layer`), so a lens of a large vocabulary costs one layer's logits at a
+    time. :attr:`logits` builds them all, up to ``config.limits().lens_values`` values.
+    """
+
+    ids: tuple[int, ...]
+    tokens: tuple[str, ...]  # the prompt's tokens as text
+    normed: np.ndarray
+    unembed: np.ndarray
+    bias: np.ndarray | None
+    vocab: list[str]
+
+    @property
+    def layers(self) -> int:
+        """Rows: the embeddings and one per block."""
+        return int(self.normed.shape[0])
+
+    def layer(self, row: int) -> np.ndarray:
+        """Logits ``(tokens, V)`` float32 of one row (0 = embeddings, the last = the model's logits)."""
+        out = self.normed[row] @ self.unembed.T
+        return out + self.bias if self.bias is not None else out
+
+    @property
+    def logits(self) -> np.ndarray:
+        """``(layers + 1, tokens, V)`` float32, every row at once."""
+        need = self.layers * self.normed.shape[1] * self.unembed.shape[0]
+        if need > (limit := limits().lens_values):
+            raise InputError("lm.lens_too_big", n=f"{need:,}", limit=f"{limit:,}")
+        return np.stack([self.layer(r) for r in range(self.layers)])
+
+    @cached_property
+    def _summary(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row and position: log-normaliser, KL(final ‖ row) and the top 10 ids with their probabilities."""
+        final = numerics.log_softmax(self.layer(self.layers - 1).astype(np.float64))
+        p_final = np.exp(final)
+        kl, top, probs = [], [], []
+        for r in range(self.layers):
+            logp = numerics.log_softmax(self.layer(r).astype(np.float64))
+            with np.errstate(invalid="ignore"):
+                kl.append(np.maximum(np.sum(np.where(p_final > 0, p_final * (final - logp), 0.0), axis=-1), 0.0))
+            best = np.argsort(-logp, axis=-1, kind="stable")[:, :10]
+            top.append(best)
+            probs.append(np.exp(np.take_along_axis(logp, best, axis=-1)))
+        return np.stack(kl), np.stack(top), np.stack(probs)
+
+    @property
+    def kl_to_final(self) -> np.ndarray:
+        """``(layers + 1, tokens)``: KL(final ‖ row) in nats; 0 on the last row."""
+        return self._summary[0]
+
+    def rank(self, token_id: int) -> np.ndarray:
+        """``(layers + 1, tokens)``: the 0-based rank of ``token_id`` at every row and position (0 = the top)."""
+        token_id = _token_id(token_id, self.unembed.shape[0])
+        out = np.empty((self.layers, self.normed.shape[1]), dtype=np.int64)
+        for r in range(self.layers):
+            z = self.layer(r)
+            out[r] = (z > z[:, token_id:token_id + 1]).sum(axis=-1)
+        return out
+
+    def probability(self, token_id: int) -> np.ndarray:
+        """``(layers + 1, tokens)``: the probability of ``token_id`` at every row and position."""
+        token_id = _token_id(token_id, self.unembed.shape[0])
+        return np.stack([numerics.softmax(self.layer(r).astype(np.float64))[:, token_id] for r in range(self.layers)])
+
+    def top(self, k: int = 1) -> tuple[list[list[list[str]]], np.ndarray]:
+        """The top ``k`` (at most 10) tokens as text and their probabilities, per row and position:
+        ``(texts[row][position][j], probs (layers + 1, tokens, k))``."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= 10:
+            raise InputError("lm.lens_k", k=str(k)[:20])
+        _, top, probs = self._summary
+        texts = [[[self.vocab[i] for i in row[:k]] for row in layer] for layer in top]
+        return texts, probs[..., :k]
+
+    def top_ids(self) -> np.ndarray:
+        """``(layers + 1, tokens)``: the top token id at every row and position."""
+        return self._summary[1][..., 0]
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Direct logit attribution at a prompt's last position (see :meth:`Model.attribution`)."""
+
+    token: int
+    other: int
+    items: tuple[tuple[str, int | None, float], ...]  # (kind, block or None, value) in the order they add up
+    hidden: np.ndarray  # the final residual through the final norm: what the unembedding reads
+    logit: float  # the model's logit of ``token``
+    other_logit: float
+
+    @property
+    def parts(self) -> dict[str, float]:
+        """``{"embeddings": …, "block 0 attention": …, "block 0 MLP": …, …, "final norm bias": …}``."""
+        names = {"embeddings": "embeddings", "norm_bias": "final norm bias", "unembed_bias": "unembedding bias"}
+        return {(f"block {layer} {'attention' if kind == 'attention' else 'MLP'}" if layer is not None else names[kind]): value
+                for kind, layer, value in self.items}
+
+    @property
+    def total(self) -> float:
+        """``logit[token] − logit[other]``, the sum of the parts."""
+        return float(sum(v for *_, v in self.items))
