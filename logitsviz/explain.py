@@ -1216,3 +1216,59 @@ def _listed(position) -> dict[str, float]:
     if total > 1:  # rounded log-probabilities can add up to a hair over 1
         listed = {k: v / total for k, v in listed.items()}
     return listed
+
+
+# ------------------------------------------------------------- inside the model ----
+
+
+@dataclass(frozen=True)
+class LensView:
+    """The logit lens of a prompt as the Language model page's Layers tab shows it (a :class:`logitsviz.lm.Lens` in)."""
+
+    tokens: tuple[str, ...]  # the prompt's tokens as text (columns)
+    top_text: tuple[tuple[str, ...], ...]  # (layers + 1) × tokens: the top token at each row and position
+    top_prob: np.ndarray  # (layers + 1, tokens)
+    kl: np.ndarray  # (layers + 1, tokens): KL(final ‖ row)
+    journey_ids: np.ndarray  # (tokens, k): the final row's top k at each position
+    journey_text: tuple[tuple[str, ...], ...]  # tokens × k
+    journey_prob: np.ndarray  # (tokens, k, layers + 1): their probability at every row
+    journey_rank: np.ndarray  # (tokens, k, layers + 1): their 0-based rank at every row
+
+
+def lens_view(lens) -> LensView:
+    """Everything the Layers tab draws (a :class:`logitsviz.lm.Lens` in; its one pass over the rows gives it all)."""
+    texts, probs = lens.top(1)
+    ids, prob, rank = lens.journey()
+    journey_text = tuple(tuple(lens.vocab[i] for i in row) for row in ids)
+    return LensView(tuple(lens.tokens), tuple(tuple(row[0] for row in layer) for layer in texts), probs[..., 0],
+                    lens.kl_to_final, ids, journey_text, prob, rank)
+
+
+@dataclass(frozen=True)
+class AttributionView:
+    """Direct logit attribution as a waterfall, and the last step spelt out with real numbers."""
+
+    names: tuple[str, ...]  # in the order the parts add up
+    values: np.ndarray
+    total: float
+    token: str
+    other: str
+    logit: float
+    hidden: np.ndarray  # the final normed hidden state (d,)
+    row: np.ndarray  # the token's unembedding row (d,)
+    bias: float  # the token's unembedding bias (0 when the model has none)
+
+
+def attribution_view(att, vocab: Sequence[str], row: ArrayLike, bias: float = 0.0) -> AttributionView:
+    """The parts of an :class:`logitsviz.lm.Attribution`, named in the current language, and the numbers of the last
+    step: the final hidden state, the token's unembedding ``row`` and ``bias``."""
+    names, values = [], []
+    for kind, layer, value in att.items:
+        if layer is None:
+            names.append(t(f"lens.part.{kind}"))
+        else:
+            names.append(t(f"lens.part.{kind}", i=layer))
+        values.append(value)
+    return AttributionView(tuple(names), np.asarray(values, dtype=np.float64), float(sum(values)), vocab[att.token],
+                           vocab[att.other], float(att.logit), np.asarray(att.hidden, dtype=np.float64),
+                           np.asarray(row, dtype=np.float64), float(bias))

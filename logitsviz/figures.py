@@ -916,3 +916,77 @@ def expected_tokens(lengths: ArrayLike, tokens: ArrayLike) -> go.Figure:
                   yaxis=dict(title=dict(text=t("cmp.chart.tokens_per_pass")), gridcolor=COLORS["grid"],
                              range=[0, 1.18 * float(np.max(tokens)) if np.size(tokens) else 1]))  # room for the labels
     return _figure(data, layout)
+
+
+# ------------------------------------------------------------ inside the model ----
+
+_LENS_PROB = [[0.0, "#F4F6F9"], [0.5, "#8FC7BD"], [1.0, "#2F7F73"]]  # unsure (pale) to sure (dark green)
+
+
+def lens_grid(view: explain.LensView, colour: str = "prob") -> go.Figure:
+    """The logit lens: a row per layer (embeddings at the bottom), a column per prompt position, each cell the top
+    token at that layer, shaded by its probability (``colour="prob"``) or by KL to the final row (``"kl"``).
+
+    Drawn as bars, one per cell, so a click selects one (``st.plotly_chart(on_select="rerun")``): the point index is
+    ``row · positions + column``.
+    """
+    n_rows, n_pos = view.top_prob.shape
+    rows, cols = np.divmod(np.arange(n_rows * n_pos), n_pos)
+    values = (view.top_prob if colour == "prob" else view.kl).ravel()
+    texts = [safe_label(view.top_text[r][c], 8) for r, c in zip(rows, cols)]
+    hover = [f"{t('lens.grid.row', row=r)} · {safe_label(view.tokens[c], 20)}<br>{t('lens.grid.top')}: {safe_label(view.top_text[r][c])}"
+             f"<br>p = {view.top_prob[r, c]:.3f} · KL = {view.kl[r, c]:.3f}" for r, c in zip(rows, cols)]
+    scale = _LENS_PROB if colour == "prob" else [[1 - x, col] for x, col in reversed(_RARE_WARM)]
+    # one bar per cell, laid side by side: cells fill the width whatever it is, and a click selects one
+    data = [dict(type="bar", orientation="h", y=rows.tolist(), x=[1] * rows.size, base=(cols - 0.5).tolist(), width=0.92, text=texts,
+                 textposition="inside", insidetextanchor="middle", constraintext="inside", textangle=0,
+                 hovertext=hover, hoverinfo="text",
+                 textfont=dict(family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace", size=12, color="#1F2733"),
+                 marker=dict(color=values, colorscale=scale, cmin=0,
+                             cmax=1.0 if colour == "prob" else max(float(np.nanmax(view.kl)), 1e-6),
+                             line=dict(color="rgba(255,255,255,0.9)", width=1),
+                             colorbar=dict(title=dict(text="p" if colour == "prob" else "KL", side="right"), thickness=10)),
+                 unselected=dict(marker=dict(opacity=0.45)), selected=dict(marker=dict(opacity=1.0)))]
+    layout = dict(height=90 + 34 * n_rows, margin=dict(l=8, r=8, t=10, b=8), showlegend=False, dragmode=False, bargap=0,
+                  clickmode="event+select", plot_bgcolor="rgba(0,0,0,0)", uniformtext=dict(minsize=9, mode="hide"),
+                  xaxis=dict(tickmode="array", tickvals=list(range(n_pos)), ticktext=[safe_label(x, 10) for x in view.tokens],
+                             tickangle=-45 if n_pos > 8 else 0, range=[-0.5, n_pos - 0.5], fixedrange=True, showgrid=False,
+                             zeroline=False, title=dict(text=t("lens.grid.positions"))),
+                  yaxis=dict(tickmode="array", tickvals=list(range(n_rows)),
+                             ticktext=[t("lens.grid.embeddings") if r == 0 else (t("lens.grid.final", row=r) if r == n_rows - 1
+                                                                                 else t("lens.grid.row", row=r)) for r in range(n_rows)],
+                             range=[-0.5, n_rows - 0.5], fixedrange=True, showgrid=False, zeroline=False))
+    return _figure(data, layout)
+
+
+def lens_journey(view: explain.LensView, position: int, log: bool = True) -> go.Figure:
+    """How the final top tokens at ``position`` rise through the layers: probability per row, one line each."""
+    n_rows = view.journey_prob.shape[-1]
+    x = list(range(n_rows))
+    palette = [COLORS["argmax"], COLORS["logit"], COLORS["prob"], "#9B6FB5", "#C9A227"]
+    data = []
+    for j, text in enumerate(view.journey_text[position]):
+        data.append(dict(type="scatter", mode="lines+markers", x=x, y=view.journey_prob[position, j], name=safe_label(text),
+                         line=dict(color=palette[j % len(palette)]), customdata=view.journey_rank[position, j] + 1,
+                         hovertemplate=f"{html.escape(safe_label(text))}<br>" + t("lens.journey.hover") + "<extra></extra>"))
+    layout = dict(height=300, margin=dict(l=8, r=8, t=10, b=8), legend=_LEGEND_BELOW,
+                  xaxis=dict(tickmode="array", tickvals=x, ticktext=[t("lens.grid.embeddings_short") if r == 0 else str(r) for r in x],
+                             title=dict(text=t("lens.journey.layer")), gridcolor=COLORS["grid"]),
+                  yaxis=dict(type="log" if log else "linear", title=dict(text=t("lens.journey.probability")),
+                             gridcolor=COLORS["grid"]))
+    return _figure(data, layout)
+
+
+def attribution_waterfall(view: explain.AttributionView) -> go.Figure:
+    """Each part's push on ``logit[token] − logit[other]``, adding up to the total bar."""
+    names = [safe_label(n) for n in view.names] + [t("lens.attr.total")]
+    data = [dict(type="waterfall", orientation="v", x=names, y=[*view.values.tolist(), view.total],
+                 measure=["relative"] * len(view.values) + ["total"], textposition="outside",
+                 text=[f"{v:+.2f}" for v in view.values] + [f"{view.total:.2f}"],
+                 increasing=dict(marker=dict(color=COLORS["prob"])), decreasing=dict(marker=dict(color=COLORS["argmax"])),
+                 totals=dict(marker=dict(color=COLORS["logit"])), connector=dict(line=dict(color=COLORS["grid"])),
+                 hovertemplate="%{x}: %{y:+.4f}<extra></extra>")]
+    layout = dict(height=380, margin=dict(l=8, r=8, t=24, b=8), showlegend=False, xaxis=_CATEGORY_X,
+                  yaxis=dict(title=dict(text=t("lens.attr.axis", token=safe_label(view.token), other=safe_label(view.other))),
+                             gridcolor=COLORS["grid"]))
+    return _figure(data, layout)

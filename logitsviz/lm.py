@@ -923,6 +923,9 @@ def _token_id(token, vocab_size: int) -> int:
     return int(token)
 
 
+JOURNEY = 3  # tokens the lens follows through the rows at each position: the final row's top three
+
+
 @dataclass(frozen=True)
 class Lens:
     """Every layer's residual stream read out as logits (see :meth:`Model.lens`).
@@ -958,19 +961,40 @@ class Lens:
         return np.stack([self.layer(r) for r in range(self.layers)])
 
     @cached_property
-    def _summary(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per row and position: log-normaliser, KL(final ‖ row) and the top 10 ids with their probabilities."""
-        final = numerics.log_softmax(self.layer(self.layers - 1).astype(np.float64))
+    def _summary(self) -> tuple[np.ndarray, ...]:
+        """One pass over the rows, each row's logits made once: KL(final ‖ row), the top 10 ids and probabilities,
+        and the probability and rank of the final row's top :data:`JOURNEY` at every row."""
+        last = self.layer(self.layers - 1)
+        final = numerics.log_softmax(last.astype(np.float64))
         p_final = np.exp(final)
-        kl, top, probs = [], [], []
+        neg_entropy = np.sum(p_final * final, axis=-1)  # Σ p log p of the final row, once
+        k = min(JOURNEY, final.shape[-1])
+        part = np.argpartition(-final, k - 1, axis=-1)[:, :k]
+        follow = np.take_along_axis(part, np.argsort(-np.take_along_axis(final, part, axis=-1), axis=-1, kind="stable"),
+                                    axis=-1)  # (tokens, JOURNEY), best first
+        cols = np.arange(last.shape[0])[:, None]
+        kl, top, probs, j_prob, j_rank = [], [], [], [], []
         for r in range(self.layers):
-            logp = numerics.log_softmax(self.layer(r).astype(np.float64))
-            with np.errstate(invalid="ignore"):
-                kl.append(np.maximum(np.sum(np.where(p_final > 0, p_final * (final - logp), 0.0), axis=-1), 0.0))
-            best = np.argsort(-logp, axis=-1, kind="stable")[:, :10]
+            z = last if r == self.layers - 1 else self.layer(r)
+            logp = numerics.log_softmax(z)  # float32: 50,000 × 128 in a few milliseconds
+            cross = np.einsum("tv,tv->t", p_final, logp, dtype=np.float64)  # Σ p_final log p_row, accumulated in float64
+            kl.append(np.maximum(neg_entropy - cross, 0.0) if r < self.layers - 1 else np.zeros(z.shape[0]))
+            k = min(10, logp.shape[-1])
+            # the ten largest by a partition, then only those sorted (a full sort of 50,000 per position took seconds)
+            part = np.argpartition(-logp, k - 1, axis=-1)[:, :k]
+            best = np.take_along_axis(part, np.argsort(-np.take_along_axis(logp, part, axis=-1), axis=-1, kind="stable"), axis=-1)
             top.append(best)
-            probs.append(np.exp(np.take_along_axis(logp, best, axis=-1)))
-        return np.stack(kl), np.stack(top), np.stack(probs)
+            probs.append(np.exp(np.take_along_axis(logp, best, axis=-1).astype(np.float64)))
+            picked = z[cols, follow]  # (tokens, JOURNEY)
+            j_prob.append(np.exp(logp[cols, follow].astype(np.float64)))
+            j_rank.append((z[:, None, :] > picked[:, :, None]).sum(axis=-1))
+        return (np.stack(kl), np.stack(top), np.stack(probs), follow, np.stack(j_prob, axis=-1), np.stack(j_rank, axis=-1))
+
+    def journey(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The final row's top :data:`JOURNEY` tokens at each position, followed through the rows:
+        ``(ids (tokens, JOURNEY), probabilities (tokens, JOURNEY, layers + 1), 0-based ranks (same shape))``."""
+        _, _, _, ids, prob, rank = self._summary
+        return ids, prob, rank
 
     @property
     def kl_to_final(self) -> np.ndarray:
@@ -996,13 +1020,19 @@ class Lens:
         ``(texts[row][position][j], probs (layers + 1, tokens, k))``."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= 10:
             raise InputError("lm.lens_k", k=str(k)[:20])
-        _, top, probs = self._summary
+        _, top, probs, *_ = self._summary
         texts = [[[self.vocab[i] for i in row[:k]] for row in layer] for layer in top]
         return texts, probs[..., :k]
 
     def top_ids(self) -> np.ndarray:
         """``(layers + 1, tokens)``: the top token id at every row and position."""
         return self._summary[1][..., 0]
+
+    def ranked(self, k: int = 10) -> np.ndarray:
+        """``(layers + 1, tokens, k)``: the ids of the top ``k`` (at most 10), best first, at every row and position."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= 10:
+            raise InputError("lm.lens_k", k=str(k)[:20])
+        return self._summary[1][..., :k]
 
 
 @dataclass(frozen=True)

@@ -49,15 +49,17 @@ def test_fewer_bits_drift_further(builtin):
 
 
 def test_a_link_opens_a_position_and_the_summary_table(builtin):
-    at = open_page("compare", {"cmp_b": "q2", "cmp_pos": "3", "cmp_tab": "summary", "cmp_text": "the cat sat on the mat"})
+    at = open_page("compare", {"cmp_b": "q2", "cmp_pos": "3", "cmp_text": "the cat sat on the mat"})
     c = lm.compare(builtin, lm.quantized(builtin, 2), "the cat sat on the mat")
     assert at.number_input(key="cmp_pos").value == 3
+    assert any("**Position 3**" in m.value for m in at.markdown)
+    assert not any(t("cmp.col.statistic") in df.value.columns for df in at.dataframe)  # a closed tab does not run
+    at = open_page("compare", {"cmp_b": "q2", "cmp_pos": "3", "cmp_tab": "summary", "cmp_text": "the cat sat on the mat"})
     table = next(df.value for df in at.dataframe if t("cmp.col.statistic") in df.value.columns)
     rows = explain.statistics_rows(c.summary())
     assert len(table) == len(rows)
     mean = table[table[t("cmp.col.statistic")] == t("cmp.stat.kl_mean")]
     assert mean[t("cmp.col.value")].iloc[0] == f"{c.summary()['kl_mean']:.6g}"
-    assert any("**Position 3**" in m.value for m in at.markdown)
 
 
 def test_speculative_tab_simulates_the_target(builtin):

@@ -78,7 +78,8 @@ def test_kl_rank_and_top(models, arch):
     assert np.all(lens.kl_to_final[-1] == 0) and np.all(lens.kl_to_final >= 0)
     final = numerics.log_softmax(lens.layer(lens.layers - 1).astype(np.float64))
     row = numerics.log_softmax(lens.layer(1).astype(np.float64))
-    np.testing.assert_allclose(lens.kl_to_final[1], np.sum(np.exp(final) * (final - row), axis=-1), rtol=1e-9, atol=1e-12)
+    # (the rows' log-probabilities are float32, their sums float64)
+    np.testing.assert_allclose(lens.kl_to_final[1], np.sum(np.exp(final) * (final - row), axis=-1), rtol=1e-5, atol=1e-6)
     top = lens.top_ids()
     texts, probs = lens.top(3)
     assert probs.shape == (lens.layers, len(lens.ids), 3) and np.all(np.diff(probs, axis=-1) <= 1e-12)
@@ -89,7 +90,7 @@ def test_kl_rank_and_top(models, arch):
     z = lens.layer(0)[-1]
     assert ranks[0, -1] == int((z > z[token]).sum())
     p = lens.probability(token)
-    assert p[-1, -1] == pytest.approx(probs[-1, -1, 0], rel=1e-9)
+    assert p[-1, -1] == pytest.approx(probs[-1, -1, 0], rel=1e-6)
     with pytest.raises(InputError):
         lens.top(11)
     with pytest.raises(InputError):

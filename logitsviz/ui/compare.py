@@ -277,7 +277,7 @@ def strip_section(sides: Sides, c: divergence.Comparison) -> int:
     widgets.url_int("cmp_pos", 1, len(c), default)
     if not 1 <= st.session_state["cmp_pos"] <= len(c):
         st.session_state["cmp_pos"] = default
-    pos = st.number_input(t("cmp.position"), 1, len(c), key="cmp_pos", help=t("cmp.position_help"))
+    pos = st.number_input(t("cmp.position"), 1, len(c), key="cmp_pos", help=t("cmp.position_help"), persist_state="session")
     widgets.keep_in_url("cmp_pos")
     return int(pos) - 1
 
@@ -371,6 +371,16 @@ def speculative_section(sides: Sides, c: divergence.Comparison, i: int) -> None:
                  p_draft=f"{view.draft_p_value:.3g}"))
 
 
+def _position(c: divergence.Comparison) -> int:
+    """The open position (0-based): the link's, else where the two differ most."""
+    if len(c) == 1:
+        return 0
+    default = int(np.nanargmax(np.where(np.isnan(c.kl), -1, c.kl))) + 1
+    widgets.url_int("cmp_pos", 1, len(c), default)
+    pos = int(st.session_state["cmp_pos"])
+    return pos - 1 if 1 <= pos <= len(c) else default - 1
+
+
 def downloads(sides: Sides, c: divergence.Comparison) -> None:
     rows = c.rows()
 
@@ -415,13 +425,17 @@ def render() -> None:
         st.error(t(err.key, **err.params), icon=":material/error:")
         return
     _tiles(c, summary)
+    # only the open tab runs (the simulation draws 20,000 samples; the summary sorts every position)
     tabs = widgets.tabs("cmp_tab", ["tokens", "summary", "speculative"], "cmp.tab.{}")
     with tabs[0]:
-        i = strip_section(sides, c) if len(c) > 1 else 0
-        position_section(sides, i)
+        if tabs[0].open or tabs[0].open is None:  # before the first run's state, the first tab is the open one
+            i = strip_section(sides, c) if len(c) > 1 else 0
+            position_section(sides, i)
     with tabs[1]:
-        summary_section(c, summary)
+        if tabs[1].open:
+            summary_section(c, summary)
     with tabs[2]:
-        i = int(st.session_state.get("cmp_pos", 1)) - 1 if len(c) > 1 else 0
-        speculative_section(sides, c, min(max(i, 0), len(c) - 1))
+        if tabs[2].open:
+            i = _position(c)
+            speculative_section(sides, c, i)
     downloads(sides, c)

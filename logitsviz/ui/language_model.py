@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from logitsviz import config, examples, figures, sampling
+from logitsviz import config, examples, explain, figures, sampling, tokens
 from logitsviz.errors import InputError
 from logitsviz.explain import compact_steps, softmax_steps
 from logitsviz.i18n import t
@@ -287,6 +287,116 @@ def score_section(name: str, model) -> None:
         st.caption(t("lm.score.unscored", token=scores.unscored))
 
 
+# ------------------------------------------------------------------ layers ----
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _lens_view(name: str, prompt: str) -> explain.LensView:
+    """The lens's numbers for the tab (small arrays: the lens itself holds the unembedding, never cached)."""
+    return explain.lens_view(_model(name).lens(prompt))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _attribution(name: str, prompt: str):
+    return _model(name).attribution(prompt, int(np.argmax(_next_logits(name, prompt))))
+
+
+def _cell(event, n_pos: int) -> tuple[int, int] | None:
+    points = event.get("selection", {}).get("points", []) if event else []
+    if not points:
+        return None
+    i = int(points[0].get("point_index", points[0].get("point_number", 0)))
+    return divmod(i, n_pos)
+
+
+def layers_section(name: str, model, prompt: str) -> None:
+    """The logit lens grid, one position's tokens through the layers, and where the final logit comes from."""
+    st.markdown(t("lens.intro"))
+    if model is None:
+        st.caption(t("lm.waiting"))
+        return
+    try:
+        view = _lens_view(name, prompt)
+    except InputError as err:
+        st.error(t(err.key, **err.params), icon=":material/error:")
+        return
+    n_rows, n_pos = view.top_prob.shape
+    widgets.url_choice("lens_c", ["prob", "kl"], "prob")
+    colour = st.segmented_control(t("lens.colour"), ["prob", "kl"], key="lens_c", persist_state="session", required=True,
+                                  format_func=lambda c: t(f"lens.colour.{c}"))
+    widgets.keep_in_url("lens_c")
+    event = st.plotly_chart(figures.lens_grid(view, colour), config={**figures.plotly_config("logitsviz-lens"), "displayModeBar": False},
+                            key="chart_lens", on_select="rerun", selection_mode="points")
+    st.caption(t("lens.grid.caption", rows=n_rows - 1))
+    picked = _cell(event, n_pos)
+    widgets.url_int("lens_pos", 1, n_pos, n_pos)
+    if not 1 <= st.session_state["lens_pos"] <= n_pos:
+        st.session_state["lens_pos"] = n_pos
+    if picked is not None and st.session_state.get("lens_seen") != picked:
+        st.session_state["lens_seen"] = picked
+        st.session_state["lens_pos"] = picked[1] + 1
+    if picked is not None:
+        _lens_cell(name, model, prompt, view, *picked)
+    pos = st.number_input(t("lens.position"), 1, n_pos, key="lens_pos", help=t("lens.position_help"))
+    widgets.keep_in_url("lens_pos")
+    i = int(pos) - 1
+    st.markdown(f"**{t('lens.journey.title', token=tokens.visible(view.tokens[i]), i=i + 1)}**")
+    st.plotly_chart(figures.lens_journey(view, i), config=figures.plotly_config("logitsviz-lens-journey"), key="chart_journey")
+    st.caption(t("lens.journey.caption"))
+    _grid_download(view)
+    st.divider()
+    attribution_section(name, model, prompt)
+
+
+def _lens_cell(name: str, model, prompt: str, view: explain.LensView, row: int, col: int) -> None:
+    st.markdown(t("lens.cell", row=row, token=tokens.visible(view.tokens[col]), top=tokens.visible(view.top_text[row][col]),
+                  p=f"{view.top_prob[row, col]:.3f}", kl=f"{view.kl[row, col]:.3f}"))
+    if st.button(t("lm.open_explorer"), icon=":material/bar_chart:", key="lens_explorer"):
+        logits = model.lens(prompt).layer(row)[col]
+        _open_in("explorer", model.vocab, logits, prompt, name)
+
+
+def _grid_download(view: explain.LensView) -> None:
+    n_rows, n_pos = view.top_prob.shape
+    rows, cols = np.divmod(np.arange(n_rows * n_pos), n_pos)
+    df = pd.DataFrame({"layer": rows, "position": cols + 1, "token": [view.tokens[c] for c in cols],
+                       "top": [view.top_text[r][c] for r, c in zip(rows, cols)], "p_top": view.top_prob.ravel(),
+                       "kl_to_final": view.kl.ravel()})
+    widgets.table_downloads(df, "logit-lens", "dl_lens")
+
+
+def attribution_section(name: str, model, prompt: str) -> None:
+    st.subheader(t("lens.attr.title"))
+    try:
+        att = _attribution(name, prompt)
+    except InputError as err:
+        st.error(t(err.key, **err.params), icon=":material/error:")
+        return
+    head = model._head
+    bias = float(head.bias[att.token]) if head.bias is not None else 0.0
+    view = explain.attribution_view(att, model.vocab, head.unembed[att.token], bias)
+    st.markdown(t("lens.attr.intro", token=tokens.visible(view.token), other=tokens.visible(view.other),
+                  diff=f"{view.total:.3f}"))
+    st.plotly_chart(figures.attribution_waterfall(view), config=figures.plotly_config("logitsviz-attribution"), key="chart_attr")
+    st.caption(t("lens.attr.caption"))
+    widgets.table_downloads(pd.DataFrame({"part": view.names, "value": view.values}), "attribution", "dl_attr")
+    st.markdown(f"**{t('lens.step.title', token=tokens.visible(view.token))}**")
+    products = view.hidden * view.row
+    d = view.hidden.size
+    shown = min(d, 6)
+    terms = f"({view.hidden[0]:.3f})({view.row[0]:.3f})"  # one product: two are wider than a phone
+    plus_b = " + b_t" if head.bias is not None else ""
+    # one step a line: on one line it is wider than a phone's screen
+    st.latex(r"\begin{aligned} \text{logit}_t &= h \cdot W_U[t]" + plus_b + rf" \\ &= \textstyle\sum_{{j=1}}^{{{d}}} h_j\, W_U[t]_j"
+             + plus_b + rf" \\ &= {terms} + \cdots \\ &= {float(products.sum()) + bias:.3f} \end{{aligned}}")
+    table = pd.DataFrame({t("lens.step.dim"): np.arange(shown), "h": view.hidden[:shown], "W_U": view.row[:shown],
+                          "h × W_U": products[:shown]})
+    st.dataframe(table, hide_index=True, width="stretch", column_config={k: st.column_config.NumberColumn(format="%.4f")
+                                                                          for k in ("h", "W_U", "h × W_U")})
+    st.caption(t("lens.step.caption", d=f"{d:,}", shown=shown, total=f"{float(products.sum()) + bias:.4f}",
+                 logit=f"{view.logit:.4f}"))
+
+
 # -------------------------------------------------------------------- page ----
 
 
@@ -305,10 +415,13 @@ def render() -> None:
         if "prompt" not in st.session_state and "prompt" not in st.query_params:
             st.session_state["prompt"] = t("lm.default_prompt_builtin" if name == examples.LANGUAGE_MODEL else "lm.default_prompt")
         prompt = st.text_area(t("lm.prompt"), key="prompt", bind="query-params", height=110, help=t("lm.prompt_help"))
-    tabs = widgets.tabs("lm_tab", ["next", "generate", "score"], "lm.tab.{}")
+    tabs = widgets.tabs("lm_tab", ["next", "generate", "score", "layers"], "lm.tab.{}")
     with tabs[0]:
         next_token_section(name, model, prompt)
     with tabs[1]:
         generate_section(name, model, prompt)
     with tabs[2]:
         score_section(name, model)
+    with tabs[3]:
+        if tabs[3].open:  # the lens runs the model again and reads every layer: only while its tab is open
+            layers_section(name, model, prompt)

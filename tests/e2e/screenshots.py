@@ -34,6 +34,7 @@ TABS = [
     ("calibration-metrics", "calibration?calT=1.5", "cal.tab.metrics"),
     ("calibration-maps", "calibration", "cal.tab.maps"),
     ("compare-summary", "compare", "cmp.tab.summary"),
+    ("lm-layers", "lm?prompt=The%20new%20smartphone%20has%20a", "lm.tab.layers"),
     ("compare-speculative", "compare", "cmp.tab.speculative"),
 ]
 

@@ -112,3 +112,32 @@ def test_language_model_code_loads_only_when_its_page_opens(browser, tiny_models
         assert exceptions(page) == []
         assert _loaded_torch(proc.pid)
         page.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_logit_lens_cell_opens_in_the_explorer(browser, app_url, lang):
+    from logitsviz import examples, lm
+
+    prompt = "The new smartphone has a"
+    page = browser.new_page(viewport={"width": 1400, "height": 1400}, locale="en-US")
+    page.goto(f"{app_url}/lm?lang={lang}&lm_tab=layers&prompt={quote(prompt)}")
+    # (the Next token tab's chart is drawn but hidden: wait for the grid itself, not the first chart)
+    grid = page.locator("[class*=stPlotlyChart]").filter(has=page.locator(".bars")).filter(visible=True).first
+    grid.wait_for(timeout=120_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
+    assert exceptions(page) == []
+    lens = lm.load(str(examples.language_model_folder())).lens(prompt)
+    n_pos = len(lens.ids)
+    cell = 1 * n_pos + 2  # layer 1, the third position
+    box = grid.locator(".bars .point path").nth(cell).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('lens_pos') === '3'")
+    button = page.get_by_role("button", name=CATALOGS[lang]["lm.open_explorer"])
+    button.wait_for()
+    button.click()
+    page.wait_for_function("() => !location.pathname.endsWith('/lm')")
+    wait_for_app(page)
+    assert exceptions(page) == []
+    top = lens.vocab[int(lens.top_ids()[1, 2])]
+    assert top.strip() in page.inner_text("body")
+    page.close()
