@@ -71,6 +71,7 @@ from logitsviz.calibration.maps import (
     TOP_MAX as TOP_MAX,
 )
 from logitsviz.calibration.metrics import REGISTRY, Metric
+from logitsviz.calibration.ood import OOD, OOD_SCORES, auroc, ood, ood_scores
 from logitsviz.calibration.rows import (
     GRID,
     METRICS,
@@ -108,6 +109,11 @@ from logitsviz.calibration.summary import (
 from logitsviz.calibration.temperature import T_MAX, T_MIN, fit_temperature, nll_curve
 
 __all__ = [
+    "OOD",
+    "OOD_SCORES",
+    "auroc",
+    "ood",
+    "ood_scores",
     "T_MIN",
     "T_MAX",
     "Bins",
