@@ -60,7 +60,7 @@ def _labels(labels: ArrayLike, n: int, c: int) -> np.ndarray:
 
 def _alpha(alpha: float) -> float:
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0 < float(alpha) < 1:
-        raise InputError("conf.alpha", value=str(alpha)[:20])
+        raise InputError("conf.bad_alpha", value=str(alpha)[:20])
     return float(alpha)
 
 
@@ -99,7 +99,7 @@ def class_scores(logits: ArrayLike, score: str = "lac", *, k_reg: int = 1, lam: 
     array([[0.659, 0.901, 1.   ]])
     """
     if score not in SCORES:
-        raise InputError("conf.score", value=str(score)[:20], allowed=", ".join(SCORES))
+        raise InputError("conf.bad_score", value=str(score)[:20], allowed=", ".join(SCORES))
     p = _probs(logits)
     if score == "lac":
         return 1 - p

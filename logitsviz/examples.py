@@ -210,6 +210,13 @@ class DigitsModel:
     train_accuracy: float
     test_accuracy: float
     train_seconds: float
+    weights: tuple = ()  # (W1, b1, W2, b2): the network, to run it on other images
+
+    def forward(self, images: np.ndarray) -> np.ndarray:
+        """Logits ``(N, 10)`` of 8x8 images with values 0-16, as the held-out logits were made."""
+        w1, b1, w2, b2 = self.weights
+        x = np.asarray(images, dtype=np.float64).reshape(len(images), 64) / 16.0
+        return np.maximum(x @ w1 + b1, 0.0) @ w2 + b2
 
 
 @lru_cache(maxsize=1)
@@ -253,7 +260,31 @@ def digits_model(seed: int = 0) -> DigitsModel:
         train_accuracy=float(net.score(x_train, y_train)),
         test_accuracy=float(np.mean(np.argmax(logits, axis=1) == y_test)),
         train_seconds=time.perf_counter() - start,
+        weights=(net.coefs_[0], net.intercepts_[0], net.coefs_[1], net.intercepts_[1]),
     )
+
+
+OOD_KINDS = ("noise", "inverted", "shuffled")
+
+
+def digits_unlike(kind: str, n: int = 400, seed: int = 0) -> np.ndarray:
+    """8x8 images the digits model never saw anything like, values 0-16: ``"noise"`` (uniform pixels),
+    ``"inverted"`` (held-out digits, dark on light) or ``"shuffled"`` (held-out digits with their pixels permuted).
+
+    >>> digits_unlike("noise", 5).shape
+    (5, 8, 8)
+    """
+    rng = np.random.default_rng(seed)
+    m = digits_model()
+    pick = m.images[rng.integers(0, len(m.images), size=n)]
+    if kind == "noise":
+        return rng.uniform(0, 16, size=(n, 8, 8))
+    if kind == "inverted":
+        return 16.0 - pick
+    if kind == "shuffled":
+        flat = pick.reshape(n, 64)
+        return np.take_along_axis(flat, np.argsort(rng.random((n, 64)), axis=1), axis=1).reshape(n, 8, 8)
+    raise ValueError(kind)
 
 
 def digit_example(index: int) -> tuple[list[str], np.ndarray]:

@@ -1272,3 +1272,82 @@ def attribution_view(att, vocab: Sequence[str], row: ArrayLike, bias: float = 0.
     return AttributionView(tuple(names), np.asarray(values, dtype=np.float64), float(sum(values)), vocab[att.token],
                            vocab[att.other], float(att.logit), np.asarray(att.hidden, dtype=np.float64),
                            np.asarray(row, dtype=np.float64), float(bias))
+
+
+# ------------------------------------------------------------ trust a prediction ----
+
+
+@dataclass(frozen=True)
+class SetsView:
+    """Conformal prediction sets on a held-out split of an evaluation set (the Calibration page's Prediction sets tab)."""
+
+    alpha: float
+    threshold: float | np.ndarray
+    coverage: float
+    mean_size: float
+    worst_class: float
+    size_counts: np.ndarray
+    class_coverage: np.ndarray
+    class_rows: np.ndarray
+    alphas: np.ndarray  # the sweep of α
+    sweep_coverage: np.ndarray  # test coverage at each α
+    sweep_size: np.ndarray  # mean set size at each α
+    n_cal: int
+    n_test: int
+    test_rows: np.ndarray  # indices of the test rows in the evaluation set
+    sets: np.ndarray  # (n_test, C) bool
+
+
+SWEEP = np.round(np.arange(0.01, 0.301, 0.01), 2)
+
+
+def sets_view(logits: ArrayLike, labels: ArrayLike, split: float, seed: int, alpha: float, score: str,
+              mondrian: bool = False) -> SetsView:
+    """Fit on a ``split`` share of the rows (shuffled by ``seed``), measure on the rest; the same at every α of
+    :data:`SWEEP` for the coverage curve.
+
+    >>> from logitsviz import examples
+    >>> m = examples.digits_model()
+    >>> v = sets_view(m.logits, m.labels, 0.5, 0, 0.1, "aps")
+    >>> v.n_cal + v.n_test == len(m.labels), v.coverage >= 0.8
+    (True, True)
+    """
+    from logitsviz import conformal
+
+    z, y = np.asarray(logits, dtype=np.float64), np.asarray(labels)
+    order = np.random.default_rng(int(seed)).permutation(len(y))
+    n_cal = max(1, min(len(y) - 1, round(float(split) * len(y))))
+    cal, test = order[:n_cal], order[n_cal:]
+    kw = dict(k_reg=1, lam=0.1) if score == "raps" else {}
+    cp = conformal.fit(z[cal], y[cal], alpha, score, mondrian=mondrian, **kw)
+    ev = cp.evaluate(z[test], y[test])
+    sweep = [conformal.fit(z[cal], y[cal], float(a), score, mondrian=mondrian, **kw).evaluate(z[test], y[test]) for a in SWEEP]
+    return SetsView(float(alpha), cp.threshold, ev.coverage, ev.mean_size, ev.worst_class_coverage, ev.size_counts,
+                    ev.class_coverage, ev.class_rows, SWEEP, np.array([e.coverage for e in sweep]),
+                    np.array([e.mean_size for e in sweep]), n_cal, len(test), test, cp.sets(z[test]))
+
+
+@dataclass(frozen=True)
+class OODView:
+    """In-distribution logits against logits of inputs unlike the training data, scored every way."""
+
+    results: tuple  # calibration.OOD per score, in calibration.OOD_SCORES order
+    shift: float  # the constant added to every logit in the shift lesson
+    msp_before: float
+    msp_after: float
+    energy_before: float
+    energy_after: float
+
+
+def ood_view(in_logits: ArrayLike, out_logits: ArrayLike, shift: float = 5.0) -> OODView:
+    """Every OOD score's AUROC, FPR95 and ROC curve, and the shift lesson on the first in-distribution row.
+
+    >>> v = ood_view([[3.0, 0.0], [0.0, 3.0]], [[0.1, 0.0]])
+    >>> [r.score for r in v.results][:2], round(v.msp_after - v.msp_before, 12), v.energy_after - v.energy_before
+    (['msp', 'max_logit'], 0.0, 5.0)
+    """
+    z = np.asarray(in_logits, dtype=np.float64)
+    results = tuple(calibration.ood(z, out_logits, s) for s in calibration.OOD_SCORES)
+    before, after = calibration.ood_scores(z[:1]), calibration.ood_scores(z[:1] + shift)
+    return OODView(results, float(shift), float(before["msp"][0]), float(after["msp"][0]), float(before["energy"][0]),
+                   float(after["energy"][0]))

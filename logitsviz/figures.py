@@ -990,3 +990,73 @@ def attribution_waterfall(view: explain.AttributionView) -> go.Figure:
                   yaxis=dict(title=dict(text=t("lens.attr.axis", token=safe_label(view.token), other=safe_label(view.other))),
                              gridcolor=COLORS["grid"]))
     return _figure(data, layout)
+
+
+# ------------------------------------------------------------ trust a prediction ----
+
+
+def coverage_sweep(view: explain.SetsView) -> go.Figure:
+    """Test coverage at every α, beside the guarantee 1 − α; mean set size on the right axis."""
+    a = view.alphas
+    data = [
+        dict(type="scatter", mode="lines", x=a, y=1 - a, name=t("conf.chart.guarantee"), line=dict(color=COLORS["others"], dash="dash"),
+             hovertemplate="α = %{x:.2f}: %{y:.2f}<extra></extra>"),
+        dict(type="scatter", mode="lines+markers", x=a, y=view.sweep_coverage, name=t("conf.chart.coverage"),
+             line=dict(color=COLORS["prob"]), hovertemplate="α = %{x:.2f}: %{y:.3f}<extra></extra>"),
+        dict(type="scatter", mode="lines", x=a, y=view.sweep_size, name=t("conf.chart.size"), yaxis="y2",
+             line=dict(color=COLORS["argmax"], dash="dot"), hovertemplate="α = %{x:.2f}: %{y:.2f}<extra></extra>"),
+    ]
+    layout = dict(height=320, margin=dict(l=8, r=8, t=10, b=8), legend=_LEGEND_BELOW,
+                  xaxis=dict(title=dict(text="α"), gridcolor=COLORS["grid"]),
+                  yaxis=dict(title=dict(text=t("conf.chart.coverage")), range=[0.65, 1.01], gridcolor=COLORS["grid"]),
+                  yaxis2=dict(title=dict(text=t("conf.chart.size")), overlaying="y", side="right", rangemode="tozero",
+                              showgrid=False, tickformat=".1f", tickmode="auto", nticks=5),
+                  **_level(1 - view.alpha, t("conf.chart.target", value=f"{1 - view.alpha:.2f}"), "left", "bottom"))
+    return _figure(data, layout)
+
+
+def set_sizes(view: explain.SetsView) -> go.Figure:
+    """How many test rows got a set of each size."""
+    sizes = np.arange(view.size_counts.size)
+    data = [dict(type="bar", x=sizes, y=view.size_counts, marker=dict(color=COLORS["logit"]),
+                 hovertemplate="%{x}: %{y}<extra></extra>")]
+    layout = dict(height=260, margin=dict(l=8, r=8, t=10, b=8), showlegend=False,
+                  xaxis=dict(title=dict(text=t("conf.chart.set_size")), dtick=1, gridcolor=COLORS["grid"]),
+                  yaxis=dict(title=dict(text=t("conf.chart.rows")), gridcolor=COLORS["grid"]))
+    return _figure(data, layout)
+
+
+def class_coverage(view: explain.SetsView, labels: Sequence[str]) -> go.Figure:
+    """Coverage among the test rows of each true class, with the target 1 − α."""
+    data = [dict(type="bar", x=[safe_label(x) for x in labels], y=view.class_coverage, marker=dict(color=COLORS["prob"]),
+                 customdata=view.class_rows, hovertemplate="%{x}: %{y:.3f} (%{customdata})<extra></extra>")]
+    layout = dict(height=260, margin=dict(l=8, r=8, t=10, b=8), showlegend=False, xaxis=_CATEGORY_X,
+                  yaxis=dict(range=[0, 1.05], title=dict(text=t("conf.chart.coverage")), gridcolor=COLORS["grid"]),
+                  **_level(1 - view.alpha, f"1 − α = {1 - view.alpha:.2f}", "right", "bottom"))
+    return _figure(data, layout)
+
+
+def ood_histogram(result) -> go.Figure:
+    """One score's values for in-distribution rows and for the others, overlaid."""
+    data = [dict(type="histogram", x=result.inside, name=t("ood.in"), opacity=0.6, marker=dict(color=COLORS["prob"]),
+                 histnorm="probability"),
+            dict(type="histogram", x=result.outside, name=t("ood.out"), opacity=0.6, marker=dict(color=COLORS["argmax"]),
+                 histnorm="probability")]
+    layout = dict(height=280, margin=dict(l=8, r=8, t=10, b=8), barmode="overlay", legend=_LEGEND_BELOW,
+                  xaxis=dict(title=dict(text=t(f"ood.score.{result.score}")), gridcolor=COLORS["grid"]),
+                  yaxis=dict(title=dict(text=t("ood.share")), gridcolor=COLORS["grid"]))
+    return _figure(data, layout)
+
+
+def roc(results) -> go.Figure:
+    """Each score's ROC curve: in-distribution rows kept against out-of-distribution rows let through."""
+    palette = [COLORS["prob"], COLORS["logit"], COLORS["argmax"], "#9B6FB5"]
+    data = [dict(type="scatter", mode="lines", x=[0, 1], y=[0, 1], line=dict(color=COLORS["others"], dash="dash"),
+                 showlegend=False, hoverinfo="skip")]
+    data += [dict(type="scatter", mode="lines", x=r.fpr, y=r.tpr, name=f"{t(f'ood.score.{r.score}')} ({r.auroc:.3f})",
+                  line=dict(color=palette[i % len(palette)]), hovertemplate="%{x:.3f}, %{y:.3f}<extra></extra>")
+             for i, r in enumerate(results)]
+    layout = dict(height=340, margin=dict(l=8, r=8, t=10, b=8), legend=_LEGEND_BELOW,
+                  xaxis=dict(title=dict(text=t("ood.fpr")), range=[0, 1], gridcolor=COLORS["grid"]),
+                  yaxis=dict(title=dict(text=t("ood.tpr")), range=[0, 1.01], gridcolor=COLORS["grid"]))
+    return _figure(data, layout)

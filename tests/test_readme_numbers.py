@@ -86,7 +86,39 @@ def quantized_table() -> str:
     return "\n".join(lines) + f"\n\n{s['n']} positions; the base model's perplexity on this text is {s['ppl_base']:.1f}.\n"
 
 
-TABLES = {"digits": digits_table, "maps": maps_table, "builtin-lm": builtin_lm_table, "quantized": quantized_table}
+def conformal_table() -> str:
+    """The digits model's prediction sets: coverage and mean size on the test half, averaged over 50 random halvings."""
+    m = examples.digits_model()
+    lines = ["| score | α | coverage (mean ± sd over 50 splits) | mean set size | worst class |", "|---|---|---|---|---|"]
+    for name, score, mondrian in (("LAC", "lac", False), ("APS", "aps", False), ("RAPS (k_reg 1, λ 0.1)", "raps", False),
+                                  ("LAC, per class (Mondrian)", "lac", True)):
+        for alpha in (0.1, 0.05):
+            views = [explain.sets_view(m.logits, m.labels, 0.5, seed, alpha, score, mondrian) for seed in range(50)]
+            cov = [v.coverage for v in views]
+            lines.append(f"| {name} | {alpha} | {_pct(sum(cov) / len(cov))} ± {_pct(_sd(cov))} | "
+                         f"{sum(v.mean_size for v in views) / len(views):.2f} | {_pct(sum(v.worst_class for v in views) / len(views))} |")
+    return "\n".join(lines) + "\n"
+
+
+def _sd(x: list[float]) -> float:
+    mean = sum(x) / len(x)
+    return (sum((v - mean) ** 2 for v in x) / (len(x) - 1)) ** 0.5
+
+
+def ood_table() -> str:
+    """Each OOD score on the digits model's held-out digits against each kind of unfamiliar image."""
+    m = examples.digits_model()
+    head = "| score | " + " | ".join(f"{t(f'ood.kind.{k}', lang='en')}: AUROC / FPR95" for k in examples.OOD_KINDS) + " |"
+    lines = [head, "|---|" + "---|" * len(examples.OOD_KINDS)]
+    views = {k: explain.ood_view(m.logits, m.forward(examples.digits_unlike(k))) for k in examples.OOD_KINDS}
+    for i, score in enumerate(calibration.OOD_SCORES):
+        cells = [f"{views[k].results[i].auroc:.3f} / {views[k].results[i].fpr95:.3f}" for k in examples.OOD_KINDS]
+        lines.append(f"| {t(f'ood.score.{score}', lang='en')} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+TABLES = {"digits": digits_table, "maps": maps_table, "builtin-lm": builtin_lm_table, "quantized": quantized_table,
+          "conformal": conformal_table, "ood": ood_table}
 
 
 def readme_tables() -> dict[str, str]:

@@ -93,7 +93,7 @@ def auroc(inside: ArrayLike, outside: ArrayLike) -> float:
 def ood(in_logits: ArrayLike, out_logits: ArrayLike, score: str = "energy", *, temperature: float = 1.0) -> OOD:
     """How well ``score`` separates in-distribution logits from out-of-distribution ones (see :class:`OOD`)."""
     if score not in OOD_SCORES:
-        raise InputError("ood.score", value=str(score)[:20], allowed=", ".join(OOD_SCORES))
+        raise InputError("ood.bad_score", value=str(score)[:20], allowed=", ".join(OOD_SCORES))
     a = ood_scores(_rows(in_logits, "in"), temperature=temperature)[score]
     b = ood_scores(_rows(out_logits, "out"), temperature=temperature)[score]
     thresholds = np.unique(np.concatenate([a, b]))[::-1]

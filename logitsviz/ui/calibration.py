@@ -13,7 +13,7 @@ import streamlit as st
 from logitsviz import calibration, config, examples, explain, figures, inputs, softmax
 from logitsviz.errors import InputError
 from logitsviz.i18n import t
-from logitsviz.ui import nav, state, widgets
+from logitsviz.ui import nav, state, trust, widgets
 
 DATA = "lv_calib_data"  # (id, name, logits, labels) of the uploaded set
 ERROR = "lv_calib_error"
@@ -243,8 +243,8 @@ def render() -> None:
     for key in ("split", "seed"):
         widgets.keep_in_url(key)
     # only the open tab runs (each tab's .open): bootstrap intervals and map fits are computed when asked for
-    tab_rel, tab_metrics, tab_temp, tab_maps, tab_details = widgets.tabs(
-        TAB_KEY, ["overview", "metrics", "temperature", "maps", "details"], "cal.tab.{}")
+    tab_rel, tab_metrics, tab_temp, tab_maps, tab_sets, tab_ood, tab_details = widgets.tabs(
+        TAB_KEY, ["overview", "metrics", "temperature", "maps", "sets", "ood", "details"], "cal.tab.{}")
     with tab_rel:
         if tab_rel.open is not False:
             reliability_section(base, now, temperature)
@@ -258,6 +258,14 @@ def render() -> None:
         if tab_temp.open:
             temperature_section(data_id, z, y, n_bins, strategy, temperature)
             metrics_table(base, now, temperature)
+    with tab_sets:
+        if tab_sets.open:
+            trust.sets_section(data_id, z, y, float(st.session_state["split"]), int(st.session_state["seed"]), model)
+    with tab_ood:
+        if tab_ood.open:
+            if model is None:
+                st.info(t("ood.digits_only"), icon=":material/info:")
+            trust.ood_section()
     with tab_details:
         if tab_details.open:
             details_section(z, y, base, now, model)

@@ -285,6 +285,29 @@ def score_section(name: str, model) -> None:
     sequence.sequence_section(scores.to_sequence(), "score")
     if scores.unscored:
         st.caption(t("lm.score.unscored", token=scores.unscored))
+    nucleus_section(name, text)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _nucleus(name: str, text: str, alpha: float):
+    from logitsviz import conformal
+
+    ids, logits = _model(name).forced(text)
+    return conformal.nucleus(logits, np.asarray(ids[1:]), alpha)
+
+
+def nucleus_section(name: str, text: str) -> None:
+    """The conformal nucleus: the top-p that holds the text's next token at least 1 − α of the time."""
+    st.markdown(f"**{t('lm.nucleus.title')}**")
+    alpha = st.select_slider(t("conf.alpha"), options=[0.05, 0.1, 0.2, 0.3], value=0.1, key="nu_alpha", bind="query-params")
+    try:
+        nu = _nucleus(name, text, float(alpha))
+    except InputError as err:
+        st.error(t(err.key, **err.params), icon=":material/error:")
+        return
+    st.markdown(t("lm.nucleus.result", p=f"{nu.top_p:.3f}", target=f"{100 * (1 - nu.alpha):.0f}", n=nu.n,
+                  size=f"{nu.mean_size:.1f}", coverage=f"{100 * nu.coverage:.1f}"))
+    st.caption(t("lm.nucleus.note"))
 
 
 # ------------------------------------------------------------------ layers ----
