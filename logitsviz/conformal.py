@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from logitsviz import numerics
+from logitsviz.calibration import chunks
 from logitsviz.errors import InputError
 
 SCORES = ("lac", "aps", "raps")
@@ -192,17 +193,45 @@ def fit(cal_logits: ArrayLike, cal_labels: ArrayLike, alpha: float = 0.1, score:
         raise InputError("conf.k_reg", value=str(k_reg)[:20])
     if not (isinstance(lam, (int, float, np.floating)) and not isinstance(lam, bool) and math.isfinite(lam) and lam >= 0):
         raise InputError("conf.lam", value=str(lam)[:20])
-    all_scores = class_scores(cal_logits, score, k_reg=int(k_reg), lam=float(lam), randomized=randomized, rng=rng)
-    n, c = all_scores.shape
-    y = _labels(cal_labels, n, c)
-    if n == 0:
+    true, y, c = _true_scores(cal_logits, cal_labels, score, int(k_reg), float(lam), randomized, rng)
+    if true.size == 0:
         raise InputError("conf.empty")
-    true = all_scores[np.arange(n), y]
     if mondrian:
         threshold = np.array([quantile(true[y == k], a) if np.any(y == k) else math.inf for k in range(c)])
     else:
         threshold = quantile(true, a)
-    return Conformal(score, a, threshold, n, int(k_reg), float(lam), bool(randomized), bool(mondrian))
+    return Conformal(score, a, threshold, int(true.size), int(k_reg), float(lam), bool(randomized), bool(mondrian))
+
+
+@dataclass(frozen=True)
+class _True:
+    """The calibration rows' scores of their true class, and their labels, for one chunk (``+`` appends)."""
+
+    scores: np.ndarray
+    labels: np.ndarray
+    classes: int
+
+    def __add__(self, other: _True) -> _True:
+        return _True(np.concatenate([self.scores, other.scores]), np.concatenate([self.labels, other.labels]), self.classes)
+
+
+def _true_scores(logits, labels, score, k_reg, lam, randomized, rng) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each calibration row's score of its true class: in one go, or a chunk at a time for memory maps, shard folders
+    and dask arrays (as the calibration metrics stream; one number per row is kept)."""
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)  # one stream across the chunks
+
+    def work(rows, ys, _first):
+        s = class_scores(rows, score, k_reg=k_reg, lam=lam, randomized=randomized, rng=gen)
+        y = _labels(ys, s.shape[0], s.shape[1])
+        return _True(s[np.arange(s.shape[0]), y], y, s.shape[1])
+
+    if chunks._out_of_memory(logits):
+        if randomized and chunks._is_dask(logits):
+            raise InputError("conf.randomized_dask")
+        part = chunks._reduce(logits, labels, work)
+    else:
+        part = work(logits, labels, 0)
+    return part.scores, part.labels, part.classes
 
 
 @dataclass(frozen=True)

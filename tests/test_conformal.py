@@ -188,3 +188,27 @@ def test_ood_against_scikit_learn(digits):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         calibration.ood_scores([[0.0, -np.inf], [1000.0, -1000.0]])
+
+
+def test_streaming_sources_match_memory(digits, tmp_path, monkeypatch):
+    z, y = digits
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "y.npy", y)
+    monkeypatch.setattr(calibration.chunks, "CHUNK_BYTES", 10 * 8 * 37)  # 37 rows a chunk
+    mapped = np.load(tmp_path / "z.npy", mmap_mode="r")
+    for score in ("lac", "aps", "raps"):
+        a, b = conformal.fit(z, y, 0.1, score, mondrian=score == "lac"), conformal.fit(mapped, np.load(tmp_path / "y.npy"), 0.1, score,
+                                                                                      mondrian=score == "lac")
+        np.testing.assert_allclose(np.asarray(a.threshold), np.asarray(b.threshold), rtol=1e-9, atol=1e-15)
+        assert a.n == b.n == len(y)
+    da = pytest.importorskip("dask.array")
+    np.testing.assert_allclose(conformal.fit(da.from_array(z, chunks=(100, 10)), y, 0.1, "aps").threshold,
+                               conformal.fit(z, y, 0.1, "aps").threshold, rtol=1e-12)
+    with pytest.raises(InputError):
+        conformal.fit(da.from_array(z, chunks=(100, 10)), y, 0.1, "aps", randomized=True)
+    want = calibration.ood_scores(z)
+    for source in (mapped, da.from_array(z, chunks=(128, 10))):
+        got = calibration.ood_scores(source)
+        for k in want:
+            np.testing.assert_allclose(got[k], want[k], rtol=1e-12)
+    assert calibration.ood(mapped, z[:50] * 0).auroc == pytest.approx(calibration.ood(z, z[:50] * 0).auroc)

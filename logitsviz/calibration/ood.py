@@ -10,7 +10,8 @@ Each score is larger for inputs that look in-distribution:
 
 :func:`ood` compares in- and out-of-distribution logits: AUROC (in-distribution as the positive class, ties counted
 half, as scikit-learn's ``roc_auc_score``) and FPR95, the share of out-of-distribution inputs that pass a threshold
-keeping 95 % of the in-distribution ones.
+keeping 95 % of the in-distribution ones. Both stream like the calibration metrics: memory maps, shard folders and
+dask arrays are read a chunk at a time, one number per row kept.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from logitsviz import numerics
+from logitsviz.calibration.chunks import _out_of_memory, _reduce
 from logitsviz.errors import InputError
 
 OOD_SCORES = ("msp", "max_logit", "energy", "entropy")
@@ -45,10 +47,13 @@ def ood_scores(logits: ArrayLike, *, temperature: float = 1.0) -> dict[str, np.n
     >>> [round(float(x), 3) for x in s["msp"]], [round(float(x), 3) for x in s["energy"]]
     ([0.659, 0.659], [2.417, 12.417])
     """
-    z = _rows(logits, "logits")
     t = float(temperature)
     if not (math.isfinite(t) and t > 0):
         raise InputError("args.temperature", value=str(temperature)[:20])
+    if _out_of_memory(logits):  # a memory map, shards or a dask array: a chunk at a time, one number per row kept
+        n = logits.rows if hasattr(logits, "rows") else logits.shape[0]
+        return _reduce(logits, np.zeros(n, dtype=np.int64), lambda rows, _y, _first: _Scores(ood_scores(rows, temperature=t))).scores
+    z = _rows(logits, "logits")
     logp = numerics.log_softmax(z)
     return {
         "msp": np.exp(logp.max(axis=1)),
@@ -56,6 +61,16 @@ def ood_scores(logits: ArrayLike, *, temperature: float = 1.0) -> dict[str, np.n
         "energy": t * numerics.logsumexp(z / t),
         "entropy": -numerics.entropy(z),
     }
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """Per-row scores of one chunk; ``+`` appends a later chunk's rows (how chunks and dask blocks combine)."""
+
+    scores: dict
+
+    def __add__(self, other: _Scores) -> _Scores:
+        return _Scores({k: np.concatenate([v, other.scores[k]]) for k, v in self.scores.items()})
 
 
 @dataclass(frozen=True)
@@ -94,8 +109,8 @@ def ood(in_logits: ArrayLike, out_logits: ArrayLike, score: str = "energy", *, t
     """How well ``score`` separates in-distribution logits from out-of-distribution ones (see :class:`OOD`)."""
     if score not in OOD_SCORES:
         raise InputError("ood.bad_score", value=str(score)[:20], allowed=", ".join(OOD_SCORES))
-    a = ood_scores(_rows(in_logits, "in"), temperature=temperature)[score]
-    b = ood_scores(_rows(out_logits, "out"), temperature=temperature)[score]
+    a = ood_scores(in_logits if _out_of_memory(in_logits) else _rows(in_logits, "in"), temperature=temperature)[score]
+    b = ood_scores(out_logits if _out_of_memory(out_logits) else _rows(out_logits, "out"), temperature=temperature)[score]
     thresholds = np.unique(np.concatenate([a, b]))[::-1]
     tpr = np.r_[0.0, [(a >= th).mean() for th in thresholds]] if thresholds.size < 20_000 else None
     if tpr is None:  # many distinct values: the curve from sorted scores
