@@ -973,7 +973,7 @@ def lens_journey(view: explain.LensView, position: int, log: bool = True) -> go.
                   xaxis=dict(tickmode="array", tickvals=x, ticktext=[t("lens.grid.embeddings_short") if r == 0 else str(r) for r in x],
                              title=dict(text=t("lens.journey.layer")), gridcolor=COLORS["grid"]),
                   yaxis=dict(type="log" if log else "linear", title=dict(text=t("lens.journey.probability")),
-                             gridcolor=COLORS["grid"]))
+                             gridcolor=COLORS["grid"], exponentformat="e"))
     return _figure(data, layout)
 
 
@@ -1011,7 +1011,10 @@ def coverage_sweep(view: explain.SetsView) -> go.Figure:
                   yaxis=dict(title=dict(text=t("conf.chart.coverage")), range=[0.65, 1.01], gridcolor=COLORS["grid"]),
                   yaxis2=dict(title=dict(text=t("conf.chart.size")), overlaying="y", side="right", rangemode="tozero",
                               showgrid=False, tickformat=".1f", tickmode="auto", nticks=5),
-                  **_level(1 - view.alpha, t("conf.chart.target", value=f"{1 - view.alpha:.2f}"), "left", "bottom"))
+                  # the chosen α: a vertical rule (the guarantee is the dashed diagonal)
+                  shapes=[dict(type="line", xref="x", x0=view.alpha, x1=view.alpha, yref="paper", y0=0, y1=1, line=_RULE)],
+                  annotations=[dict(text=t("conf.chart.target", value=f"{view.alpha:g}"), showarrow=False, xref="x",
+                                    x=view.alpha, xanchor="left", yref="paper", y=1, yanchor="top")])
     return _figure(data, layout)
 
 
@@ -1030,7 +1033,7 @@ def class_coverage(view: explain.SetsView, labels: Sequence[str]) -> go.Figure:
     """Coverage among the test rows of each true class, with the target 1 − α."""
     data = [dict(type="bar", x=[safe_label(x) for x in labels], y=view.class_coverage, marker=dict(color=COLORS["prob"]),
                  customdata=view.class_rows, hovertemplate="%{x}: %{y:.3f} (%{customdata})<extra></extra>")]
-    layout = dict(height=260, margin=dict(l=8, r=8, t=10, b=8), showlegend=False, xaxis=_CATEGORY_X,
+    layout = dict(height=260, margin=dict(l=8, r=8, t=10, b=8), showlegend=False, xaxis={**_CATEGORY_X, "tickangle": 0},
                   yaxis=dict(range=[0, 1.05], title=dict(text=t("conf.chart.coverage")), gridcolor=COLORS["grid"]),
                   **_level(1 - view.alpha, f"1 − α = {1 - view.alpha:.2f}", "right", "bottom"))
     return _figure(data, layout)
@@ -1038,10 +1041,13 @@ def class_coverage(view: explain.SetsView, labels: Sequence[str]) -> go.Figure:
 
 def ood_histogram(result) -> go.Figure:
     """One score's values for in-distribution rows and for the others, overlaid."""
+    both = np.concatenate([result.inside, result.outside])
+    low, high = float(both.min()), float(both.max())
+    bins = dict(start=low, end=high + (high - low) * 1e-9 + 1e-12, size=max((high - low) / 40, 1e-12))  # the same bins for both
     data = [dict(type="histogram", x=result.inside, name=t("ood.in"), opacity=0.6, marker=dict(color=COLORS["prob"]),
-                 histnorm="probability"),
+                 histnorm="probability", autobinx=False, xbins=bins),
             dict(type="histogram", x=result.outside, name=t("ood.out"), opacity=0.6, marker=dict(color=COLORS["argmax"]),
-                 histnorm="probability")]
+                 histnorm="probability", autobinx=False, xbins=bins)]
     layout = dict(height=280, margin=dict(l=8, r=8, t=10, b=8), barmode="overlay", legend=_LEGEND_BELOW,
                   xaxis=dict(title=dict(text=t(f"ood.score.{result.score}")), gridcolor=COLORS["grid"]),
                   yaxis=dict(title=dict(text=t("ood.share")), gridcolor=COLORS["grid"]))
@@ -1053,8 +1059,10 @@ def roc(results) -> go.Figure:
     palette = [COLORS["prob"], COLORS["logit"], COLORS["argmax"], "#9B6FB5"]
     data = [dict(type="scatter", mode="lines", x=[0, 1], y=[0, 1], line=dict(color=COLORS["others"], dash="dash"),
                  showlegend=False, hoverinfo="skip")]
+    dashes = ["solid", "dash", "dot", "dashdot"]  # scores that rank alike draw the same curve: each keeps its own dash
     data += [dict(type="scatter", mode="lines", x=r.fpr, y=r.tpr, name=f"{t(f'ood.score.{r.score}')} ({r.auroc:.3f})",
-                  line=dict(color=palette[i % len(palette)]), hovertemplate="%{x:.3f}, %{y:.3f}<extra></extra>")
+                  line=dict(color=palette[i % len(palette)], dash=dashes[i % len(dashes)], width=2.5 if i == 0 else 2),
+                  hovertemplate="%{x:.3f}, %{y:.3f}<extra></extra>")
              for i, r in enumerate(results)]
     layout = dict(height=340, margin=dict(l=8, r=8, t=10, b=8), legend=_LEGEND_BELOW,
                   xaxis=dict(title=dict(text=t("ood.fpr")), range=[0, 1], gridcolor=COLORS["grid"]),

@@ -312,12 +312,11 @@ def summary_section(c: divergence.Comparison, summary: dict) -> None:
         t("cmp.col.value"): [_value(r.value, r.percent) for r in rows],
         "±": ["" if r.uncertainty is None else _value(r.uncertainty, r.percent) for r in rows],
     })
-    left.dataframe(table, hide_index=True, width="stretch", height=min(36 * (len(rows) + 1), 560))
+    left.dataframe(table, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3)  # every row, no inner scroll
     right.plotly_chart(figures.kl_histogram(explain.kl_histogram(c.kl)), config=figures.plotly_config("logitsviz-kl-histogram"),
                        key="cmp_hist")
     right.caption(t("cmp.hist_caption"))
     st.caption(t("cmp.summary_note"))
-    widgets.table_downloads(table, "compare-summary", "dl_cmp_summary")
 
 
 def _level(key: str) -> str:
@@ -367,8 +366,12 @@ def speculative_section(sides: Sides, c: divergence.Comparison, i: int) -> None:
     b.markdown(f"**{t('cmp.sim_title', n=f'{view.draws:,}')}**")
     b.plotly_chart(figures.pair(sides.labels, view.sample_chart, [names[0], t("cmp.simulated")]),
                    config=figures.plotly_config("logitsviz-simulation"), key="cmp_sim")
-    st.caption(t("cmp.sim_caption", rate=f"{view.accepted_rate:.3f}", alpha=f"{view.acceptance:.3f}", p=f"{view.p_value:.3g}",
-                 p_draft=f"{view.draft_p_value:.3g}"))
+    st.caption(t("cmp.sim_caption", rate=f"{view.accepted_rate:.3f}", alpha=f"{view.acceptance:.3f}", p=_p(view.p_value),
+                 p_draft=_p(view.draft_p_value)))
+
+
+def _p(value: float) -> str:
+    return "< 1e-300" if value < 1e-300 else f"{value:.3g}"
 
 
 def _position(c: divergence.Comparison) -> int:

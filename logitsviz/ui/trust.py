@@ -49,6 +49,7 @@ def sets_section(data_id: str, z: np.ndarray, y: np.ndarray, split: float, seed:
                   width=190)
         st.metric(t("conf.tile.size"), f"{view.mean_size:.2f}", help=t("conf.tile.size_help"), width=190)
         st.metric(t("conf.tile.worst"), f"{100 * view.worst_class:.1f} %", help=t("conf.tile.worst_help"), width=190)
+        st.metric(t("conf.tile.empty"), f"{int(view.size_counts[0]):,}", help=t("conf.tile.empty_help"), width=190)
     st.caption(t("conf.split", cal=f"{view.n_cal:,}", test=f"{view.n_test:,}", seed=int(seed)))
     st.plotly_chart(figures.coverage_sweep(view), config=figures.plotly_config("logitsviz-coverage"), key="chart_cp_sweep")
     st.caption(t("conf.guarantee"))
@@ -69,10 +70,10 @@ def sets_section(data_id: str, z: np.ndarray, y: np.ndarray, split: float, seed:
 
 def _examples(view: explain.SetsView, y: np.ndarray, model) -> None:
     """A few held-out rows with their sets: digits with their images, other sets as a table."""
-    st.markdown(f"**{t('conf.examples')}**")
+    st.markdown(f"**{t('conf.examples' if view.sets.sum(axis=1).max() > 1 else 'conf.examples_empty')}**")
     sizes = view.sets.sum(axis=1)
-    # the largest sets first: where the model is unsure, the set says so
-    pick = np.argsort(-sizes, kind="stable")[:EXAMPLES]
+    # the largest sets first: where the model is unsure, the set says so; when none holds two classes, the empty ones
+    pick = np.argsort(-sizes if sizes.max() > 1 else sizes, kind="stable")[:EXAMPLES]
     if model is None:
         st.dataframe(pd.DataFrame({t("conf.col.row"): view.test_rows[pick], t("conf.col.label"): y[view.test_rows[pick]],
                                    t("conf.col.set"): ["{" + ", ".join(str(c) for c in np.flatnonzero(view.sets[i])) + "}"
