@@ -89,12 +89,6 @@ def _pair(p_logits: ArrayLike, q_logits: ArrayLike, axis: int) -> tuple[np.ndarr
     return logp, logq, out
 
 
-def _kl_terms(logp: np.ndarray, logq: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """``p (log p − log q)``, 0 where p is 0 (even where q is 0 too), NaN where either is NaN."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.where(p > 0, p * (logp - logq), np.where(np.isnan(logp) | np.isnan(logq), np.nan, 0.0))
-
-
 # Taylor coefficients of g(d) = ½ [e^d·d − (1 + e^d)·log((1 + e^d)/2)] at d = 0, from d² to d¹³: a class's share of the
 # Jensen–Shannon divergence is max(p, q)·g(d) with d = −|log p − log q|. Within |d| < 0.5 the series is exact to 1e-11
 # (relative), where the closed form would lose its digits in cancellation; beyond, the closed form is exact to 1e-6.
@@ -156,7 +150,7 @@ def kl(p_logits: ArrayLike, q_logits: ArrayLike, axis: int = -1) -> np.ndarray:
     logp, logq, out = _pair(p_logits, q_logits, axis)
     with np.errstate(over="ignore"):
         p = np.exp(logp)
-    return _sum(_kl_terms(logp, logq, p), axis, 0.0).astype(out, copy=False)
+    return _sum(numerics._kl_terms(logp, logq, p), axis, 0.0).astype(out, copy=False)
 
 
 def js(p_logits: ArrayLike, q_logits: ArrayLike, axis: int = -1) -> np.ndarray:
@@ -240,7 +234,7 @@ def _block_rows(a: np.ndarray, b: np.ndarray, targets: np.ndarray | None) -> _Ro
             redo = np.isnan(k) | np.isnan(j)
             if redo.any():  # masked classes (0 · inf) or bad rows: the careful terms, on those rows only
                 r = np.flatnonzero(redo)
-                k[r] = np.sum(_kl_terms(logp[r], logq[r], p[r]), axis=-1)
+                k[r] = np.sum(numerics._kl_terms(logp[r], logq[r], p[r]), axis=-1)
                 j[r] = np.sum(_js_terms(logp[r], logq[r], p[r], q[r]), axis=-1)
             kl_rows[rows] = np.maximum(k, 0.0)
             js_rows[rows] = np.clip(j, 0.0, LN2)

@@ -779,9 +779,18 @@ def kl_divergence(p_logits: ArrayLike, q_logits: ArrayLike, axis: int = -1, *, t
     axis = _normalize_axis(axis, logp.ndim)
     with np.errstate(invalid="ignore", over="ignore"):
         p = np.exp(logp)
-        terms = np.where(p > 0, p * (logp - logq), np.where(np.isnan(logp) | np.isnan(logq), np.nan, 0.0))
         # KL >= 0; rounding can leave -1e-17 when P == Q: clip it (NaN stays NaN)
-        return np.maximum(np.sum(terms, axis=axis), 0.0)
+        return np.maximum(np.sum(_kl_terms(logp, logq, p), axis=axis), 0.0)
+
+
+def _kl_terms(logp: np.ndarray, logq: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Each class's ``p (log p − log q)``: 0 where p is 0 (even where q is 0 too), NaN where either side is NaN.
+
+    >>> _kl_terms(np.array([-0.6931, -0.6931, -np.inf]), np.array([-1.3863, -0.2877, -np.inf]), np.array([0.5, 0.5, 0.0])).round(4)
+    array([ 0.3466, -0.2027,  0.    ])
+    """
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return np.where(p > 0, p * (logp - logq), np.where(np.isnan(logp) | np.isnan(logq), np.nan, 0.0))
 
 
 def distillation_loss(student_logits: ArrayLike, teacher_logits: ArrayLike, temperature: float = 1.0, axis: int = -1) -> np.ndarray:
