@@ -273,7 +273,7 @@ def strip_section(sides: Sides, c: divergence.Comparison) -> int:
     if picked is not None and st.session_state.get("cmp_seen") != picked:
         st.session_state["cmp_seen"] = picked
         st.session_state["cmp_pos"] = picked
-    default = int(np.nanargmax(np.where(np.isnan(c.kl), -1, c.kl))) + 1
+    default = _most_apart(c)
     widgets.url_int("cmp_pos", 1, len(c), default)
     if not 1 <= st.session_state["cmp_pos"] <= len(c):
         st.session_state["cmp_pos"] = default
@@ -374,11 +374,16 @@ def _p(value: float) -> str:
     return "< 1e-300" if value < 1e-300 else f"{value:.3g}"
 
 
+def _most_apart(c: divergence.Comparison) -> int:
+    """The 1-based position where the two sides differ most (largest KL; NaN rows never)."""
+    return int(np.argmax(np.where(np.isnan(c.kl), -1, c.kl))) + 1
+
+
 def _position(c: divergence.Comparison) -> int:
     """The open position (0-based): the link's, else where the two differ most."""
     if len(c) == 1:
         return 0
-    default = int(np.nanargmax(np.where(np.isnan(c.kl), -1, c.kl))) + 1
+    default = _most_apart(c)
     widgets.url_int("cmp_pos", 1, len(c), default)
     pos = int(st.session_state["cmp_pos"])
     return pos - 1 if 1 <= pos <= len(c) else default - 1
